@@ -1,0 +1,93 @@
+"""Backend plumbing: the only module that knows about pandas vs Ibis vs DuckDB/PySpark.
+
+Event-level work is written once as Ibis expressions. A pandas frame is handed to the
+embedded DuckDB through Arrow (``ibis.memtable``); an Ibis table runs on its own backend
+(DuckDB, PySpark, BigQuery, ...). Results always come back as small pandas frames with
+UTC, microsecond timestamps.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def is_ibis(obj) -> bool:
+    """True for an Ibis table or expression, without importing Ibis when it is not loaded."""
+    return type(obj).__module__.startswith("ibis.")
+
+
+def as_table(events):
+    """Return ``events`` as an Ibis table: pandas frames become DuckDB memtables."""
+    import ibis
+
+    if is_ibis(events):
+        return events
+    if isinstance(events, pd.DataFrame):
+        return ibis.memtable(events)
+    raise TypeError(f"expected a pandas DataFrame or an Ibis table, got {type(events).__name__}")
+
+
+def backend_name(table) -> str:
+    """Name of the backend an Ibis table lives on ('duckdb' for memtables)."""
+    import ibis
+
+    try:
+        return table._find_backend(use_default=True).name
+    except Exception:  # noqa: BLE001 - unbound expressions run on the default backend
+        return ibis.get_backend().name
+
+
+def to_pandas(expr) -> pd.DataFrame:
+    """Execute an Ibis expression where its data lives and return tidy pandas.
+
+    Timestamps come back tz-aware in UTC with microsecond resolution whatever the backend
+    (PySpark returns naive instants in its session time zone, which journeykit sets to UTC).
+    """
+    out = expr.to_pandas()
+    if isinstance(out, pd.Series):
+        out = out.to_frame()
+    for name, dtype in out.dtypes.items():
+        if pd.api.types.is_datetime64_any_dtype(dtype):
+            col = out[name]
+            if getattr(dtype, "tz", None) is None:
+                col = col.dt.tz_localize("UTC")
+            out[name] = col.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    return out
+
+
+def to_scalar(expr):
+    """Execute a scalar Ibis expression."""
+    return expr.to_pandas() if hasattr(expr, "to_pandas") else expr.execute()
+
+
+def localize(column, tz: str, backend: str):
+    """Interpret a naive timestamp column as wall time in ``tz`` and convert it to UTC.
+
+    Ibis has no portable ``tz_localize``; this uses each engine's own function.
+    """
+    import ibis
+
+    if tz == "UTC":
+        return column.cast(ibis.dtype("timestamp('UTC')"))
+    utc = ibis.dtype("timestamp('UTC')")
+    if backend == "duckdb":
+        # DuckDB's timezone(zone, naive timestamp) reads the wall time in zone -> instant.
+        timezone = ibis.udf.scalar.builtin(
+            lambda zone, ts: None, name="timezone", signature=(("string", "timestamp"), utc)
+        )
+        return timezone(tz, column)
+    if backend == "pyspark":
+        # Spark's to_utc_timestamp(wall time, zone) -> UTC wall time (session zone is UTC).
+        to_utc = ibis.udf.scalar.builtin(
+            lambda ts, zone: None,
+            name="to_utc_timestamp",
+            signature=(("timestamp", "string"), "timestamp"),
+        )
+        return to_utc(column, tz).cast(utc)
+    from .errors import JourneyDataError
+
+    raise JourneyDataError(
+        f"tz={tz!r}: naive timestamps can only be localized to a time zone other than UTC on "
+        f"DuckDB or PySpark, this table lives on {backend!r}. Fix: convert the column to UTC "
+        "in the source query, or pass tz='UTC' if the values already are UTC."
+    )

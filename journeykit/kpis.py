@@ -1,0 +1,181 @@
+"""Headline KPIs per journey stage and period (event-level work in Ibis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import _engine, plots
+from .errors import JourneyDataError
+from .events import STAGES, check_choice, check_events_exist, map_stages, require
+from .results import Result
+
+#: freq -> Ibis truncate unit.
+FREQS = {"D": "D", "W": "W", "M": "M", "Q": "Q", "Y": "Y"}
+
+
+@dataclass(frozen=True)
+class KPIs(Result):
+    """KPIs per journey stage (``stages``) and commerce KPIs (``commerce``)."""
+
+    stages: pd.DataFrame
+    commerce: pd.DataFrame
+    by: tuple[str, ...] = ()
+    title = "Journey KPIs"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.commerce
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "customers: distinct customers with an event of the stage (per period when freq "
+            "is set); rate_from_previous: customers / customers of the previous stage present.",
+            "cart_abandonment: share of customers with a cart event and no purchase in the "
+            "same period; repeat_purchase_rate: share of purchasers with two or more orders "
+            "up to the end of the period.",
+        )
+
+    def plot(self, ax=None):
+        """Stage bars (no ``freq``) or customers per stage over time (with ``freq``)."""
+        if "period" in self.stages.columns:
+            return plots.stage_lines(self.stages, ax)
+        return plots.stage_bars(self.stages, ax, by=self.by[0] if self.by else None)
+
+
+def kpis(
+    events,
+    *,
+    stages=None,
+    freq: str | None = None,
+    by=None,
+    purchase="purchase",
+    cart="add_to_cart",
+) -> KPIs:
+    """Headline KPIs of the journey: customers per stage and commerce figures.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    stages : dict, optional
+        Event -> stage mapping (see :func:`journeykit.map_stages`; events it does not name
+        belong to no stage). Default: the events' own ``stage`` column.
+    freq : {'D', 'W', 'M', 'Q', 'Y'}, optional
+        Report per calendar period (UTC) instead of over the whole log.
+    by : str or list of str, optional
+        Columns of the events to break the KPIs down by (e.g. ``'channel'``). A customer
+        is counted in every group in which they have events.
+    purchase, cart : str or list of str
+        The purchase events and the add-to-cart events.
+
+    Returns
+    -------
+    KPIs
+        ``stages``: ``[period], [by], stage, customers, rate_from_previous,
+        rate_from_first`` in journey order. ``commerce``: ``[period], [by],
+        active_customers, purchasers, orders, revenue, aov, cart_abandonment,
+        repeat_purchase_rate`` where
+
+        - ``orders``: distinct ``order_id`` among purchases (purchase events without it);
+        - ``aov`` (average order value) = revenue / orders;
+        - ``cart_abandonment``: customers with a cart event but no purchase in the period,
+          divided by customers with a cart event;
+        - ``repeat_purchase_rate``: purchasers of the period with at least two orders up to
+          the end of the period (an earlier order, or two in the period), divided by the
+          purchasers of the period.
+
+    Examples
+    --------
+    >>> from journeykit.datasets import load_webshop
+    >>> k = kpis(load_webshop())
+    >>> k.stages["stage"].tolist()
+    ['awareness', 'consideration', 'decision', 'purchase', 'retention', 'advocacy']
+    """
+    require(events, ("customer_id", "timestamp", "event"))
+    check_choice("freq", freq, (None, *FREQS))
+    by = [] if by is None else [by] if isinstance(by, str) else list(by)
+    require(events, by, param="by")
+    t = _engine.as_table(events)
+    known = _engine.to_pandas(t.select("event").distinct())["event"]
+    purchases = check_events_exist(t, purchase, param="purchase", known=known)
+    carts = check_events_exist(t, cart, param="cart", known=known)
+    if stages is not None:
+        t = map_stages(t, stages, unmapped="keep")
+    elif "stage" not in t.columns:
+        raise JourneyDataError(
+            "stages: the events have no 'stage' column and no mapping was given. Fix: pass "
+            "stages={'page_view': 'awareness', 'purchase': 'purchase', ...} or add stages "
+            "with journeykit.map_stages first."
+        )
+    keys = list(by)
+    if freq is not None:
+        t = t.mutate(period=t["timestamp"].truncate(FREQS[freq]))
+        keys = ["period", *by]
+
+    staged = t.filter(t["stage"].notnull())
+    stage_counts = staged.group_by([*keys, "stage"]).aggregate(
+        customers=staged["customer_id"].nunique()
+    )
+    stage_table = _stage_rates(_engine.to_pandas(stage_counts), keys)
+
+    is_purchase = t["event"].isin(purchases)
+    first_purchase = (
+        t.filter(is_purchase).group_by("customer_id").aggregate(first_purchase=t["timestamp"].min())
+    )
+    per_customer = t.group_by([*keys, "customer_id"]).aggregate(
+        has_cart=t["event"].isin(carts).any(),
+        orders=(
+            t["order_id"].nunique(where=is_purchase)
+            if "order_id" in t.columns
+            else is_purchase.cast("int64").sum()
+        ),
+        revenue=t["revenue"].sum(where=is_purchase) if "revenue" in t.columns else 0.0,
+    )
+    per_customer = per_customer.left_join(first_purchase, "customer_id")
+    bought = per_customer["orders"] > 0
+    earlier = per_customer["first_purchase"] < per_customer["period"] if freq else False
+    repeat = bought & ((per_customer["orders"] >= 2) | earlier)
+    commerce = per_customer.aggregate(
+        by=keys,
+        active_customers=per_customer.count(),
+        purchasers=bought.cast("int64").sum(),
+        orders=per_customer["orders"].sum(),
+        revenue=per_customer["revenue"].sum(),
+        carts=per_customer["has_cart"].cast("int64").sum(),
+        abandoned=(per_customer["has_cart"] & ~bought).cast("int64").sum(),
+        repeaters=repeat.cast("int64").sum(),
+    )
+    table = _engine.to_pandas(commerce)
+    table = table.sort_values(keys).reset_index(drop=True) if keys else table
+    table["revenue"] = table["revenue"].astype(float)
+    table["aov"] = table["revenue"] / table["orders"].where(table["orders"] > 0)
+    table["cart_abandonment"] = table.pop("abandoned") / table.pop("carts").where(lambda c: c > 0)
+    table["repeat_purchase_rate"] = table.pop("repeaters") / table["purchasers"].where(
+        table["purchasers"] > 0
+    )
+    return KPIs(stages=stage_table, commerce=table, by=tuple(by))
+
+
+def _stage_rates(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Order the stage counts in journey order and add the conversion rates."""
+    counts = counts.assign(order=counts["stage"].map({s: i for i, s in enumerate(STAGES)}))
+    unknown = counts["order"].isna()
+    if unknown.any():
+        bad = sorted(counts.loc[unknown, "stage"].unique())
+        raise JourneyDataError(
+            f"stage: values {bad[:5]} are not journey stages {list(STAGES)}. Fix: correct the "
+            "stage column or pass stages= a mapping."
+        )
+    counts = counts.sort_values([*keys, "order"]).reset_index(drop=True)
+    # A constant key makes the no-breakdown case one group.
+    groups = [counts[k] for k in keys] or [pd.Series(0, index=counts.index)]
+    grouped = counts.groupby(groups, sort=False)["customers"]
+    previous = grouped.shift(1)
+    first = grouped.transform("first")
+    counts["customers"] = counts["customers"].astype("int64")
+    counts["rate_from_previous"] = counts["customers"] / previous
+    counts["rate_from_first"] = counts["customers"] / first
+    return counts.drop(columns="order")

@@ -1,0 +1,39 @@
+"""The Result base class: tidy frames plus ``.summary``, ``_repr_html_`` and ``.plot()``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Result:
+    """Base of every journeykit result.
+
+    Subclasses are frozen dataclasses holding tidy DataFrames; they define ``summary`` (a
+    small DataFrame), ``plot(ax=None)`` (returns the matplotlib Axes, never shows) and set
+    ``title``. ``notes`` lists the definitions and caveats shown under the table.
+    """
+
+    title: ClassVar[str] = "journeykit result"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        raise NotImplementedError(f"{type(self).__name__} has no summary")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return ()
+
+    def plot(self, ax=None):
+        raise NotImplementedError(f"{type(self).__name__} has no plot")
+
+    def _repr_html_(self) -> str:
+        table = self.summary.to_html(index=False, float_format=lambda x: f"{x:,.4g}", border=0)
+        notes = "".join(f"<li>{n}</li>" for n in self.notes)
+        return f"<h4>{self.title}</h4>{table}" + (f"<ul>{notes}</ul>" if notes else "")
+
+    def __repr__(self) -> str:
+        return f"{self.title}\n{self.summary.to_string(index=False)}"
