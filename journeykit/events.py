@@ -401,13 +401,8 @@ def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
         scaled = raw_time // 1000 if unit == "ns" else raw_time * micros
         epoch = ibis.literal(pd.Timestamp(0, tz="UTC"), type=ibis.dtype("timestamp('UTC')"))
         parsed = epoch + scaled.cast("int64").as_interval("us")
-    elif time_type.is_string():
+    else:  # strings are parsed once we know whether they carry offsets
         parsed = None
-    else:
-        raise JourneyDataError(
-            f"time={mapping['timestamp']!r}: column has type {time_type}, expected timestamps, "
-            "dates, ISO 8601 strings or epoch numbers. Fix: cast it in the source query."
-        )
 
     checks = {
         "n": table.count(),
@@ -415,10 +410,10 @@ def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
         "null_event": table[mapping["event"]].isnull().sum(),
         "null_time": raw_time.isnull().sum(),
     }
-    if parsed is None:  # strings: find out whether they carry offsets
+    if parsed is None and time_type.is_string():
         has_offset = raw_time.re_search(_OFFSET)
         checks["with_offset"] = has_offset.cast("int64").sum()
-    else:
+    elif parsed is not None:
         checks["bad_time"] = (parsed.isnull() & raw_time.notnull()).sum()
     revenue = None
     if "revenue" in mapping:
@@ -430,7 +425,8 @@ def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
         )
         checks["bad_revenue"] = (revenue.isnull() & raw_rev.notnull()).sum()
         checks["negative_revenue"] = (revenue < 0).sum()
-    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0].fillna(0).astype(int)
+    row = _engine.to_pandas(table.aggregate(**checks)).iloc[0]
+    found = {key: int(0 if pd.isna(value) else value) for key, value in row.items()}
 
     def examples(condition) -> pd.DataFrame:
         return _engine.to_pandas(table.filter(condition).limit(5))
@@ -455,6 +451,11 @@ def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
                 examples(table[column].isnull()),
                 np.ones(min(5, found[key]), dtype=bool),
             )
+    if parsed is None and not time_type.is_string():
+        raise JourneyDataError(
+            f"time={mapping['timestamp']!r}: column has type {time_type}, expected timestamps, "
+            "dates, ISO 8601 strings or epoch numbers. Fix: cast it in the source query."
+        )
     if parsed is None:
         n_offset = found["with_offset"]
         if 0 < n_offset < found["n"]:
@@ -704,7 +705,9 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
             "(missing stage)."
         )
     if _engine.is_ibis(events):
-        out = events.mutate(stage=events["event"].substitute(stages, else_=None).cast("string"))
+        import ibis
+
+        out = events.mutate(stage=events["event"].substitute(stages, else_=ibis.null("string")).cast("string"))
         return out.filter(out["stage"].notnull()) if unmapped == "drop" else out
     out = events.assign(stage=events["event"].map(stages))
     if unmapped == "drop":

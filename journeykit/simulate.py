@@ -129,12 +129,13 @@ class Simulation:
 
 def promotions(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """Promotion windows between ``start`` and ``end``: summer sale (1-14 July), Black
-    Friday week (the Monday to Monday around the fourth Friday of November) and December
+    Friday week (Monday before Black Friday, the day after the fourth Thursday of November,
+    to Cyber Monday) and December
     (1-20 December). Columns ``name``, ``start``, ``end`` (end exclusive, UTC)."""
     rows = []
     for year in range(start.year, end.year + 1):
-        fridays = pd.date_range(f"{year}-11-01", f"{year}-11-30", freq="W-FRI")
-        bf = fridays[3]
+        thanksgiving = pd.date_range(f"{year}-11-01", f"{year}-11-30", freq="W-THU")[3]
+        bf = thanksgiving + pd.Timedelta(days=1)
         rows += [
             ("summer_sale", pd.Timestamp(f"{year}-07-01"), pd.Timestamp(f"{year}-07-15")),
             ("black_friday", bf - pd.Timedelta(days=4), bf + pd.Timedelta(days=4)),

@@ -1,0 +1,104 @@
+"""kpis: hand-built logs and an independent pandas computation on the bundled shop."""
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_events
+
+from journeykit import JourneyDataError, kpis, load_webshop, map_stages
+from journeykit.simulate import WEBSHOP_STAGES
+
+MAPPING = {"page_view": "awareness", "add_to_cart": "decision", "purchase": "purchase"}
+
+
+@pytest.fixture
+def log():
+    return make_events(
+        [
+            ("a", "2024-01-05 10:00", "page_view"),
+            ("a", "2024-01-05 10:05", "add_to_cart"),
+            ("a", "2024-01-05 10:10", "purchase", 30.0),
+            ("a", "2024-02-03 10:10", "purchase", 10.0),
+            ("b", "2024-01-06 09:00", "page_view"),
+            ("b", "2024-01-06 09:05", "add_to_cart"),
+            ("c", "2024-02-01 09:00", "page_view"),
+            ("c", "2024-02-01 09:05", "add_to_cart"),
+            ("c", "2024-02-01 09:10", "purchase", 20.0),
+            ("c", "2024-02-01 09:11", "purchase", 20.0),
+        ]
+    )
+
+
+def test_whole_period_by_hand(log):
+    k = kpis(log, stages=MAPPING)
+    assert k.stages["stage"].tolist() == ["awareness", "decision", "purchase"]
+    assert k.stages["customers"].tolist() == [3, 3, 2]
+    assert k.stages["rate_from_previous"].tolist()[1:] == [1.0, pytest.approx(2 / 3)]
+    row = k.commerce.iloc[0]
+    assert (row.active_customers, row.purchasers, row.orders, row.revenue) == (3, 2, 4, 80.0)
+    assert row.aov == 20.0
+    assert row.cart_abandonment == pytest.approx(1 / 3)  # b added to cart, never bought
+    assert row.repeat_purchase_rate == 1.0  # a and c both ordered twice
+
+
+def test_per_month_by_hand(log):
+    k = kpis(log, stages=MAPPING, freq="M")
+    jan, feb = k.commerce.iloc[0], k.commerce.iloc[1]
+    assert jan.period == pd.Timestamp("2024-01-01", tz="UTC")
+    assert (jan.purchasers, jan.orders, jan.cart_abandonment) == (1, 1, 0.5)
+    assert jan.repeat_purchase_rate == 0.0  # a's first order
+    # February: a repeats (ordered in January), c orders twice: both are repeat purchasers
+    assert (feb.purchasers, feb.orders, feb.revenue, feb.repeat_purchase_rate) == (2, 3, 50.0, 1.0)
+    feb_stages = k.stages[k.stages["period"] == pd.Timestamp("2024-02-01", tz="UTC")]
+    assert feb_stages["customers"].tolist() == [1, 1, 2]
+
+
+def test_matches_pandas_per_month_and_channel():
+    ev = load_webshop()
+    got = kpis(ev, stages=WEBSHOP_STAGES, freq="M", by="channel").commerce
+    ref = ev.assign(period=ev["timestamp"].dt.tz_localize(None).dt.to_period("M").dt.start_time)
+    ref["period"] = ref["period"].dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+    buys = ref[ref["event"] == "purchase"]
+    g = buys.groupby(["period", "channel"])
+    expected = pd.DataFrame(
+        {
+            "active_customers": ref.groupby(["period", "channel"])["customer_id"].nunique(),
+            "purchasers": g["customer_id"].nunique(),
+            "orders": g["order_id"].nunique(),
+            "revenue": g["revenue"].sum(),
+        }
+    ).fillna(0)
+    merged = got.set_index(["period", "channel"])[expected.columns]
+    pd.testing.assert_frame_equal(merged.sort_index(), expected.sort_index(), check_dtype=False)
+
+
+def test_stage_column_and_ibis_input_agree():
+    ev = load_webshop()
+    a = kpis(ev).stages
+    b = kpis(ibis.memtable(ev)).stages
+    pd.testing.assert_frame_equal(a, b)
+    truth_order = ["awareness", "consideration", "decision", "purchase", "retention", "advocacy"]
+    assert a["stage"].tolist() == truth_order
+    assert np.all(np.diff(a["customers"].to_numpy()[:4]) < 0)
+
+
+def test_plot_and_html(log):
+    k = kpis(map_stages(log, MAPPING))
+    ax = k.plot()
+    assert len(ax.patches) == 3
+    assert "<table" in k._repr_html_() and "cart_abandonment" in k._repr_html_()
+    assert kpis(log, stages=MAPPING, freq="M").plot().get_lines()
+
+
+def test_bad_input(log):
+    with pytest.raises(JourneyDataError, match="freq='month'"):
+        kpis(log, stages=MAPPING, freq="month")
+    with pytest.raises(JourneyDataError, match="no 'stage' column"):
+        kpis(log)
+    with pytest.raises(JourneyDataError, match="by: missing column"):
+        kpis(log, stages=MAPPING, by="persona")
+    with pytest.raises(JourneyDataError, match="purchase='order'"):
+        kpis(log, stages=MAPPING, purchase="order")
+    with pytest.raises(JourneyDataError, match="'awarenes' is not a journey stage"):
+        kpis(log, stages={"page_view": "awarenes"})

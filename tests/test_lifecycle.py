@@ -1,0 +1,100 @@
+"""customer_summary against hand-built logs and an independent pandas computation."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_events
+
+from journeykit import JourneyDataError, JourneyWarning, customer_summary, load_cdnow
+
+
+def reference_summary(events: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Plain pandas version of the CLV summary (lifetimes' summary_data_from_transaction_data
+    with freq='D': frequency = repeat purchase days, recency and T in days)."""
+    ev = events[events["timestamp"] <= as_of]
+    day = ev["timestamp"].dt.floor("D")
+    g = ev.assign(day=day).groupby("customer_id")
+    out = pd.DataFrame(
+        {
+            "first_seen": g["timestamp"].min(),
+            "last_seen": g["timestamp"].max(),
+            "n_events": g.size(),
+            "n_active_days": g["day"].nunique(),
+        }
+    )
+    buys = ev.assign(day=day)[ev["event"] == "purchase"].groupby("customer_id")
+    out["n_orders"] = buys["order_id"].nunique() if "order_id" in ev else buys.size()
+    out["revenue"] = buys["revenue"].sum()
+    first, last = buys["day"].min(), buys["day"].max()
+    out["frequency"] = buys["day"].nunique() - 1
+    out["recency"] = (last - first).dt.days
+    out["T"] = (as_of.floor("D") - first).dt.days
+    out[["n_orders", "frequency"]] = out[["n_orders", "frequency"]].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0)
+    return out.reset_index()
+
+
+def test_hand_built_log():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "purchase", 10.0),
+            ("a", "2024-01-01 23:00", "purchase", 1.0),  # same day: not a repeat day
+            ("a", "2024-01-04 09:00", "purchase", 5.0),
+            ("a", "2024-01-05 09:00", "page_view"),
+            ("b", "2024-01-02 12:00", "page_view"),
+            ("c", "2024-02-01 12:00", "purchase", 3.0),  # after as_of: ignored
+        ]
+    )
+    out = customer_summary(ev, as_of="2024-01-11").set_index("customer_id")
+    assert list(out.index) == ["a", "b"]
+    a = out.loc["a"]
+    assert (a.n_events, a.n_active_days, a.n_orders, a.revenue) == (4, 3, 3, 16.0)
+    assert (a.frequency, a.recency, a["T"]) == (1, 3.0, 10.0)
+    assert out.loc["b", "n_orders"] == 0 and np.isnan(out.loc["b", "recency"])
+
+
+def test_activity_filter_and_default_as_of():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "page_view"),
+            ("a", "2024-01-03 10:00", "purchase", 2.0),
+            ("b", "2024-01-02 10:00", "page_view"),
+        ]
+    )
+    out = customer_summary(ev, activity="purchase")
+    assert out["customer_id"].tolist() == ["a"]
+    assert out.loc[0, "first_seen"] == pd.Timestamp("2024-01-03 10:00", tz="UTC")
+    assert out.loc[0, "T"] == 0.0  # as_of defaults to the last event
+
+
+def test_matches_pandas_reference_on_cdnow():
+    ev = load_cdnow()
+    as_of = pd.Timestamp("1997-09-30", tz="UTC")
+    got = customer_summary(ev, as_of=as_of)
+    expected = reference_summary(ev, as_of)
+    pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
+    # 23,570 customers made their first purchase in 1997Q1 (Fader, Hardie & Lee 2005)
+    assert len(got) == 23_570
+    assert got["n_orders"].sum() == (ev["timestamp"] <= as_of).sum()
+
+
+def test_matches_pandas_reference_on_webshop():
+    from journeykit.datasets import load_webshop
+
+    ev = load_webshop()
+    as_of = pd.Timestamp("2024-06-30", tz="UTC")
+    got = customer_summary(ev, as_of=as_of)
+    expected = reference_summary(ev, as_of)
+    pd.testing.assert_frame_equal(got, expected[got.columns], check_dtype=False)
+
+
+def test_bad_input():
+    ev = make_events([("a", "2024-01-01 10:00", "page_view")])
+    with pytest.raises(JourneyDataError, match="activity='pageview'.*Did you mean 'page_view'"):
+        customer_summary(ev, activity="pageview")
+    with pytest.raises(JourneyDataError, match="as_of='someday'"):
+        customer_summary(ev, as_of="someday")
+    with pytest.raises(JourneyDataError, match="missing column"):
+        customer_summary(ev.drop(columns="event"))
+    with pytest.warns(JourneyWarning, match="no \\['purchase'\\] events"):
+        customer_summary(ev)
