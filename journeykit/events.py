@@ -707,7 +707,9 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
     if _engine.is_ibis(events):
         import ibis
 
-        out = events.mutate(stage=events["event"].substitute(stages, else_=ibis.null("string")).cast("string"))
+        out = events.mutate(
+            stage=events["event"].substitute(stages, else_=ibis.null("string")).cast("string")
+        )
         return out.filter(out["stage"].notnull()) if unmapped == "drop" else out
     out = events.assign(stage=events["event"].map(stages))
     if unmapped == "drop":

@@ -80,7 +80,7 @@ HAZARD = np.array([[1 / 120, 1 / 240], [1 / 300, 1 / 480]])
 REPEAT_RATE = np.array([[1 / 60, 1 / 30], [1 / 45, 1 / 25]])
 #: Purchase-rate multiplier inside promotions, per persona (price-conscious respond more).
 PROMO_RESPONSE = np.array([3.0, 1.2])
-BROWSE_RATE = 1 / 20  # daily rate of browsing-only visits while alive
+BROWSE_RATE = 1 / 30  # daily rate of browsing-only visits while alive
 P_REVIEW = np.array([0.10, 0.20])  # per order, per persona
 P_REFERRAL = np.array([0.03, 0.06])  # per order, per persona
 #: log-normal order value (EUR): mu per persona, sigma, and the B2B multiplier.
@@ -386,7 +386,7 @@ def webshop(
     # --- sessions: one row each ------------------------------------------------------
     kinds = []  # (owner, start, channel, stage, n_pv, n_prod, cart, checkout, purchase)
     kinds.append(
-        (np.arange(n), first_visit, acq, 0, 1 + rng.poisson(1.5, n), 0, False, False, False)
+        (np.arange(n), first_visit, acq, 0, 1 + rng.poisson(1.0, n), 0, False, False, False)
     )
     kinds.append(
         (
@@ -399,7 +399,7 @@ def webshop(
             ),
             1,
             1,
-            1 + rng.poisson(2.0, len(c_owner)),
+            1 + rng.poisson(1.5, len(c_owner)),
             cart,
             checkout,
             bought,
@@ -427,7 +427,7 @@ def webshop(
             _choice_rows(rng, TOUCHPOINTS[None, :], np.zeros(len(br_owner), dtype=int)),
             4,
             1,
-            rng.poisson(1.5, len(br_owner)),
+            rng.poisson(1.0, len(br_owner)),
             False,
             False,
             False,

@@ -1,11 +1,11 @@
 """The bundled data: loaders, regeneration and the CDNOW conversion."""
 
 import json
-import tomllib
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import tomllib
 
 from journeykit import cli, datasets, read_events
 
@@ -49,7 +49,8 @@ def test_cdnow_matches_the_published_description():
 def test_cdnow_conversion_matches_source(tmp_path):
     datasets.convert_cdnow(CDNOW_SOURCE, tmp_path)
     pd.testing.assert_frame_equal(
-        pd.read_parquet(tmp_path / datasets.CDNOW), pd.read_parquet(ROOT / "datasets" / datasets.CDNOW)
+        pd.read_parquet(tmp_path / datasets.CDNOW),
+        pd.read_parquet(ROOT / "datasets" / datasets.CDNOW),
     )
     raw = pd.read_csv(CDNOW_SOURCE, sep=r"\s+")
     assert datasets.load_cdnow()["revenue"].sum() == pytest.approx(raw["dollar_value"].sum())

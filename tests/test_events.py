@@ -54,7 +54,9 @@ def test_renames_user_columns_and_keeps_others():
             "sid": [1.0, 2.0],
         }
     )
-    ev = read_events(frame, customer="user", time="ts", event="name", revenue="amount", session="sid")
+    ev = read_events(
+        frame, customer="user", time="ts", event="name", revenue="amount", session="sid"
+    )
     assert list(ev.columns) == ["customer_id", "timestamp", "event", "revenue", "session_id", "utm"]
     # integer-valued float ids lose their '.0'
     assert ev["customer_id"].tolist() == ["7", "8"]

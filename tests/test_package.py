@@ -11,8 +11,18 @@ import journeykit
 from journeykit import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("ibis", "duckdb", "scipy", "statsmodels", "lifelines", "matplotlib", "seaborn",
-         "ipywidgets", "pyspark", "plotly", "pyarrow")
+HEAVY = (
+    "ibis",
+    "duckdb",
+    "scipy",
+    "statsmodels",
+    "lifelines",
+    "matplotlib",
+    "seaborn",
+    "ipywidgets",
+    "pyspark",
+    "plotly",
+)  # pyarrow: pandas imports it
 
 
 def test_import_loads_no_heavy_library():

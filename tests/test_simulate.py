@@ -64,14 +64,18 @@ def test_ab_test_rates_match_truth(sim):
             x = arm.loc[arm["persona"] == persona, "converted"]
             p = truth[key][persona]
             within(x.mean(), p, np.sqrt(p * (1 - p) / len(x)))
-    assert truth["relative_lift"] == pytest.approx(truth["absolute_lift"] / truth["control_rate"]["overall"])
+    assert truth["relative_lift"] == pytest.approx(
+        truth["absolute_lift"] / truth["control_rate"]["overall"]
+    )
 
 
 def test_lifetimes_follow_the_true_hazard(sim):
     c = sim.customers.dropna(subset=["true_lifetime_days"])
     for persona in PERSONAS:
         for segment in ("B2C", "B2B"):
-            life = c.loc[(c["persona"] == persona) & (c["segment"] == segment), "true_lifetime_days"]
+            life = c.loc[
+                (c["persona"] == persona) & (c["segment"] == segment), "true_lifetime_days"
+            ]
             rate = 1 / life.mean()  # exponential MLE, se = rate / sqrt(n)
             h = sim.truth["churn_hazard_per_day"][persona][segment]
             within(rate, h, h / np.sqrt(len(life)))
