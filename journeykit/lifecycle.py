@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import pandas as pd
@@ -11,12 +10,10 @@ from . import _engine
 from .errors import JourneyWarning
 from .events import as_utc, check_events_exist, require
 
-DAY_SECONDS = 86_400
 
-
-def day_number(timestamp):
-    """UTC calendar day of an Ibis timestamp as whole days since 1970-01-01 (portable)."""
-    return timestamp.epoch_seconds() // DAY_SECONDS
+def day_count(dates: pd.Series) -> pd.Series:
+    """Calendar dates (as returned by an engine) as float days since 1970-01-01."""
+    return (pd.to_datetime(dates) - pd.Timestamp(0)).dt.days.astype(float)
 
 
 def resolve_as_of(table, as_of, *, param: str = "as_of") -> pd.Timestamp:
@@ -76,48 +73,55 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
     require(events, ("customer_id", "timestamp", "event"))
     t = _engine.as_table(events)
     as_of = resolve_as_of(t, as_of)
-    known = _engine.to_pandas(t.select("event").distinct())["event"]
     if activity is not None:
-        activity = check_events_exist(t, activity, param="activity", known=known)
+        activity = check_events_exist(t, activity, param="activity")
     purchases = [purchase] if isinstance(purchase, str) else list(purchase)
-    if not set(purchases) & set(known):
+    import ibis
+
+    t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
+    buy = t["event"].isin(purchases)
+    active = None if activity is None else t["event"].isin(activity)
+    # Two levels (customer-day, then customer) instead of COUNT(DISTINCT day) per customer:
+    # the same numbers, about 1.7x faster in DuckDB (benchmarks/RESULTS.md).
+    days = t.group_by(["customer_id", t["timestamp"].date().name("day")]).aggregate(
+        first=t["timestamp"].min(where=active),
+        last=t["timestamp"].max(where=active),
+        n=t["event"].count(where=active),
+        bought=buy.any(),
+        buys=buy.cast("int64").sum(),
+        revenue=t["revenue"].sum(where=buy) if "revenue" in t.columns else ibis.literal(0.0),
+    )
+    bought = days["bought"]
+    agg = days.group_by("customer_id").aggregate(
+        first_seen=days["first"].min(),
+        last_seen=days["last"].max(),
+        n_events=days["n"].sum(),
+        n_active_days=days["n"].count(where=days["n"] > 0),
+        n_orders=days["buys"].sum(),
+        revenue=days["revenue"].sum(),
+        n_purchase_days=bought.cast("int64").sum(),
+        first_purchase_day=days["day"].min(where=bought),
+        last_purchase_day=days["day"].max(where=bought),
+    )
+    if "order_id" in t.columns:  # orders are distinct order ids, counted over purchases only
+        orders = t.filter(buy).group_by("customer_id").aggregate(n_orders=t["order_id"].nunique())
+        agg = agg.drop("n_orders").left_join(orders, "customer_id").drop("customer_id_right")
+    out = _engine.to_pandas(agg.filter(agg["n_events"] > 0).order_by("customer_id"))
+    if not out["n_purchase_days"].any():
         warnings.warn(
-            f"customer_summary: no {purchases} events in the data, so every customer has 0 "
-            "orders. Pass purchase= the name of your order event.",
+            f"customer_summary: no {purchases} events on or before as_of, so every customer "
+            "has 0 orders. Pass purchase= the name of your order event.",
             JourneyWarning,
             stacklevel=2,
         )
-    t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
-    is_purchase = t["event"].isin(purchases)
-    day = day_number(t["timestamp"])
-    where_active = None if activity is None else t["event"].isin(activity)
-    metrics = {
-        "first_seen": t["timestamp"].min(where=where_active),
-        "last_seen": t["timestamp"].max(where=where_active),
-        "n_events": t["event"].count(where=where_active),
-        "n_active_days": day.nunique(where=where_active),
-        "n_orders": (
-            t["order_id"].nunique(where=is_purchase)
-            if "order_id" in t.columns
-            else is_purchase.cast("int64").sum()
-        ),
-        "first_purchase_day": day.min(where=is_purchase),
-        "last_purchase_day": day.max(where=is_purchase),
-        "n_purchase_days": day.nunique(where=is_purchase),
-    }
-    if "revenue" in t.columns:
-        metrics["revenue"] = t["revenue"].sum(where=is_purchase)
-    agg = t.group_by("customer_id").aggregate(**metrics)
-    out = _engine.to_pandas(agg.filter(agg["n_events"] > 0))
-    as_of_day = math.floor(as_of.timestamp() / DAY_SECONDS)
-    first_day = out.pop("first_purchase_day").astype(float)
+    first_day = day_count(out.pop("first_purchase_day"))
     out["n_orders"] = out["n_orders"].fillna(0).astype("int64")
     out["revenue"] = out["revenue"].fillna(0.0).astype(float) if "revenue" in out else 0.0
     out["frequency"] = (out.pop("n_purchase_days").fillna(0) - 1).clip(lower=0).astype("int64")
-    out["recency"] = out.pop("last_purchase_day").astype(float) - first_day
-    out["T"] = as_of_day - first_day
+    out["recency"] = day_count(out.pop("last_purchase_day")) - first_day
+    out["T"] = day_count(pd.Series([as_of.tz_localize(None).normalize()])).iloc[0] - first_day
     for name in ("n_events", "n_active_days"):
         out[name] = out[name].astype("int64")
     columns = ["customer_id", "first_seen", "last_seen", "n_events", "n_active_days"]
     columns += ["n_orders", "revenue", "frequency", "recency", "T"]
-    return out[columns].sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return out[columns]
