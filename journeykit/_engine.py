@@ -40,13 +40,14 @@ def backend_name(table) -> str:
 def to_pandas(expr) -> pd.DataFrame:
     """Execute an Ibis expression where its data lives and return tidy pandas.
 
-    Timestamps come back tz-aware in UTC with microsecond resolution whatever the backend
-    (PySpark returns naive instants in its session time zone, which journeykit sets to UTC).
+    Dates come back as datetime64 (midnight); timestamps tz-aware in UTC with microsecond
+    resolution whatever the backend (PySpark returns naive instants in its session time
+    zone, which journeykit sets to UTC).
     """
     # Arrow is the fast path out of every backend (ibis' own to_pandas is ~25% slower here).
     if not hasattr(expr, "schema"):
         expr = expr.as_table()
-    out = expr.to_pyarrow().to_pandas()
+    out = expr.to_pyarrow().to_pandas(date_as_object=False)
     for name, dtype in out.dtypes.items():
         if pd.api.types.is_datetime64_any_dtype(dtype):
             col = out[name]

@@ -47,3 +47,16 @@ def stage_lines(table: pd.DataFrame, ax=None):
     ax.set_ylabel("customers reaching the stage")
     ax.set_xlabel("")
     return ax
+
+
+def status_bars(table: pd.DataFrame, ax=None, *, by: str | None = None):
+    """Customers per lifecycle status (grouped by ``by`` when given)."""
+    ax = axes(ax)
+    if by is None:
+        ax.bar(table["status"].astype(str), table["n"], color=PALETTE[: len(table)])
+    else:
+        wide = table.pivot_table(index="status", columns=by, values="n", observed=False)
+        wide.plot.bar(ax=ax, color=PALETTE[: wide.shape[1]], rot=0)
+    ax.set_ylabel("customers")
+    ax.set_xlabel("")
+    return ax
