@@ -5,7 +5,7 @@ top; Ibis, DuckDB, SciPy, statsmodels, lifelines and matplotlib load inside the 
 that use them, on first use.
 """
 
-from . import datasets, simulate
+from . import datasets, simulate, widgets
 from .cli import show_versions
 from .datasets import (
     ground_truth,
@@ -18,7 +18,15 @@ from .datasets import (
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGE_LABELS_NL, STAGES, map_stages, read_events, stage_mapping
 from .kpis import KPIs, kpis
-from .lifecycle import customer_summary
+from .lifecycle import (
+    STATUSES,
+    customer_summary,
+    lifecycle,
+    lifecycle_over_time,
+    promotion_responders,
+    rfm,
+    status_transitions,
+)
 from .results import Result
 
 __version__ = "0.1.0"
@@ -26,6 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "KPIs",
     "STAGES",
+    "STATUSES",
     "STAGE_LABELS_NL",
     "JourneyDataError",
     "JourneyWarning",
@@ -34,14 +43,20 @@ __all__ = [
     "datasets",
     "ground_truth",
     "kpis",
+    "lifecycle",
+    "lifecycle_over_time",
     "load_cdnow",
     "load_customers",
     "load_experiment",
     "load_survey",
     "load_webshop",
     "map_stages",
+    "promotion_responders",
     "read_events",
+    "rfm",
     "show_versions",
     "simulate",
     "stage_mapping",
+    "status_transitions",
+    "widgets",
 ]

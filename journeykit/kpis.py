@@ -15,7 +15,7 @@ from .results import Result
 FREQS = {"D": "D", "W": "W", "M": "M", "Q": "Q", "Y": "Y"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class KPIs(Result):
     """KPIs per journey stage (``stages``) and commerce KPIs (``commerce``)."""
 

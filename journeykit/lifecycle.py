@@ -186,7 +186,7 @@ def _attach(table, groups, unit: str):
     return table.left_join(groups, unit).drop(f"{unit}_right")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Lifecycle(Result):
     """Lifecycle status per customer (``customers``) and the counts per status (``table``)."""
 
@@ -357,3 +357,446 @@ def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     )
     counts["share"] = counts["n"] / totals
     return counts
+
+
+# --------------------------------------------------------------------------- growth accounting
+
+#: freq -> how a timestamp becomes a whole-number period index (portable Ibis arithmetic).
+PERIOD_FREQS = ("D", "W", "M", "Q", "Y")
+
+
+def _period_index(ts, freq: str):
+    """Whole-number index of the calendar period (UTC) holding ``ts``; consecutive periods
+    differ by one. Weeks start on Monday (1970-01-01 was a Thursday)."""
+    if freq == "M":
+        return ts.year() * 12 + ts.month() - 1
+    if freq == "Q":
+        return ts.year() * 4 + ts.quarter() - 1
+    if freq == "Y":
+        return ts.year()
+    day = ts.epoch_seconds() // 86_400
+    return day if freq == "D" else (day + 3) // 7
+
+
+def _period_start(index: pd.Series, freq: str) -> pd.Series:
+    """The UTC start of each period index from :func:`_period_index`."""
+    index = index.astype("int64")
+    if freq in ("M", "Q", "Y"):
+        months = index * {"M": 1, "Q": 3, "Y": 12}[freq]
+        text = (months // 12).astype(str) + "-" + (months % 12 + 1).astype(str).str.zfill(2)
+        starts = pd.to_datetime(text + "-01")
+    else:
+        days = index if freq == "D" else index * 7 - 3
+        starts = pd.Timestamp(0) + pd.to_timedelta(days, unit="D")
+    return pd.Series(starts, index=index.index).dt.tz_localize("UTC").astype("datetime64[us, UTC]")
+
+
+@dataclass(frozen=True, repr=False)
+class LifecycleOverTime(Result):
+    """Growth accounting per period: new, returning, reactivated and dormant customers."""
+
+    table: pd.DataFrame
+    freq: str
+    by: tuple[str, ...] = ()
+    title = "Lifecycle over time (growth accounting)"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "active = new + returning + reactivated; dormant (negative) = active in the "
+            "previous period, not in this one; quick_ratio = (new + reactivated) / |dormant|.",
+        )
+
+    def plot(self, ax=None):
+        """Stacked bars per period with dormant below zero (the first group when broken down)."""
+        table = self.table
+        if self.by:
+            first = table[self.by[0]].iloc[0]
+            table = table[table[self.by[0]] == first]
+        return plots.growth_bars(table, ax)
+
+
+def lifecycle_over_time(
+    events, *, freq: str = "M", activity=None, by=None, level: str = "customer"
+) -> LifecycleOverTime:
+    """Growth accounting: how the active customer base changes from period to period.
+
+    For each calendar period t (UTC; ``freq`` is 'D', 'W' (Monday start), 'M', 'Q' or 'Y'),
+    every customer active in t or t-1 counts once:
+
+    - ``new``: active in t, and t is their first active period;
+    - ``returning``: active in t and in t-1;
+    - ``reactivated``: active in t, not in t-1, active in some period before;
+    - ``dormant``: active in t-1, not in t (reported as a negative number).
+
+    So ``active(t) = new + returning + reactivated`` and ``active(t-1) = returning +
+    |dormant|``. ``quick_ratio`` = (new + reactivated) / |dormant| (above 1: the base grows).
+    Periods run from the first to the last period with activity, empty ones included.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events.
+    freq : {'D', 'W', 'M', 'Q', 'Y'}
+        The period length.
+    activity : str or list of str, optional
+        The events that count as activity (default: every event).
+    by : str, list of str or pandas.DataFrame, optional
+        As in :func:`lifecycle` (value at the first activity, or customer attributes).
+    level : {'customer', 'account'}
+        Count customers or B2B accounts.
+
+    Returns
+    -------
+    LifecycleOverTime
+        ``table``: ``[by], period, active, new, returning, reactivated, dormant,
+        quick_ratio``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from journeykit import read_events
+    >>> ev = read_events(pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b", "a", "b"],
+    ...     "timestamp": ["2024-01-05", "2024-02-05", "2024-02-06", "2024-04-01",
+    ...                   "2024-04-02"],
+    ...     "event": "visit"}))
+    >>> lifecycle_over_time(ev).table[["period", "new", "returning", "reactivated",
+    ...                                "dormant"]]
+                         period  new  returning  reactivated  dormant
+    0 2024-01-01 00:00:00+00:00    1          0            0        0
+    1 2024-02-01 00:00:00+00:00    1          1            0        0
+    2 2024-03-01 00:00:00+00:00    0          0            0       -2
+    3 2024-04-01 00:00:00+00:00    0          0            2        0
+    """
+    check_choice("freq", freq, PERIOD_FREQS)
+    t, unit = _unit_table(events, activity=activity, level=level)
+    groups, names = _groups(t, unit, by)
+    pairs = t.select(unit, idx=_period_index(t["timestamp"], freq)).distinct()
+    w = ibis_window(unit, "idx")
+    pairs = pairs.mutate(prev=pairs["idx"].lag().over(w), next=pairs["idx"].lead().over(w))
+    pairs = _attach(pairs, groups, unit)
+    keys = [*names, "idx"]
+    active = pairs.group_by(keys).aggregate(
+        active=pairs.count(),
+        new=pairs["prev"].isnull().cast("int64").sum(),
+        returning=(pairs["prev"] == pairs["idx"] - 1).cast("int64").sum(),
+    )
+    gone = pairs.filter(pairs["next"].isnull() | (pairs["next"] != pairs["idx"] + 1))
+    gone = gone.mutate(idx=gone["idx"] + 1)
+    dormant = gone.group_by(keys).aggregate(dormant=gone.count())
+    table = _growth_table(_engine.to_pandas(active), _engine.to_pandas(dormant), names, freq)
+    return LifecycleOverTime(table=table, freq=freq, by=tuple(names))
+
+
+def ibis_window(group: str, order: str):
+    import ibis
+
+    return ibis.window(group_by=group, order_by=order)
+
+
+def _growth_table(active: pd.DataFrame, dormant: pd.DataFrame, names, freq) -> pd.DataFrame:
+    """Counts on the full grid of groups x periods (empty periods included, zeros filled);
+    dormant customers of the period after the last one are dropped."""
+    periods = pd.DataFrame({"idx": range(int(active["idx"].min()), int(active["idx"].max()) + 1)})
+    grid = active[names].drop_duplicates().merge(periods, how="cross") if names else periods
+    keys = [*names, "idx"]
+    table = grid.merge(active, on=keys, how="left").merge(dormant, on=keys, how="left")
+    counts = ["active", "new", "returning", "dormant"]
+    table[counts] = table[counts].fillna(0).astype("int64")
+    table["dormant"] = -table["dormant"]
+    table["reactivated"] = table["active"] - table["new"] - table["returning"]
+    table.insert(len(names), "period", _period_start(table.pop("idx"), freq).to_numpy())
+    table = table[[*names, "period", "active", "new", "returning", "reactivated", "dormant"]]
+    lost = (-table["dormant"]).where(table["dormant"] < 0)
+    table["quick_ratio"] = (table["new"] + table["reactivated"]) / lost
+    return table.sort_values([*names, "period"]).reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- RFM
+
+#: RFM segments from the recency (R) and frequency (F) scores on a 1-5 grid: the segment
+#: map widely used in retail CRM practice; "lost" is split off "hibernating" (R = F = 1).
+RFM_SEGMENTS = (
+    ("champions", "R 5, F 4-5: bought recently, buy often"),
+    ("loyal", "R 3-4, F 4-5: buy often, fairly recently"),
+    ("potential loyalist", "R 4-5, F 2-3: recent, more than once"),
+    ("new", "R 5, F 1: first order very recently"),
+    ("promising", "R 4, F 1: one recent order"),
+    ("need attention", "R 3, F 3: average on both"),
+    ("about to sleep", "R 3, F 1-2: fading, few orders"),
+    ("at risk", "R 1-2, F 3-4: used to buy often, not lately"),
+    ("cannot lose", "R 1-2, F 5: best customers, gone quiet"),
+    ("hibernating", "R 1-2, F 1-2 (not both 1): few orders, long ago"),
+    ("lost", "R 1, F 1: one order, long ago"),
+)
+#: What to do for each segment (shown in the segmentation notebook).
+RFM_ACTIONS = {
+    "champions": "reward them; ask for reviews and referrals (advocacy)",
+    "loyal": "upsell; loyalty programme",
+    "potential loyalist": "membership or loyalty offer; recommend",
+    "new": "onboarding; make the second order easy",
+    "promising": "build the relationship; free shipping on the next order",
+    "need attention": "limited-time offer based on past purchases",
+    "about to sleep": "reactivation e-mail with popular products",
+    "at risk": "personal win-back; find out what went wrong",
+    "cannot lose": "win them back at (almost) any cost; talk to them",
+    "hibernating": "low-cost reminders; seasonal promotions",
+    "lost": "only low-cost campaigns, or let go",
+}
+
+
+def rfm_score(values: pd.Series, bins: int) -> pd.Series:
+    """Quantile score 1..bins: ``1 + floor(bins * (rank - 1) / n)`` with ties given their
+    lowest rank, so equal values always share a score (deterministic, order-free)."""
+    rank = values.rank(method="min")
+    return (1 + np.floor(bins * (rank - 1) / len(values))).astype("int64")
+
+
+def _rfm_segment(r: pd.Series, f: pd.Series) -> np.ndarray:
+    return np.select(
+        [
+            (r == 5) & (f >= 4),
+            r.between(3, 4) & (f >= 4),
+            (r >= 4) & f.between(2, 3),
+            (r == 5) & (f == 1),
+            (r == 4) & (f == 1),
+            (r == 3) & (f == 3),
+            (r == 3) & (f <= 2),
+            (r <= 2) & f.between(3, 4),
+            (r <= 2) & (f == 5),
+            (r == 1) & (f == 1),
+        ],
+        [name for name, _ in RFM_SEGMENTS if name != "hibernating"],
+        "hibernating",
+    )
+
+
+@dataclass(frozen=True, repr=False)
+class RFM(Result):
+    """RFM scores per customer (``customers``) and the segment sizes (``segments``)."""
+
+    customers: pd.DataFrame
+    segments: pd.DataFrame
+    as_of: pd.Timestamp
+    title = "RFM segments"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.segments
+
+    def plot(self, ax=None):
+        """Customers and revenue share per segment."""
+        return plots.segment_bars(self.segments, ax)
+
+
+def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
+    """Recency, frequency and monetary scores, the RFM code and a named segment.
+
+    Per customer with at least one ``activity`` event on or before ``as_of``:
+    ``recency`` = days from the last such event to ``as_of``; ``frequency`` = number of
+    orders (distinct ``order_id``, or events without it); ``monetary`` = their summed
+    ``revenue`` (0 without a revenue column). Each gets a quantile score 1..``bins``
+    (:func:`rfm_score`; recency reversed so that recent = high), ``rfm`` is the code
+    (e.g. ``'545'``), and ``segment`` is named from the R and F scores (rescaled to 1-5 when
+    ``bins`` is not 5) by :data:`RFM_SEGMENTS`; :data:`RFM_ACTIONS` suggests what to do.
+
+    Examples
+    --------
+    >>> from journeykit import load_cdnow
+    >>> res = rfm(load_cdnow(), as_of="1998-06-30")
+    >>> res.customers[["r", "f", "m"]].min().tolist(), res.customers[["r", "f", "m"]].max().tolist()
+    ([1, 1, 1], [5, 5, 5])
+    """
+    if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 10:
+        raise JourneyDataError(f"bins={bins!r}: expected a whole number 2..10. Fix: e.g. bins=5.")
+    t, unit = _unit_table(events, activity=activity, level="customer")
+    as_of = resolve_as_of(t, as_of)
+    t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
+    orders = t["order_id"].nunique() if "order_id" in t.columns else t.count()
+    monetary = t["revenue"].sum() if "revenue" in t.columns else t.count() * 0.0
+    agg = t.group_by(unit).aggregate(last=t["timestamp"].max(), frequency=orders, monetary=monetary)
+    out = _engine.to_pandas(agg.order_by(unit))
+    if out.empty:
+        raise JourneyDataError(
+            f"activity={activity!r}: no such events on or before as_of={as_of:%Y-%m-%d}. Fix: "
+            "pass an earlier-covering as_of or the name of your purchase event."
+        )
+    out["recency"] = (as_of - out.pop("last")) / pd.Timedelta(days=1)
+    out["monetary"] = out["monetary"].fillna(0.0).astype(float)
+    out["r"] = rfm_score(-out["recency"], bins)
+    out["f"] = rfm_score(out["frequency"], bins)
+    out["m"] = rfm_score(out["monetary"], bins)
+    out["rfm"] = out["r"].astype(str) + out["f"].astype(str) + out["m"].astype(str)
+    to5 = lambda s: 1 + np.floor((s - 1) * 5 / bins).astype("int64")  # noqa: E731
+    out["segment"] = _rfm_segment(to5(out["r"]), to5(out["f"]))
+    names = [name for name, _ in RFM_SEGMENTS]
+    out["segment"] = pd.Categorical(out["segment"], categories=names)
+    segments = out.groupby("segment", observed=False).agg(
+        n=("customer_id", "size"),
+        recency=("recency", "median"),
+        frequency=("frequency", "mean"),
+        monetary=("monetary", "mean"),
+        revenue=("monetary", "sum"),
+    )
+    segments["share"] = segments["n"] / segments["n"].sum()
+    segments["revenue_share"] = segments["revenue"] / segments["revenue"].sum()
+    segments["definition"] = [d for _, d in RFM_SEGMENTS]
+    segments["action"] = [RFM_ACTIONS[n] for n in names]
+    return RFM(customers=out, segments=segments.reset_index(), as_of=as_of)
+
+
+# --------------------------------------------------------------------------- moves
+
+
+@dataclass(frozen=True, repr=False)
+class StatusTransitions(Result):
+    """How customers moved between lifecycle statuses from ``start`` to ``end``."""
+
+    counts: pd.DataFrame
+    shares: pd.DataFrame
+    title = "Status transitions"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.counts.reset_index()
+
+    def plot(self, ax=None):
+        """Heatmap of row shares (from-status x to-status) with counts."""
+        return plots.transition_heatmap(self.shares, self.counts, ax)
+
+
+def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTransitions:
+    """Cross-tabulate each customer's :func:`lifecycle` status at ``start`` and at ``end``.
+
+    Customers without activity by ``start`` are in the row ``not yet active``. ``counts``
+    holds the numbers, ``shares`` the row shares (where the customers of each start status
+    went). ``lifecycle_options`` (period, churn_after, activity, level) apply to both dates.
+
+    Examples
+    --------
+    >>> from journeykit import load_webshop
+    >>> moves = status_transitions(load_webshop(), start="2024-03-31", end="2024-06-30")
+    >>> moves.shares.sum(axis=1).round(6).unique().tolist()
+    [1.0]
+    """
+    for name in ("as_of", "by"):
+        if name in lifecycle_options:
+            raise JourneyDataError(
+                f"{name}= cannot be passed to status_transitions (start and end set the dates). "
+                f"Fix: drop {name}=."
+            )
+    start_ts, end_ts = as_utc(start, param="start"), as_utc(end, param="end")
+    if end_ts <= start_ts:
+        raise JourneyDataError(f"end={end!r} must be after start={start!r}.")
+    a = lifecycle(events, as_of=start_ts, **lifecycle_options).customers
+    b = lifecycle(events, as_of=end_ts, **lifecycle_options).customers
+    unit = a.columns[0]
+    moves = b[[unit, "status"]].merge(
+        a[[unit, "status"]], on=unit, how="left", suffixes=("", "_start")
+    )
+    rows = ["not yet active", *STATUSES]
+    start_status = moves["status_start"].astype(object).fillna("not yet active")
+    counts = pd.crosstab(
+        pd.Categorical(start_status, categories=rows),
+        pd.Categorical(moves["status"], categories=STATUSES),
+        dropna=False,
+    )
+    counts.index.name, counts.columns.name = (
+        f"status at {start_ts:%Y-%m-%d}",
+        f"status at {end_ts:%Y-%m-%d}",
+    )
+    shares = counts.div(counts.sum(axis=1).where(lambda s: s > 0), axis=0)
+    return StatusTransitions(counts=counts, shares=shares)
+
+
+# --------------------------------------------------------------------------- promotions
+
+
+@dataclass(frozen=True, repr=False)
+class PromotionResponders(Result):
+    """Per customer: purchases inside promotion windows and whether they are responders."""
+
+    customers: pd.DataFrame
+    min_share: float
+    title = "Promotion responders"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        c = self.customers
+        return pd.DataFrame(
+            {
+                "customers": [len(c)],
+                "responders": [int(c["responder"].sum())],
+                "share": [c["responder"].mean()],
+                "purchases_in_promotion": [c["in_promotion"].sum() / c["purchases"].sum()],
+            }
+        )
+
+
+def promotion_responders(
+    events, *, promotions, min_share: float = 0.5, purchase="purchase", min_purchases: int = 2
+) -> PromotionResponders:
+    """Customers whose purchases fall mostly inside promotion or seasonal windows.
+
+    A customer with at least ``min_purchases`` purchases is a *responder* when the share of
+    their purchases made inside a promotion window is at least ``min_share``. Windows are
+    half-open ``[start, end)`` in UTC.
+
+    Parameters
+    ----------
+    promotions : pandas.DataFrame or list of (start, end)
+        Windows, e.g. ``journeykit.simulate.promotions(...)`` (columns ``start``, ``end``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from journeykit import read_events
+    >>> ev = read_events(pd.DataFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "timestamp": ["2024-11-29", "2024-12-02", "2024-11-29", "2024-03-01"],
+    ...     "event": "purchase"}))
+    >>> promotion_responders(ev, promotions=[("2024-11-25", "2024-12-03")]).customers
+      customer_id  purchases  in_promotion  share  responder
+    0           a          2             2    1.0       True
+    1           b          2             1    0.5       True
+    """
+    if not 0 < min_share <= 1:
+        raise JourneyDataError(f"min_share={min_share!r}: expected a share in (0, 1].")
+    windows = _windows(promotions)
+    t, unit = _unit_table(events, activity=purchase, level="customer")
+    ts = t["timestamp"]
+    inside = None
+    for s, e in windows:
+        cond = (ts >= s.to_pydatetime()) & (ts < e.to_pydatetime())
+        inside = cond if inside is None else inside | cond
+    agg = t.group_by(unit).aggregate(purchases=t.count(), in_promotion=inside.cast("int64").sum())
+    out = _engine.to_pandas(agg.order_by(unit))
+    out = out[out["purchases"] >= min_purchases].reset_index(drop=True)
+    out["share"] = out["in_promotion"] / out["purchases"]
+    out["responder"] = out["share"] >= min_share
+    return PromotionResponders(customers=out, min_share=min_share)
+
+
+def _windows(promotions) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    if isinstance(promotions, pd.DataFrame):
+        require(promotions, ("start", "end"), param="promotions")
+        pairs = list(zip(promotions["start"], promotions["end"]))
+    else:
+        try:
+            pairs = [(s, e) for s, e in promotions]
+        except (TypeError, ValueError):
+            raise JourneyDataError(
+                "promotions: expected a DataFrame with start and end, or a list of (start, end) "
+                f"pairs; got {type(promotions).__name__}."
+            ) from None
+    if not pairs:
+        raise JourneyDataError("promotions: no windows given. Fix: pass at least one (start, end).")
+    out = [(as_utc(s, param="promotions"), as_utc(e, param="promotions")) for s, e in pairs]
+    bad = [(s, e) for s, e in out if e <= s]
+    if bad:
+        raise JourneyDataError(f"promotions: window {bad[0]} ends before it starts.")
+    return out

@@ -60,3 +60,65 @@ def status_bars(table: pd.DataFrame, ax=None, *, by: str | None = None):
     ax.set_ylabel("customers")
     ax.set_xlabel("")
     return ax
+
+
+def growth_bars(table: pd.DataFrame, ax=None):
+    """Growth accounting: new, returning, reactivated stacked up, dormant below zero."""
+    ax = axes(ax)
+    x = range(len(table))
+    bottom = pd.Series(0, index=table.index)
+    for i, name in enumerate(("returning", "new", "reactivated")):
+        ax.bar(x, table[name], bottom=bottom, color=PALETTE[i], label=name)
+        bottom = bottom + table[name]
+    ax.bar(x, table["dormant"], color=PALETTE[3], label="dormant")
+    ax.axhline(0, color="black", linewidth=0.8)
+    step = max(1, len(table) // 12)
+    ax.set_xticks(list(x)[::step], [f"{p:%Y-%m-%d}" for p in table["period"]][::step], rotation=45)
+    ax.set_ylabel("customers")
+    ax.legend(frameon=False, ncols=4, loc="upper left")
+    return ax
+
+
+def segment_bars(segments: pd.DataFrame, ax=None):
+    """Share of customers and of revenue per RFM segment."""
+    ax = axes(ax)
+    y = range(len(segments))
+    ax.barh(
+        [i - 0.2 for i in y], segments["share"], height=0.4, color=PALETTE[0], label="customers"
+    )
+    ax.barh(
+        [i + 0.2 for i in y],
+        segments["revenue_share"],
+        height=0.4,
+        color=PALETTE[1],
+        label="revenue",
+    )
+    ax.set_yticks(list(y), segments["segment"].astype(str))
+    ax.invert_yaxis()
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    ax.legend(frameon=False)
+    return ax
+
+
+def transition_heatmap(shares: pd.DataFrame, counts: pd.DataFrame, ax=None):
+    """Row shares as a heatmap, annotated with share and count."""
+    ax = axes(ax)
+    ax.imshow(shares.fillna(0).to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    for i in range(shares.shape[0]):
+        for j in range(shares.shape[1]):
+            share = shares.iat[i, j]
+            text = "" if pd.isna(share) else f"{share:.0%}\n{counts.iat[i, j]:,}"
+            ax.text(
+                j,
+                i,
+                text,
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if share > 0.6 else "black",
+            )
+    ax.set_xticks(range(shares.shape[1]), [str(c) for c in shares.columns])
+    ax.set_yticks(range(shares.shape[0]), [str(r) for r in shares.index])
+    ax.set_xlabel(shares.columns.name or "")
+    ax.set_ylabel(shares.index.name or "")
+    return ax

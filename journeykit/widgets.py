@@ -1,0 +1,90 @@
+"""ipywidgets explorers (ipywidgets and matplotlib are imported when an explorer is built).
+
+Each explorer calls the same tested journeykit function on every change, so what you see
+is what the function returns. ``explorer.update()`` re-runs it by hand; ``explorer.seconds``
+records how long each update took (function plus drawing).
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from . import _engine
+from .lifecycle import lifecycle
+
+
+def _show(output, result) -> None:
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    with output:
+        output.clear_output(wait=True)
+        display(result)
+        ax = result.plot()
+        display(ax.figure)
+        plt.close(ax.figure)
+
+
+def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
+    """Explore :func:`journeykit.lifecycle` interactively.
+
+    Controls: as-of date (end of the chosen UTC day), period, churn window, the event that
+    counts as activity, and the breakdown (event columns such as ``channel``, or the columns
+    of ``customers``, a frame with ``customer_id`` and attributes such as ``persona``).
+
+    Returns the widget (display it as the last expression of a cell). Its ``update()``
+    method re-runs the analysis; ``result`` holds the last :class:`Lifecycle`.
+    """
+    import ipywidgets as w
+
+    table = _engine.as_table(events)  # registered with the engine once, reused per update
+    span = _engine.to_pandas(
+        table.aggregate(lo=table["timestamp"].min(), hi=table["timestamp"].max())
+    )
+    names = sorted(_engine.to_pandas(table.select("event").distinct())["event"])
+    by_options = [("nothing", None)]
+    by_options += [(c, c) for c in ("channel", "stage") if c in table.columns]
+    if customers is not None:
+        by_options += [(c, c) for c in customers.columns if c != "customer_id"]
+    style = {"description_width": "initial"}
+    controls = {
+        "as_of": w.DatePicker(description="as of", value=span["hi"].iloc[0].date(), style=style),
+        "period": w.Dropdown(
+            description="period", options=["7D", "30D", "90D", "180D"], value="30D"
+        ),
+        "churn_days": w.IntSlider(
+            description="churned after (days)", min=14, max=365, step=7, value=91, style=style
+        ),
+        "activity": w.Dropdown(
+            description="activity", options=[("any event", None)] + [(n, n) for n in names]
+        ),
+        "by": w.Dropdown(description="break down by", options=by_options, style=style),
+    }
+    output = w.Output()
+    box = w.VBox([w.HBox(list(controls.values())[:3]), w.HBox(list(controls.values())[3:]), output])
+    box.seconds = []
+
+    def update(*_):
+        start = time.perf_counter()
+        by = controls["by"].value
+        if by is not None and customers is not None and by in customers.columns:
+            by = customers[["customer_id", by]]
+        box.result = lifecycle(
+            table,
+            as_of=pd.Timestamp(controls["as_of"].value, tz="UTC") + pd.Timedelta(days=1),
+            period=controls["period"].value,
+            churn_after=f"{controls['churn_days'].value}D",
+            activity=controls["activity"].value,
+            by=by,
+        )
+        _show(output, box.result)
+        box.seconds.append(time.perf_counter() - start)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    box.controls = controls
+    box.update = update
+    update()
+    return box

@@ -1,0 +1,364 @@
+"""lifecycle, lifecycle_over_time, rfm, status_transitions, promotion_responders, explorer."""
+
+import datetime as dt
+import warnings
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_events
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import journeykit as jk
+from journeykit import JourneyDataError, JourneyWarning, read_events
+from journeykit.lifecycle import (
+    STATUSES,
+    lifecycle,
+    lifecycle_over_time,
+    promotion_responders,
+    rfm,
+    rfm_score,
+    status_transitions,
+)
+from journeykit.simulate import BROWSE_RATE, REPEAT_RATE, promotions
+
+AS_OF = "2024-06-30 00:00"  # period 30D -> P = (2024-05-31 00:00, 2024-06-30 00:00]
+
+
+@pytest.fixture
+def boundary_log():
+    return make_events(
+        [
+            ("new", "2024-06-10 12:00", "visit"),
+            ("new_at_as_of", AS_OF, "visit"),  # exactly at as_of: inside P
+            ("at_period_start", "2024-05-31 00:00", "visit"),  # exactly at the start: before P
+            ("returning", "2024-04-01 00:00", "visit"),
+            ("returning", "2024-06-01 00:00", "visit"),
+            ("returning_89d", "2024-03-04 01:00", "visit"),
+            ("returning_89d", "2024-06-01 00:00", "visit"),  # gap 89 days 23 hours
+            ("reactivated_90d", "2024-03-05 00:00", "visit"),
+            ("reactivated_90d", "2024-06-03 00:00", "visit"),  # gap exactly 90 days
+            ("lapsing", "2024-04-15 00:00", "visit"),
+            ("lapsing_89d", "2024-04-01 00:00:01", "visit"),
+            ("churned_90d", "2024-04-01 00:00", "visit"),  # exactly 90 days before as_of
+            ("churned", "2023-11-01 00:00", "visit"),
+            ("future", "2024-07-02 00:00", "visit"),  # after as_of: not a customer yet
+        ]
+    )
+
+
+def statuses(result):
+    return result.customers.set_index(result.customers.columns[0])["status"].astype(str).to_dict()
+
+
+def test_every_status_and_boundary(boundary_log):
+    got = statuses(lifecycle(boundary_log, as_of=AS_OF))
+    assert got == {
+        "new": "new",
+        "new_at_as_of": "new",
+        "at_period_start": "lapsing",
+        "returning": "returning",
+        "returning_89d": "returning",
+        "reactivated_90d": "reactivated",
+        "lapsing": "lapsing",
+        "lapsing_89d": "lapsing",
+        "churned_90d": "churned",
+        "churned": "churned",
+    }
+
+
+def test_table_columns_and_summary(boundary_log):
+    res = lifecycle(boundary_log, as_of=AS_OF)
+    c = res.customers.set_index("customer_id")
+    assert c.loc["reactivated_90d", "gap_days"] == 90.0
+    assert c.loc["lapsing", "days_since_last"] == pytest.approx(76.0)
+    assert c.loc["returning", "events_in_period"] == 1
+    assert res.table["status"].astype(str).tolist() == list(STATUSES)
+    assert res.table["n"].tolist() == [2, 2, 1, 3, 2]
+    assert res.table["share"].sum() == pytest.approx(1.0)
+    assert "as of 2024-06-30" in res._repr_html_()
+    assert len(res.plot().patches) == 5
+
+
+def test_activity_choice():
+    ev = make_events(
+        [
+            ("a", "2024-06-20", "page_view"),
+            ("a", "2024-01-10", "purchase"),
+            ("b", "2024-06-20", "page_view"),
+        ]
+    )
+    assert statuses(lifecycle(ev, as_of=AS_OF)) == {"a": "reactivated", "b": "new"}  # 162-day gap
+    assert statuses(lifecycle(ev, as_of=AS_OF, activity="purchase")) == {"a": "churned"}
+
+
+def test_breakdowns_and_accounts():
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["p1", "p2", "p2", "p3", "c1"],
+            "timestamp": ["2024-01-02", "2024-06-20", "2024-01-01", "2024-06-25", "2024-06-25"],
+            "event": "visit",
+            "channel": ["email", "social", "seo", "seo", "seo"],
+            "account_id": ["acme", "acme", "acme", "initech", None],
+        }
+    )
+    ev = read_events(frame)
+    by_channel = lifecycle(ev, as_of=AS_OF, by="channel").customers.set_index("customer_id")
+    assert by_channel.loc["p2", "channel"] == "seo"  # the channel of the first activity
+    attrs = pd.DataFrame({"customer_id": ["p1", "p2", "p3", "c1"], "persona": list("xxyy")})
+    table = lifecycle(ev, as_of=AS_OF, by=attrs).table
+    assert table.groupby("persona")["n"].sum().to_dict() == {"x": 2, "y": 2}
+    accounts = lifecycle(ev, as_of=AS_OF, level="account")
+    assert statuses(accounts) == {"acme": "reactivated", "initech": "new"}
+    with pytest.raises(JourneyDataError, match="level='account'.*no 'account_id'"):
+        lifecycle(ev.drop(columns="account_id"), level="account")
+
+
+def test_pandas_and_ibis_agree():
+    ev = jk.load_webshop()
+    a = lifecycle(ev, as_of="2024-06-30", by="channel")
+    b = lifecycle(ibis.memtable(ev), as_of="2024-06-30", by="channel")
+    pd.testing.assert_frame_equal(a.customers, b.customers)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"activity": "buy"}, "activity='buy'"),
+        ({"period": "soon"}, "period='soon' is not a positive duration"),
+        ({"period": "-5D"}, "period='-5D'"),
+        ({"churn_after": 0}, "churn_after=0"),
+        ({"as_of": "2020-01-01"}, "before all activity"),
+        ({"level": "household"}, "level='household'"),
+        ({"by": "persona"}, "by: missing column"),
+        ({"by": pd.DataFrame({"id": [1]})}, "by: the DataFrame has no 'customer_id'"),
+    ],
+)
+def test_bad_input(boundary_log, kwargs, match):
+    with pytest.raises(JourneyDataError, match=match):
+        lifecycle(boundary_log, **kwargs)
+
+
+def test_period_longer_than_churn_window_warns(boundary_log):
+    with pytest.warns(JourneyWarning, match="longer than churn_after"):
+        lifecycle(boundary_log, as_of=AS_OF, period="120D", churn_after="90D")
+
+
+# ----------------------------------------------------------------------------- ground truth
+
+
+def test_lifecycle_agrees_with_simulated_truth():
+    """Customers of the simulated shop stop all activity at their true churn time.
+
+    (a) Every buyer whose true churn lies more than churn_after + 60 days before as_of must be
+    'churned' (the 60 days cover reviews posted after the last order, Exp(7 days)).
+    (b) A buyer still alive at as_of is classified churned only when they happened to be
+    silent for 90 days: with activity rate at least REPEAT_RATE + BROWSE_RATE per day that
+    probability is at most exp(-90 * rate); the observed share must stay under that bound
+    plus 4 binomial standard errors.
+    """
+    customers = jk.load_customers()
+    buyers = customers.dropna(subset=["true_lifetime_days"]).copy()
+    ev = jk.load_webshop()
+    first_order = ev[ev["event"] == "purchase"].groupby("customer_id")["timestamp"].min()
+    buyers["churn_time"] = buyers["customer_id"].map(first_order) + pd.to_timedelta(
+        buyers["true_lifetime_days"], unit="D"
+    )
+    as_of = pd.Timestamp("2024-09-30", tz="UTC")
+    status = lifecycle(ev, as_of=as_of).customers.set_index("customer_id")["status"]
+    buyers["status"] = buyers["customer_id"].map(status).astype(str)
+    long_gone = buyers[buyers["churn_time"] < as_of - pd.Timedelta(days=150)]
+    assert len(long_gone) > 500 and (long_gone["status"] == "churned").all()
+    alive = buyers[buyers["churn_time"] > as_of]
+    observed = (alive["status"] == "churned").mean()
+    bound = np.exp(-90 * (REPEAT_RATE.min() + BROWSE_RATE))
+    assert observed <= bound + 4 * np.sqrt(bound * (1 - bound) / len(alive))
+
+
+# ----------------------------------------------------------------------------- over time
+
+
+def reference_growth(events: pd.DataFrame) -> pd.DataFrame:
+    """Plain pandas growth accounting per calendar month (independent of the Ibis code)."""
+    month = events["timestamp"].dt.tz_localize(None).dt.to_period("M")
+    active = set(zip(events["customer_id"], month))
+    first = events.assign(m=month).groupby("customer_id")["m"].min()
+    periods = pd.period_range(month.min(), month.max(), freq="M")
+    rows = []
+    for p in periods:
+        now = {c for c, m in active if m == p}
+        before = {c for c, m in active if m == p - 1}
+        new = {c for c in now if first[c] == p}
+        rows.append(
+            {
+                "active": len(now),
+                "new": len(new),
+                "returning": len(now & before),
+                "reactivated": len(now - before - new),
+                "dormant": -len(before - now),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+log_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "d", "e"]),
+        st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2024, 12, 31)),
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(log_rows)
+def test_growth_accounting_matches_pandas(rows):
+    frame = pd.DataFrame(rows, columns=["customer_id", "timestamp"]).assign(event="visit")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        ev = read_events(frame)
+    got = lifecycle_over_time(ev, freq="M").table
+    expected = reference_growth(ev)
+    cols = list(expected.columns)
+    pd.testing.assert_frame_equal(got[cols], expected, check_dtype=False)
+    # the identities
+    assert (got["active"] == got["new"] + got["returning"] + got["reactivated"]).all()
+    prev_active = got["active"].shift(1).fillna(0)
+    assert (prev_active == got["returning"] - got["dormant"]).all()
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M", "Q", "Y"])
+def test_growth_periods_and_identities_on_the_shop(freq):
+    ev = jk.load_webshop()
+    table = lifecycle_over_time(ev, freq=freq, activity="purchase").table
+    starts = table["period"]
+    assert starts.is_monotonic_increasing and starts.is_unique
+    if freq == "W":
+        assert (starts.dt.dayofweek == 0).all()  # Monday
+    assert (table["active"] == table["new"] + table["returning"] + table["reactivated"]).all()
+    assert (table["active"].shift(1).fillna(0) == table["returning"] - table["dormant"]).all()
+    buyers = ev.loc[ev["event"] == "purchase", "customer_id"].nunique()
+    assert table["new"].sum() == buyers
+
+
+def test_growth_breakdown_and_plot():
+    ev = jk.load_webshop()
+    attrs = jk.load_customers()[["customer_id", "segment"]]
+    res = lifecycle_over_time(ev, by=attrs)
+    assert set(res.table["segment"]) == {"B2B", "B2C"}
+    total = lifecycle_over_time(ev).table.set_index("period")["active"]
+    by_segment = res.table.groupby("period")["active"].sum()
+    pd.testing.assert_series_equal(by_segment, total, check_names=False)
+    ax = res.plot()
+    assert any(p.get_height() < 0 for p in ax.patches)  # dormant drawn below zero
+
+
+def test_growth_bad_freq():
+    with pytest.raises(JourneyDataError, match="freq='month'"):
+        lifecycle_over_time(jk.load_webshop(), freq="month")
+
+
+# ----------------------------------------------------------------------------- RFM
+
+
+def test_rfm_score_against_counting_definition(rng):
+    values = pd.Series(rng.integers(0, 7, 300))  # many ties
+    got = rfm_score(values, 5)
+    sorted_values = np.sort(values.to_numpy())
+    below = np.searchsorted(sorted_values, values.to_numpy(), side="left")  # #values < v
+    assert (got.to_numpy() == 1 + np.floor(5 * below / len(values))).all()
+    assert got.groupby(values).nunique().max() == 1  # ties share a score
+    assert rfm_score(pd.Series(range(10)), 5).tolist() == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+
+
+def test_rfm_by_hand():
+    rows = []
+    for i, (days_ago, orders, amount) in enumerate(
+        [(1, 5, 100), (2, 4, 90), (40, 3, 50), (100, 2, 20), (300, 1, 5)]
+    ):
+        for k in range(orders):
+            when = pd.Timestamp("2024-06-30") - pd.Timedelta(days=days_ago + k * 0.01)
+            rows.append((f"c{i}", when.strftime("%Y-%m-%d %H:%M"), "purchase", amount / orders))
+    res = rfm(make_events(rows), as_of="2024-06-30")
+    c = res.customers.set_index("customer_id")
+    assert c["rfm"].tolist() == ["555", "444", "333", "222", "111"]
+    assert c["segment"].astype(str).tolist() == [
+        "champions",
+        "loyal",
+        "need attention",
+        "hibernating",
+        "lost",
+    ]
+    assert c.loc["c0", "monetary"] == pytest.approx(100.0)
+    assert res.segments["n"].sum() == 5 and len(res.segments) == 11
+
+
+def test_rfm_on_cdnow_and_bad_input():
+    res = rfm(jk.load_cdnow(), as_of="1998-06-30", bins=4)
+    assert res.customers["r"].between(1, 4).all() and len(res.customers) == 23_570
+    assert res.segments["revenue_share"].sum() == pytest.approx(1.0)
+    with pytest.raises(JourneyDataError, match="bins=1"):
+        rfm(jk.load_cdnow(), bins=1)
+    with pytest.raises(JourneyDataError, match="activity='order'"):
+        rfm(jk.load_cdnow(), activity="order")
+
+
+# ----------------------------------------------------------------------------- moves
+
+
+def test_status_transitions(boundary_log):
+    moves = status_transitions(boundary_log, start="2024-05-01", end=AS_OF)
+    assert moves.counts.to_numpy().sum() == 10  # everyone active by the end date
+    assert moves.counts.loc["not yet active"].sum() == 3  # new, new_at_as_of, at_period_start
+    assert moves.counts.loc["churned", "churned"] == 1
+    rows = moves.shares.dropna()
+    assert np.allclose(rows.sum(axis=1), 1.0)
+    assert moves.plot().images
+    with pytest.raises(JourneyDataError, match="must be after start"):
+        status_transitions(boundary_log, start=AS_OF, end="2024-05-01")
+    with pytest.raises(JourneyDataError, match="as_of= cannot be passed"):
+        status_transitions(boundary_log, start="2024-05-01", end=AS_OF, as_of=AS_OF)
+
+
+# ----------------------------------------------------------------------------- promotions
+
+
+def test_promotion_responders_follow_simulated_response():
+    ev = jk.load_webshop()
+    windows = promotions(pd.Timestamp("2023-01-01", tz="UTC"), pd.Timestamp("2024-12-31", tz="UTC"))
+    res = promotion_responders(ev, promotions=windows)
+    persona = jk.load_customers().set_index("customer_id")["persona"]
+    share = res.customers.groupby(res.customers["customer_id"].map(persona))["responder"].mean()
+    # truth: price-conscious buy 3x as often inside promotions, quality seekers 1.2x
+    assert share["price_conscious"] > 1.5 * share["quality_seeker"]
+    assert (res.customers["purchases"] >= 2).all()
+
+
+def test_promotion_bad_input():
+    ev = make_events([("a", "2024-01-01", "purchase")])
+    with pytest.raises(JourneyDataError, match="ends before it starts"):
+        promotion_responders(ev, promotions=[("2024-02-01", "2024-01-01")])
+    with pytest.raises(JourneyDataError, match="no windows"):
+        promotion_responders(ev, promotions=[])
+    with pytest.raises(JourneyDataError, match="min_share=0"):
+        promotion_responders(ev, promotions=[("2024-01-01", "2024-02-01")], min_share=0)
+
+
+# ----------------------------------------------------------------------------- explorer
+
+
+def test_lifecycle_explorer_updates_with_the_tested_function():
+    ev = jk.load_webshop()
+    attrs = jk.load_customers()[["customer_id", "persona"]]
+    box = jk.widgets.lifecycle_explorer(ev, customers=attrs)
+    box.controls["churn_days"].value = 120
+    box.controls["by"].value = "persona"
+    expected = lifecycle(
+        ev, as_of=box.result.as_of, period="30D", churn_after="120D", by=attrs
+    ).table
+    pd.testing.assert_frame_equal(box.result.table, expected)
+    # timing is reported, not asserted (shared machines are noisy)
+    print(f"lifecycle_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
