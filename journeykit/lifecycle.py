@@ -211,6 +211,19 @@ class Lifecycle(Result):
             f"churned = no activity for at least {churn:g} days.",
         )
 
+    @property
+    def three_way(self) -> pd.DataFrame:
+        """The coarse picture: ``new``; ``returning`` = existing customers who have not
+        churned (returning + reactivated + lapsing); ``churned``. Columns ``[by], group, n,
+        share``."""
+        coarse = {"reactivated": "returning", "lapsing": "returning"}
+        table = self.table.assign(
+            group=self.table["status"].astype(str).replace(coarse),
+        )
+        keys = [*self.by, "group"]
+        out = table.groupby(keys, sort=False, dropna=False)[["n", "share"]].sum().reset_index()
+        return out
+
     def plot(self, ax=None):
         """Customers per status (grouped bars when broken down)."""
         return plots.status_bars(self.table, ax, by=self.by[0] if self.by else None)
