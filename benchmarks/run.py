@@ -143,16 +143,22 @@ def journeykit_no_duplicate_check(path: Path):
     return jk.customer_summary(events, as_of=AS_OF)
 
 
-CONTENDERS = {
-    "pandas": pandas_summary,
-    "duckdb_sql": sql_summary,
-    "duckdb_sql_tuned": sql_tuned_summary,
-    "journeykit": journeykit_summary,
-    "journeykit_keep": journeykit_no_duplicate_check,
-}
+def _tasks() -> dict:
+    from lifecycle_tasks import LIFECYCLE_TASKS
+
+    return {
+        "read_events + customer_summary": {
+            "pandas": pandas_summary,
+            "duckdb_sql": sql_summary,
+            "duckdb_sql_tuned": sql_tuned_summary,
+            "journeykit": journeykit_summary,
+            "journeykit_keep": journeykit_no_duplicate_check,
+        },
+        **LIFECYCLE_TASKS,
+    }
 
 
-def one(name: str, path: Path, out: Path) -> None:
+def one(task: str, name: str, path: Path, out: Path) -> None:
     """Run one contender in this process; print seconds and peak memory as JSON.
 
     Every library any contender uses is imported before the clock starts, so the times
@@ -164,8 +170,10 @@ def one(name: str, path: Path, out: Path) -> None:
 
     import journeykit  # noqa: F401
 
+    contender = _tasks()[task][name]
+    argument = contender.setup(path) if hasattr(contender, "setup") else path
     start = time.perf_counter()
-    result = CONTENDERS[name](path)
+    result = contender(argument)
     seconds = time.perf_counter() - start
     # VmHWM is this process's own peak RSS (ru_maxrss survives exec and would include the
     # parent's peak).
@@ -204,7 +212,7 @@ def import_times(repeat: int = 15) -> dict:
     }
 
 
-def check_identical(outputs: dict[str, Path]) -> None:
+def check_identical(task: str, outputs: dict[str, Path]) -> None:
     import pandas as pd
 
     frames = {name: pd.read_parquet(p) for name, p in outputs.items()}
@@ -214,91 +222,102 @@ def check_identical(outputs: dict[str, Path]) -> None:
             frame[reference.columns].reset_index(drop=True),
             reference,
             check_dtype=False,
-            obj=f"{name} vs journeykit",
+            obj=f"{task}: {name} vs journeykit",
         )
+
+
+SUMMARY_NOTES = (
+    "Contenders: `pandas` = read the Parquet file with pandas and a vectorised groupby "
+    "summary; `duckdb_sql` = one straightforward hand-written query (a single GROUP BY with "
+    "COUNT(DISTINCT ...)); `duckdb_sql_tuned` = hand-written in two levels (customer-day, "
+    "then customer), the plan journeykit's Ibis expression uses; `journeykit` = `read_events` "
+    "on the Parquet file through Ibis/DuckDB (validation including the exact-duplicate "
+    "check) + `customer_summary`; `journeykit_keep` = the same with `duplicates='keep'`."
+)
+
+
+def run_task(task: str, contenders: dict, path: Path, repeat: int) -> dict:
+    """Interleaved runs (drifting machine load hits every contender alike); best times."""
+    timings: dict[str, list[float]] = {name: [] for name in contenders}
+    memory: dict[str, float] = {}
+    slug = "".join(ch if ch.isalnum() else "_" for ch in task)
+    outputs = {name: DATA / f"out_{slug}_{name}.parquet" for name in contenders}
+    print(task)
+    for _ in range(repeat):
+        for name in contenders:
+            cmd = [sys.executable, __file__, "--task", task, "--one", name, "--path", str(path)]
+            cmd += ["--out", str(outputs[name])]
+            res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+            timings[name].append(res["seconds"])
+            memory[name] = max(memory.get(name, 0.0), res["peak_mb"])
+            print(f"  {name:<18} {res['seconds']:6.2f} s  {res['peak_mb']:7.0f} MB")
+    check_identical(task, outputs)
+    return {"best": {name: min(t) for name, t in timings.items()}, "memory": memory}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--one", choices=list(CONTENDERS))
+    parser.add_argument("--task", help="run only this task (or, with --one, the task to run)")
+    parser.add_argument("--one", help="internal: run one contender in this process")
     parser.add_argument("--path", type=Path)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     if args.one:
-        one(args.one, args.path, args.out)
+        one(args.task, args.one, args.path, args.out)
         return 0
 
     DATA.mkdir(exist_ok=True)
     path = DATA / f"webshop_{args.customers}.parquet"
     gen = generate(args.customers, path)
-    print(
-        f"simulated {gen['events']:,} events / {gen['customers']:,} customers "
-        f"in {gen['seconds']:.1f} s"
-    )
-    timings: dict[str, list[float]] = {name: [] for name in CONTENDERS}
-    memory: dict[str, float] = {}
-    outputs = {name: DATA / f"out_{name}.parquet" for name in CONTENDERS}
-    for _ in range(args.repeat):
-        for name in CONTENDERS:  # interleaved, so drifting machine load hits all alike
-            cmd = [
-                sys.executable,
-                __file__,
-                "--one",
-                name,
-                "--path",
-                str(path),
-                "--out",
-                str(outputs[name]),
-            ]
-            res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-            timings[name].append(res["seconds"])
-            memory[name] = max(memory.get(name, 0.0), res["peak_mb"])
-            print(f"  {name:<11} {res['seconds']:6.2f} s  {res['peak_mb']:7.0f} MB")
-    check_identical(outputs)
-    best = {name: min(t) for name, t in timings.items()}
-    imports = import_times()
-    write_results(gen, best, memory, imports, args)
+    print(f"simulated {gen['events']:,} events / {gen['customers']:,} customers")
+    tasks = _tasks()
+    selected = [args.task] if args.task else list(tasks)
+    results = {task: run_task(task, tasks[task], path, args.repeat) for task in selected}
+    write_results(gen, results, import_times(), args)
     return 0
 
 
-def write_results(gen, best, memory, imports, args) -> None:
-    jk = best["journeykit"]
+def write_results(gen, results, imports, args) -> None:
+    from lifecycle_tasks import FLOORS, NOTES
+
+    notes = {"read_events + customer_summary": SUMMARY_NOTES, **NOTES}
+    floors = {
+        "read_events + customer_summary": "within 1.3x of the hand-written SQL, not slower "
+        "than pandas, peak memory under 6 GB",
+        **FLOORS,
+    }
     lines = [
         "# Benchmark results",
         "",
         f"Command: `make bench` (= `python benchmarks/run.py --customers {args.customers} "
         f"--repeat {args.repeat}`). Machine: {platform.machine()}, Python "
-        f"{platform.python_version()}; best of {args.repeat} interleaved runs, each contender in "
-        "a fresh process with its libraries imported before the clock starts (peak memory = "
-        "the process's own peak RSS).",
+        f"{platform.python_version()}; best of {args.repeat} interleaved runs, each contender "
+        "in a fresh process with its libraries imported before the clock starts (peak memory "
+        "= the process's own peak RSS). The machines are shared and noisy: compare the ratios "
+        "within a run, not absolute times across runs.",
         "",
-        "## read_events + customer_summary",
-        "",
-        f"Data: `journeykit.simulate.webshop({gen['customers']:,}, seed=1)`: {gen['events']:,} "
-        f"events, simulated in {gen['seconds']:.1f} s, written to Parquet.",
-        "All contenders return identical tables (checked).",
-        "",
-        "| contender | seconds | peak memory (MB) | journeykit time / contender time |",
-        "|---|---:|---:|---:|",
+        f"Data: `journeykit.simulate.webshop({gen['customers']:,}, seed=1)`: "
+        f"{gen['events']:,} events, simulated in {gen['seconds']:.1f} s, written to Parquet. "
+        "In every task all contenders return identical results (checked).",
     ]
-    for name in CONTENDERS:
-        lines.append(f"| {name} | {best[name]:.2f} | {memory[name]:,.0f} | {jk / best[name]:.2f} |")
+    for task, res in results.items():
+        best, memory = res["best"], res["memory"]
+        jk = best["journeykit"]
+        lines += [
+            "",
+            f"## {task}",
+            "",
+            "| contender | seconds | peak memory (MB) | contender time / journeykit time |",
+            "|---|---:|---:|---:|",
+        ]
+        for name in best:
+            lines.append(
+                f"| {name} | {best[name]:.2f} | {memory[name]:,.0f} | {best[name] / jk:.2f} |"
+            )
+        lines += ["", notes[task], "", f"Floors (issues): {floors[task]}."]
     lines += [
-        "",
-        "Contenders: `pandas` = read the Parquet file with pandas and a vectorised groupby "
-        "summary; `duckdb_sql` = one straightforward hand-written query (a single GROUP BY "
-        "with COUNT(DISTINCT ...)); `duckdb_sql_tuned` = hand-written in two levels "
-        "(customer-day, then customer), the plan journeykit's Ibis expression uses; "
-        "`journeykit` = `read_events` on the Parquet file through Ibis/DuckDB (validation "
-        "including the exact-duplicate check) + `customer_summary`; `journeykit_keep` = the "
-        "same with `duplicates='keep'`.",
-        "",
-        f"Floors (issue 3): within 1.3x of the hand-written SQL -> {jk / best['duckdb_sql']:.2f}x "
-        f"of the straightforward query, {jk / best['duckdb_sql_tuned']:.2f}x of the tuned one; "
-        f"not slower than pandas -> {best['pandas'] / jk:.1f}x faster; peak memory under 6 GB -> "
-        f"{memory['journeykit'] / 1024:.2f} GB.",
         "",
         "## import time",
         "",

@@ -47,7 +47,8 @@ def to_pandas(expr) -> pd.DataFrame:
     # Arrow is the fast path out of every backend (ibis' own to_pandas is ~25% slower here).
     if not hasattr(expr, "schema"):
         expr = expr.as_table()
-    out = expr.to_pyarrow().to_pandas(date_as_object=False)
+    # split_blocks + self_destruct free Arrow buffers while converting (lower peak memory).
+    out = expr.to_pyarrow().to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
     for name, dtype in out.dtypes.items():
         if pd.api.types.is_datetime64_any_dtype(dtype):
             col = out[name]

@@ -345,17 +345,17 @@ def lifecycle(
 def _status(out: pd.DataFrame, *, as_of, start, churn_after) -> pd.Categorical:
     active = out["first_in_period"].notna()
     gap = out["first_in_period"] - out["last_before"]
-    status = np.select(
+    codes = np.select(
         [
             out["first_seen"] > start,
             active & (gap < churn_after),
             active,
             as_of - out["last_seen"] < churn_after,
         ],
-        ["new", "returning", "reactivated", "lapsing"],
-        "churned",
+        [0, 1, 2, 3],
+        4,
     )
-    return pd.Categorical(status, categories=STATUSES)
+    return pd.Categorical.from_codes(codes, categories=STATUSES)  # codes index STATUSES
 
 
 def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -381,13 +381,14 @@ PERIOD_FREQS = ("D", "W", "M", "Q", "Y")
 def _period_index(ts, freq: str):
     """Whole-number index of the calendar period (UTC) holding ``ts``; consecutive periods
     differ by one. Weeks start on Monday (1970-01-01 was a Thursday)."""
+    date = ts.date()  # the UTC day; engines refuse EXTRACT on tz-aware values
     if freq == "M":
-        return ts.year() * 12 + ts.month() - 1
+        return date.year() * 12 + date.month() - 1
     if freq == "Q":
-        return ts.year() * 4 + ts.quarter() - 1
+        return date.year() * 4 + date.quarter() - 1
     if freq == "Y":
-        return ts.year()
-    day = ts.epoch_seconds() // 86_400
+        return date.year()
+    day = date.epoch_days()
     return day if freq == "D" else (day + 3) // 7
 
 
@@ -502,7 +503,16 @@ def lifecycle_over_time(
     gone = pairs.filter(pairs["next"].isnull() | (pairs["next"] != pairs["idx"] + 1))
     gone = gone.mutate(idx=gone["idx"] + 1)
     dormant = gone.group_by(keys).aggregate(dormant=gone.count())
-    table = _growth_table(_engine.to_pandas(active), _engine.to_pandas(dormant), names, freq)
+    # One query: the pairs and windows are computed once for both counts.
+    both = active.outer_join(dormant, keys)
+    both = both.select(
+        *[ibis_coalesce(both[k], both[f"{k}_right"]).name(k) for k in keys],
+        "active",
+        "new",
+        "returning",
+        "dormant",
+    )
+    table = _growth_table(_engine.to_pandas(both), names, freq)
     return LifecycleOverTime(table=table, freq=freq, by=tuple(names))
 
 
@@ -512,13 +522,20 @@ def ibis_window(group: str, order: str):
     return ibis.window(group_by=group, order_by=order)
 
 
-def _growth_table(active: pd.DataFrame, dormant: pd.DataFrame, names, freq) -> pd.DataFrame:
+def ibis_coalesce(*values):
+    import ibis
+
+    return ibis.coalesce(*values)
+
+
+def _growth_table(counts: pd.DataFrame, names, freq) -> pd.DataFrame:
     """Counts on the full grid of groups x periods (empty periods included, zeros filled);
-    dormant customers of the period after the last one are dropped."""
+    dormant customers of the period after the last active one are dropped."""
+    active = counts[counts["active"].notna()]
     periods = pd.DataFrame({"idx": range(int(active["idx"].min()), int(active["idx"].max()) + 1)})
-    grid = active[names].drop_duplicates().merge(periods, how="cross") if names else periods
+    grid = counts[names].drop_duplicates().merge(periods, how="cross") if names else periods
     keys = [*names, "idx"]
-    table = grid.merge(active, on=keys, how="left").merge(dormant, on=keys, how="left")
+    table = grid.merge(counts, on=keys, how="left")
     counts = ["active", "new", "returning", "dormant"]
     table[counts] = table[counts].fillna(0).astype("int64")
     table["dormant"] = -table["dormant"]

@@ -45,3 +45,27 @@ def test_to_pandas_returns_utc_microseconds():
     t = ibis.memtable(pd.DataFrame({"ts": pd.to_datetime(["2024-01-01 10:00"])}))
     out = _engine.to_pandas(t)
     assert str(out["ts"].dtype) == "datetime64[us, UTC]"
+
+
+@pytest.mark.spark
+def test_segmentation_identical_on_pyspark(parquet_events, spark):
+    from journeykit import lifecycle, lifecycle_over_time, rfm
+
+    path, events = parquet_events
+    table = read_events(ibis.pyspark.connect(spark).read_parquet(str(path)))
+    for freq in ("W", "M"):
+        pd.testing.assert_frame_equal(
+            lifecycle_over_time(table, freq=freq, by="channel").table,
+            lifecycle_over_time(events, freq=freq, by="channel").table,
+            check_dtype=False,
+        )
+    pd.testing.assert_frame_equal(
+        lifecycle(table, as_of="2024-06-30", by="channel").customers,
+        lifecycle(events, as_of="2024-06-30", by="channel").customers,
+        check_dtype=False,
+    )
+    pd.testing.assert_frame_equal(
+        rfm(table, as_of="2024-06-30").customers,
+        rfm(events, as_of="2024-06-30").customers,
+        check_dtype=False,
+    )
