@@ -487,11 +487,13 @@ def lifecycle_over_time(
     2 2024-03-01 00:00:00+00:00    0          0            0       -2
     3 2024-04-01 00:00:00+00:00    0          0            2        0
     """
+    import ibis
+
     check_choice("freq", freq, PERIOD_FREQS)
     t, unit = _unit_table(events, activity=activity, level=level)
     groups, names = _groups(t, unit, by)
     pairs = t.select(unit, idx=_period_index(t["timestamp"], freq)).distinct()
-    w = ibis_window(unit, "idx")
+    w = ibis.window(group_by=unit, order_by="idx")
     pairs = pairs.mutate(prev=pairs["idx"].lag().over(w), next=pairs["idx"].lead().over(w))
     pairs = _attach(pairs, groups, unit)
     keys = [*names, "idx"]
@@ -506,7 +508,7 @@ def lifecycle_over_time(
     # One query: the pairs and windows are computed once for both counts.
     both = active.outer_join(dormant, keys)
     both = both.select(
-        *[ibis_coalesce(both[k], both[f"{k}_right"]).name(k) for k in keys],
+        *[ibis.coalesce(both[k], both[f"{k}_right"]).name(k) for k in keys],
         "active",
         "new",
         "returning",
@@ -514,18 +516,6 @@ def lifecycle_over_time(
     )
     table = _growth_table(_engine.to_pandas(both), names, freq)
     return LifecycleOverTime(table=table, freq=freq, by=tuple(names))
-
-
-def ibis_window(group: str, order: str):
-    import ibis
-
-    return ibis.window(group_by=group, order_by=order)
-
-
-def ibis_coalesce(*values):
-    import ibis
-
-    return ibis.coalesce(*values)
 
 
 def _growth_table(counts: pd.DataFrame, names, freq) -> pd.DataFrame:
