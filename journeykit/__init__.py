@@ -27,6 +27,7 @@ from .lifecycle import (
     rfm,
     status_transitions,
 )
+from .nps import compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
 from .results import Result
 
 __version__ = "0.1.0"
@@ -39,6 +40,7 @@ __all__ = [
     "JourneyDataError",
     "JourneyWarning",
     "Result",
+    "compare_nps",
     "customer_summary",
     "datasets",
     "ground_truth",
@@ -51,6 +53,10 @@ __all__ = [
     "load_survey",
     "load_webshop",
     "map_stages",
+    "nps",
+    "nps_by_journey",
+    "nps_drivers",
+    "nps_trend",
     "promotion_responders",
     "read_events",
     "rfm",

@@ -122,3 +122,76 @@ def transition_heatmap(shares: pd.DataFrame, counts: pd.DataFrame, ax=None):
     ax.set_xlabel(shares.columns.name or "")
     ax.set_ylabel(shares.index.name or "")
     return ax
+
+
+def nps_bars(table: pd.DataFrame, ax=None, *, by=()):
+    """Stacked detractor/passive/promoter shares per group, with the NPS and its interval
+    on a second axis (-100..100)."""
+    ax = axes(ax)
+    rows = table[~table["suppressed"]] if "suppressed" in table else table
+    labels = [", ".join(str(r[b]) for b in by) for _, r in rows.iterrows()] if by else ["all"]
+    y = range(len(rows))
+    left = pd.Series(0.0, index=rows.index)
+    for name, colour in (
+        ("p_detractor", PALETTE[3]),
+        ("p_passive", PALETTE[5]),
+        ("p_promoter", PALETTE[2]),
+    ):
+        ax.barh(y, rows[name], left=left, color=colour, label=name[2:] + "s", height=0.6)
+        left = left + rows[name]
+    ax.set_yticks(list(y), labels)
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
+    twin = ax.twiny()
+    twin.errorbar(
+        rows["nps"],
+        list(y),
+        xerr=[rows["nps"] - rows["ci_low"], rows["ci_high"] - rows["nps"]],
+        fmt="o",
+        color="black",
+        capsize=3,
+        label="NPS",
+    )
+    twin.set_xlim(-100, 100)
+    twin.set_xlabel("NPS (with interval)")
+    ax.invert_yaxis()
+    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))
+    return ax
+
+
+def nps_trend_lines(table: pd.DataFrame, ax=None, *, by=()):
+    """NPS per period with its interval band, one line per group."""
+    ax = axes(ax)
+    groups = table.groupby(list(by), sort=False) if by else [("all", table)]
+    for i, (name, g) in enumerate(groups):
+        colour = PALETTE[i % len(PALETTE)]
+        ax.plot(g["period"], g["nps"], marker="o", color=colour, label=str(name))
+        ax.fill_between(g["period"], g["ci_low"], g["ci_high"], color=colour, alpha=0.15)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel("NPS")
+    if by:
+        ax.legend(frameon=False)
+    return ax
+
+
+def driver_bars(table: pd.DataFrame, ax=None):
+    """Standardised driver effects with intervals, largest first."""
+    ax = axes(ax)
+    scale = table["std_effect"] / table["effect"]
+    y = range(len(table))
+    ax.barh(y, table["std_effect"], color=PALETTE[0])
+    ax.errorbar(
+        table["std_effect"],
+        list(y),
+        xerr=[
+            (table["effect"] - table["ci_low"]) * scale,
+            (table["ci_high"] - table["effect"]) * scale,
+        ],
+        fmt="none",
+        color="black",
+        capsize=3,
+    )
+    ax.set_yticks(list(y), table["driver"])
+    ax.invert_yaxis()
+    ax.set_xlabel("score points per standard deviation of the rating")
+    return ax

@@ -88,3 +88,55 @@ def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
     box.update = update
     update()
     return box
+
+
+def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str = "wave"):
+    """Explore :func:`journeykit.nps.nps` interactively: breakdown (segment), wave, interval
+    method and level. Returns the widget; ``update()``, ``result`` and ``seconds`` as in
+    :func:`lifecycle_explorer`."""
+    import ipywidgets as w
+
+    from .nps import METHODS, nps
+
+    text_columns = [
+        c for c in survey.columns if c not in (score, "customer_id") and survey[c].nunique() <= 50
+    ]
+    waves = sorted(survey[wave].dropna().unique()) if wave in survey.columns else []
+    style = {"description_width": "initial"}
+    controls = {
+        "by": w.Dropdown(
+            description="break down by",
+            options=[("nothing", None)] + [(c, c) for c in text_columns],
+            style=style,
+        ),
+        "wave": w.Dropdown(description="wave", options=[("all", None)] + [(x, x) for x in waves]),
+        "method": w.Dropdown(description="interval", options=list(METHODS), value="wald"),
+        "level": w.FloatSlider(description="level", min=0.8, max=0.99, step=0.01, value=0.95),
+    }
+    output = w.Output()
+    box = w.VBox([w.HBox(list(controls.values())), output])
+    box.seconds = []
+
+    def update(*_):
+        start = time.perf_counter()
+        chosen = (
+            survey
+            if controls["wave"].value is None
+            else survey[survey[wave] == controls["wave"].value]
+        )
+        box.result = nps(
+            chosen,
+            score=score,
+            by=controls["by"].value,
+            method=controls["method"].value,
+            level=round(controls["level"].value, 2),
+        )
+        _show(output, box.result)
+        box.seconds.append(time.perf_counter() - start)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    box.controls = controls
+    box.update = update
+    update()
+    return box

@@ -1,0 +1,206 @@
+"""NPS: hand-computed values, exact variance, coverage by simulation, truth, bad input."""
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+import journeykit as jk
+from journeykit import JourneyDataError, JourneyWarning
+from journeykit.nps import (
+    NPSTrend,
+    compare_nps,
+    interval,
+    nps,
+    nps_by_journey,
+    nps_drivers,
+    nps_trend,
+)
+
+Z = norm.ppf(0.975)
+MIXED = [10, 9, 9, 8, 7, 6, 3, 10, 9, 5]  # 5 promoters, 2 passives, 3 detractors
+
+
+def quiet(**kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        return nps(**kwargs).table.iloc[0]
+
+
+def test_hand_computed_examples():
+    row = quiet(data=MIXED)
+    assert (row.n, row.promoters, row.passives, row.detractors) == (10, 5, 2, 3)
+    assert row.nps == pytest.approx(20.0)
+    se = 100 * math.sqrt((0.5 + 0.3 - 0.2**2) / 10)  # trinomial variance by hand
+    assert row.se == pytest.approx(se)
+    assert (row.ci_low, row.ci_high) == pytest.approx((20 - Z * se, 20 + Z * se))
+    assert quiet(data=[10, 9, 9]).nps == 100.0 and quiet(data=[10, 9, 9]).se == 0.0
+    assert quiet(data=[0, 3, 6]).nps == -100.0
+    assert quiet(data=[8]).nps == 0.0 and quiet(data=[8]).n == 1
+
+
+def test_adjusted_wald_by_hand():
+    # Rocks (2016): add 3/4 promoter, 3/4 detractor, 3 answers; Wald on adjusted shares.
+    row = quiet(data=MIXED, method="adjusted_wald")
+    pa, da = 5.75 / 13, 3.75 / 13
+    se = 100 * math.sqrt((pa + da - (pa - da) ** 2) / 13)
+    assert row.nps == pytest.approx(20.0)  # the estimate itself is not adjusted
+    assert row.ci_low == pytest.approx(100 * (pa - da) - Z * se)
+    assert row.ci_high == pytest.approx(100 * (pa - da) + Z * se)
+
+
+def test_variance_formula_matches_exact_enumeration():
+    """Var(NPS-hat) = (p + d - (p - d)^2) / n, checked by enumerating every trinomial
+    outcome for small n."""
+    for n, (p, q, d) in itertools.product((1, 3, 6), ((0.5, 0.3, 0.2), (0.1, 0.2, 0.7))):
+        mean = var = 0.0
+        outcomes = [(a, b, n - a - b) for a in range(n + 1) for b in range(n + 1 - a)]
+        probs = [
+            math.factorial(n)
+            / (math.factorial(a) * math.factorial(b) * math.factorial(c))
+            * p**a
+            * q**b
+            * d**c
+            for a, b, c in outcomes
+        ]
+        values = [(a - c) / n for a, b, c in outcomes]
+        mean = sum(w * v for w, v in zip(probs, values))
+        var = sum(w * (v - mean) ** 2 for w, v in zip(probs, values))
+        assert var == pytest.approx((p + d - (p - d) ** 2) / n)
+
+
+@pytest.mark.parametrize("n", [30, 100, 500])
+def test_coverage_by_simulation(n):
+    """4,000 samples per setting (fixed seed). Wald must cover within 93.5-96.5% wherever it
+    does not warn (n >= 100 and >= 10 expected promoters and detractors); adjusted Wald
+    everywhere within 93.5-97% (slightly conservative at n = 30 with extreme shares)."""
+    rng = np.random.default_rng(n)
+    for p, d in ((0.4, 0.2), (0.3, 0.3), (0.7, 0.1), (0.85, 0.05), (0.1, 0.6)):
+        x = rng.multinomial(n, [p, 1 - p - d, d], size=4000)
+        truth = 100 * (p - d)
+        _, _, lo, hi = interval(x[:, 0], x[:, 2], n, method="adjusted_wald")
+        assert 0.935 <= ((lo <= truth) & (truth <= hi)).mean() <= 0.97
+        if n >= 100 and n * min(p, d) >= 10:
+            _, _, lo, hi = interval(x[:, 0], x[:, 2], n, method="wald")
+            assert 0.935 <= ((lo <= truth) & (truth <= hi)).mean() <= 0.965
+    with pytest.warns(JourneyWarning, match="under-covers"):
+        nps(rng.integers(0, 11, n) if n < 100 else [10] * n + [0] * 5)
+
+
+def test_bootstrap_agrees_with_wald_on_large_samples():
+    answers = jk.load_survey()
+    boot = nps(answers, method="bootstrap", n_boot=1000, seed=1).table.iloc[0]
+    wald = nps(answers).table.iloc[0]
+    assert boot.ci_low == pytest.approx(wald.ci_low, abs=0.5)
+    assert boot.ci_high == pytest.approx(wald.ci_high, abs=0.5)
+
+
+def test_weights_equal_replication():
+    data = pd.DataFrame({"score": [10, 6, 8], "w": [2, 1, 1]})
+    weighted = quiet(data=data, weights="w")
+    replicated = quiet(data=[10, 10, 6, 8])
+    assert weighted.nps == pytest.approx(replicated.nps)
+    assert weighted.n_eff == pytest.approx(16 / 6)  # Kish: (sum w)^2 / sum w^2
+
+
+def test_groups_small_cells_and_suppression():
+    s = jk.load_survey()
+    s = s.assign(tiny=np.where(np.arange(len(s)) < 12, "rare", "common"))
+    with pytest.warns(JourneyWarning, match="fewer than 30 answers"):
+        res = nps(s, by="tiny", method="adjusted_wald", min_n=20)
+    t = res.table.set_index("tiny")
+    assert t.loc["rare", "suppressed"] and np.isnan(t.loc["rare", "nps"])
+    assert "suppressed" in res.conclusion
+    assert res.plot() is not None
+
+
+def test_simulated_nps_per_persona_covers_truth():
+    res = nps(jk.load_survey(), by="persona", method="adjusted_wald").table.set_index("persona")
+    for persona, truth in jk.ground_truth()["nps"].items():
+        assert res.loc[persona, "ci_low"] <= truth["overall"] <= res.loc[persona, "ci_high"]
+
+
+def test_compare_by_hand():
+    out = compare_nps([10] * 60 + [5] * 40, [10] * 40 + [5] * 60).iloc[0]
+    se = 100 * math.sqrt(2 * (1 - 0.2**2) / 100)
+    assert out["diff"] == pytest.approx(40) and out["se"] == pytest.approx(se)
+    assert out["p_value"] == pytest.approx(2 * norm.sf(40 / se))
+
+
+def test_trend_changes_equal_pairwise_comparisons():
+    s = jk.load_survey()
+    trend = nps_trend(s, freq="Q").table
+    waves = pd.to_datetime(s["date"], utc=True).dt.tz_localize(None).dt.to_period("Q")
+    first, second = sorted(waves.unique())[:2]
+    pair = compare_nps(s[waves == second], s[waves == first]).iloc[0]
+    assert trend.loc[1, "change"] == pytest.approx(pair["diff"])
+    assert trend.loc[1, "p_value"] == pytest.approx(pair["p_value"])
+    assert np.isnan(trend.loc[0, "change"])
+    assert NPSTrend(trend).plot() is not None
+
+
+def test_drivers_match_least_squares_and_hc3():
+    s = jk.load_survey()
+    drivers = ["delivery", "service", "price", "site_speed"]
+    res = nps_drivers(s, drivers=drivers)
+    X = np.column_stack([np.ones(len(s)), s[drivers].to_numpy(float)])
+    y = s["score"].to_numpy(float)
+    beta = np.linalg.lstsq(X, y, rcond=None)[0]
+    # HC3 by hand (MacKinnon & White 1985): (X'X)^-1 X' diag(e^2/(1-h)^2) X (X'X)^-1
+    bread = np.linalg.inv(X.T @ X)
+    h = np.einsum("ij,jk,ik->i", X, bread, X)
+    e = y - X @ beta
+    cov = bread @ (X.T * (e**2 / (1 - h) ** 2)) @ X @ bread
+    got = res.table.set_index("driver").loc[drivers]
+    assert got["effect"].to_numpy() == pytest.approx(beta[1:])
+    half = (got["ci_high"] - got["effect"]).to_numpy()
+    assert half == pytest.approx(Z * np.sqrt(np.diag(cov)[1:]))
+    assert res.table["driver"].iloc[0] == "delivery"  # the simulator's strongest loading
+    assert res.plot() is not None
+
+
+def test_nps_by_journey():
+    s = jk.load_survey()
+    out = nps_by_journey(s, jk.load_webshop())
+    assert set(out["dimension"]) == {"status", "orders", "acquisition_channel", "last_touchpoint"}
+    for _, part in out.groupby("dimension"):
+        assert part["n"].sum() <= len(s)
+    assert out.groupby("dimension")["n"].sum()["status"] == len(s)
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "match"),
+    [
+        ([1, 11, 5], {}, "not whole numbers 0-10"),
+        ([1, 7.5, 5], {}, "not whole numbers 0-10"),
+        (["ten", 9, 9], {}, "not numbers"),
+        ([np.nan, np.nan], {}, "every answer is missing"),
+        (pd.DataFrame({"score": [9, 9], "w": [1, -1]}), {"weights": "w"}, "weights"),
+        (pd.DataFrame({"rating": [9]}), {}, "score='score': no such column"),
+        ([9, 9], {"method": "exact"}, "method='exact'"),
+        ([9, 9], {"level": 95}, "level=95"),
+        ([9, 9], {"by": "persona"}, "by: needs a DataFrame"),
+    ],
+)
+def test_bad_input(data, kwargs, match):
+    with pytest.raises(JourneyDataError, match=match):
+        nps(data, **kwargs)
+
+
+def test_missing_answers_are_dropped_with_a_count():
+    with pytest.warns(JourneyWarning, match="2 missing answers"):
+        row = nps([10, None, 9, np.nan] + [7] * 200).table.iloc[0]
+    assert row.n == 202
+
+
+def test_nps_explorer_updates():
+    box = jk.widgets.nps_explorer(jk.load_survey())
+    box.controls["by"].value = "persona"
+    box.controls["method"].value = "adjusted_wald"
+    expected = nps(jk.load_survey(), by="persona", method="adjusted_wald").table
+    pd.testing.assert_frame_equal(box.result.table, expected)
+    print(f"nps_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
