@@ -88,6 +88,11 @@ def _values(data, score: str, weights):
     else:
         raw = pd.Series(np.asarray(data) if not isinstance(data, pd.Series) else data)
         frame = raw.to_frame(score)
+    if len(raw) == 0:
+        raise JourneyDataError(
+            f"score={score!r}: no answers (the data or the selected group is empty). Fix: "
+            "check the filter that selected the answers."
+        )
     is_int = pd.api.types.is_integer_dtype(raw)  # integers: no text, no gaps, no fractions
     numeric = raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
     if not pd.api.types.is_numeric_dtype(raw):
@@ -322,6 +327,9 @@ def _group_codes(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, pd.
 
     Written with factorize + bincount instead of ``groupby().ngroup()``, which is about
     20x slower on 10M answers (benchmarks/RESULTS.md)."""
+    if len(names) == 1:  # factorize codes are already dense and sorted
+        codes, uniques = pd.factorize(frame[names[0]], sort=True, use_na_sentinel=False)
+        return codes, pd.DataFrame({names[0]: np.asarray(uniques)})
     combined = np.zeros(len(frame), dtype=np.int64)
     uniques = []
     for name in names:

@@ -179,6 +179,7 @@ def test_nps_by_journey():
         ([1, 7.5, 5], {}, "not whole numbers 0-10"),
         (["ten", 9, 9], {}, "not numbers"),
         ([np.nan, np.nan], {}, "every answer is missing"),
+        (pd.DataFrame({"score": []}), {}, "no answers"),
         (pd.DataFrame({"score": [9, 9], "w": [1, -1]}), {"weights": "w"}, "weights"),
         (pd.DataFrame({"rating": [9]}), {}, "score='score': no such column"),
         ([9, 9], {"method": "exact"}, "method='exact'"),
@@ -204,3 +205,12 @@ def test_nps_explorer_updates():
     expected = nps(jk.load_survey(), by="persona", method="adjusted_wald").table
     pd.testing.assert_frame_equal(box.result.table, expected)
     print(f"nps_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
+
+
+def test_multi_column_groups_match_pandas():
+    s = jk.load_survey()
+    got = nps(s, by=["persona", "wave"]).table.set_index(["persona", "wave"])
+    ref = s.assign(p=s["score"] >= 9, d=s["score"] <= 6).groupby(["persona", "wave"])
+    expected = 100 * (ref["p"].mean() - ref["d"].mean())
+    assert got["nps"].to_numpy() == pytest.approx(expected.loc[got.index].to_numpy())
+    assert got["n"].to_numpy().tolist() == ref.size().loc[got.index].tolist()
