@@ -199,10 +199,6 @@ class Lifecycle(Result):
     title = "Lifecycle status"
 
     @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    @property
     def notes(self) -> tuple[str, ...]:
         days = self.period / pd.Timedelta(days=1)
         churn = self.churn_after / pd.Timedelta(days=1)
@@ -413,10 +409,6 @@ class LifecycleOverTime(Result):
     freq: str
     by: tuple[str, ...] = ()
     title = "Lifecycle over time (growth accounting)"
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
 
     @property
     def notes(self) -> tuple[str, ...]:

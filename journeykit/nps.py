@@ -156,10 +156,6 @@ class NPS(Result):
     title = "Net Promoter Score"
 
     @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
-    @property
     def notes(self) -> tuple[str, ...]:
         return (
             "promoters answer 9-10, passives 7-8, detractors 0-6; NPS = % promoters - % "
@@ -423,10 +419,6 @@ class NPSTrend(Result):
     by: tuple[str, ...] = ()
     title = "NPS trend"
 
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
-
     def plot(self, ax=None):
         """NPS per period with its interval band (one line per group)."""
         return plots.nps_trend_lines(self.table, ax, by=self.by)
@@ -477,10 +469,6 @@ class Drivers(Result):
     r_squared: float
     n: int
     title = "NPS drivers"
-
-    @property
-    def summary(self) -> pd.DataFrame:
-        return self.table
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -12,16 +12,18 @@ import pandas as pd
 class Result:
     """Base of every journeykit result.
 
-    Subclasses are frozen dataclasses holding tidy DataFrames; they define ``summary`` (a
-    small DataFrame), ``plot(ax=None)`` (returns the matplotlib Axes, never shows) and set
-    ``title``. ``notes`` lists the definitions and caveats shown under the table.
+    Subclasses are frozen dataclasses holding tidy DataFrames. ``summary`` (a small
+    DataFrame) is their ``table`` unless they define it; ``plot(ax=None)`` returns the
+    matplotlib Axes and never shows; ``title`` names the result and ``notes`` lists the
+    definitions and caveats shown under the table.
     """
 
     title: ClassVar[str] = "journeykit result"
 
     @property
     def summary(self) -> pd.DataFrame:
-        raise NotImplementedError(f"{type(self).__name__} has no summary")
+        """The main table; results holding a ``table`` frame need not define it."""
+        return self.table
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -27,6 +27,28 @@ def _show(output, result) -> None:
         plt.close(ax.figure)
 
 
+def _explorer(controls: dict, rows: list[list[str]], run):
+    """Lay the controls out in ``rows``, call ``run(values)`` on every change and show the
+    Result it returns; the box keeps ``controls``, ``result``, ``update`` and ``seconds``."""
+    import ipywidgets as w
+
+    output = w.Output()
+    box = w.VBox([*[w.HBox([controls[name] for name in row]) for row in rows], output])
+    box.controls, box.seconds = controls, []
+
+    def update(*_):
+        start = time.perf_counter()
+        box.result = run({name: control.value for name, control in controls.items()})
+        _show(output, box.result)
+        box.seconds.append(time.perf_counter() - start)
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    box.update = update
+    update()
+    return box
+
+
 def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
     """Explore :func:`journeykit.lifecycle` interactively.
 
@@ -62,32 +84,21 @@ def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
         ),
         "by": w.Dropdown(description="break down by", options=by_options, style=style),
     }
-    output = w.Output()
-    box = w.VBox([w.HBox(list(controls.values())[:3]), w.HBox(list(controls.values())[3:]), output])
-    box.seconds = []
 
-    def update(*_):
-        start = time.perf_counter()
-        by = controls["by"].value
+    def run(values):
+        by = values["by"]
         if by is not None and customers is not None and by in customers.columns:
             by = customers[["customer_id", by]]
-        box.result = lifecycle(
+        return lifecycle(
             table,
-            as_of=pd.Timestamp(controls["as_of"].value, tz="UTC") + pd.Timedelta(days=1),
-            period=controls["period"].value,
-            churn_after=f"{controls['churn_days'].value}D",
-            activity=controls["activity"].value,
+            as_of=pd.Timestamp(values["as_of"], tz="UTC") + pd.Timedelta(days=1),
+            period=values["period"],
+            churn_after=f"{values['churn_days']}D",
+            activity=values["activity"],
             by=by,
         )
-        _show(output, box.result)
-        box.seconds.append(time.perf_counter() - start)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    box.controls = controls
-    box.update = update
-    update()
-    return box
+    return _explorer(controls, [["as_of", "period", "churn_days"], ["activity", "by"]], run)
 
 
 def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str = "wave"):
@@ -113,30 +124,15 @@ def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str = "wav
         "method": w.Dropdown(description="interval", options=list(METHODS), value="wald"),
         "level": w.FloatSlider(description="level", min=0.8, max=0.99, step=0.01, value=0.95),
     }
-    output = w.Output()
-    box = w.VBox([w.HBox(list(controls.values())), output])
-    box.seconds = []
 
-    def update(*_):
-        start = time.perf_counter()
-        chosen = (
-            survey
-            if controls["wave"].value is None
-            else survey[survey[wave] == controls["wave"].value]
-        )
-        box.result = nps(
+    def run(values):
+        chosen = survey if values["wave"] is None else survey[survey[wave] == values["wave"]]
+        return nps(
             chosen,
             score=score,
-            by=controls["by"].value,
-            method=controls["method"].value,
-            level=round(controls["level"].value, 2),
+            by=values["by"],
+            method=values["method"],
+            level=round(values["level"], 2),
         )
-        _show(output, box.result)
-        box.seconds.append(time.perf_counter() - start)
 
-    for control in controls.values():
-        control.observe(update, names="value")
-    box.controls = controls
-    box.update = update
-    update()
-    return box
+    return _explorer(controls, [list(controls)], run)
