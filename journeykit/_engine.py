@@ -68,7 +68,7 @@ def to_pandas(expr) -> pd.DataFrame:
 
 def to_scalar(expr):
     """Execute a scalar Ibis expression."""
-    return expr.to_pandas() if hasattr(expr, "to_pandas") else expr.execute()
+    return expr.to_pandas()
 
 
 def localize(column, tz: str, backend: str):

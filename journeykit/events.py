@@ -323,13 +323,12 @@ def _read_pandas(frame, mapping, *, tz, time_unit, time_format, duplicates) -> p
             "source: the events are empty (0 rows). Fix: check the export or the filter "
             "that produced it."
         )
-    params = {"customer_id": "customer", "event": "event"}
     data = {
-        "customer_id": _required_strings(frame, mapping["customer_id"], params["customer_id"]),
+        "customer_id": _required_strings(frame, mapping["customer_id"], "customer"),
         "timestamp": _parse_time(
             frame, mapping["timestamp"], tz=tz, time_unit=time_unit, time_format=time_format
         ),
-        "event": _required_strings(frame, mapping["event"], params["event"]),
+        "event": _required_strings(frame, mapping["event"], "event"),
     }
     if "revenue" in mapping:
         data["revenue"] = _parse_revenue(frame, mapping["revenue"])

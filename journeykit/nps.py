@@ -76,7 +76,7 @@ def interval(promoters, detractors, n, *, method: str = "wald", level: float = 0
 
 
 def _values(data, score: str, weights):
-    """Validated scores (and weights) as a frame with 'score' and 'weight' columns."""
+    """Validate the answers: returns (rows kept, their scores, their weights or None)."""
     if isinstance(data, pd.DataFrame):
         if score not in data.columns:
             raise JourneyDataError(

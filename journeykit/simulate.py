@@ -174,8 +174,9 @@ def _times_in_day(rng, day_us: np.ndarray) -> np.ndarray:
     return day_us + (hours * 3600 * _US).astype(np.int64)
 
 
-def _poisson_times(rng, owner, lo, hi, rate, cap_multiplier=None):
-    """Event times of a Poisson process with ``rate`` per day on [lo, hi) per owner.
+def _poisson_times(rng, lo, hi, rate, cap_multiplier=None):
+    """Event times of a Poisson process with ``rate`` per day on each interval [lo, hi);
+    returns (interval index, time) per event.
 
     With ``cap_multiplier`` (max rate multiplier per owner) candidates are drawn at the
     capped rate and thinned by the caller (Lewis & Shedler 1979).
@@ -183,7 +184,7 @@ def _poisson_times(rng, owner, lo, hi, rate, cap_multiplier=None):
     span_days = np.maximum(hi - lo, 0) / _DAY
     mult = 1.0 if cap_multiplier is None else cap_multiplier
     counts = rng.poisson(rate * mult * span_days)
-    idx = np.repeat(np.arange(len(owner)), counts)
+    idx = np.repeat(np.arange(len(lo)), counts)
     times = lo[idx] + (rng.random(len(idx)) * (hi - lo)[idx]).astype(np.int64)
     return idx, times
 
@@ -375,13 +376,11 @@ def webshop(
     alive_until = np.minimum(t1 + lifetime.astype(np.int64), end_us)
     rate = REPEAT_RATE[persona[buyers], b2b[buyers]]
     cap = PROMO_RESPONSE[persona[buyers]]
-    r_idx, r_time = _poisson_times(rng, buyers, t1 + _DAY, alive_until, rate, cap)
+    r_idx, r_time = _poisson_times(rng, t1 + _DAY, alive_until, rate, cap)
     mult = np.where(_in_promotion(r_time, promos), cap[r_idx], 1.0)
     keep = rng.random(len(r_idx)) < mult / cap[r_idx]
     r_idx, r_time = r_idx[keep], r_time[keep]
-    b_idx, b_time = _poisson_times(
-        rng, buyers, t1 + _DAY, alive_until, np.full(len(buyers), BROWSE_RATE)
-    )
+    b_idx, b_time = _poisson_times(rng, t1 + _DAY, alive_until, np.full(len(buyers), BROWSE_RATE))
 
     # --- sessions: one row each ------------------------------------------------------
     kinds = []  # (owner, start, channel, stage, n_pv, n_prod, cart, checkout, purchase)
