@@ -6,6 +6,17 @@ that use them, on first use.
 """
 
 from . import datasets, simulate, widgets
+from .abtest import (
+    ab_test,
+    bayes_ab,
+    experiment_units,
+    mde,
+    plan,
+    power,
+    sample_size,
+    sequential_test,
+    srm_test,
+)
 from .cli import show_versions
 from .datasets import (
     ground_truth,
@@ -40,9 +51,12 @@ __all__ = [
     "JourneyDataError",
     "JourneyWarning",
     "Result",
+    "ab_test",
+    "bayes_ab",
     "compare_nps",
     "customer_summary",
     "datasets",
+    "experiment_units",
     "ground_truth",
     "kpis",
     "lifecycle",
@@ -53,15 +67,21 @@ __all__ = [
     "load_survey",
     "load_webshop",
     "map_stages",
+    "mde",
     "nps",
     "nps_by_journey",
     "nps_drivers",
     "nps_trend",
+    "plan",
+    "power",
     "promotion_responders",
     "read_events",
     "rfm",
+    "sample_size",
+    "sequential_test",
     "show_versions",
     "simulate",
+    "srm_test",
     "stage_mapping",
     "status_transitions",
     "widgets",

@@ -195,3 +195,90 @@ def driver_bars(table: pd.DataFrame, ax=None):
     ax.invert_yaxis()
     ax.set_xlabel("score points per standard deviation of the rating")
     return ax
+
+
+def forest(table: pd.DataFrame, ax=None, *, percent: bool = False, label: str = "variant"):
+    """Each row's difference (``diff``) with its interval (``ci_low``, ``ci_high``) as a
+    forest plot around the no-difference line."""
+    import numpy as np
+
+    ax = axes(ax)
+    scale = 100 if percent else 1
+    y = np.arange(len(table))[::-1]
+    diff = table["diff"].to_numpy() * scale
+    low = np.where(np.isfinite(table["ci_low"]), table["ci_low"] * scale, np.nan)
+    high = np.where(np.isfinite(table["ci_high"]), table["ci_high"] * scale, np.nan)
+    colors = [PALETTE[2] if s else PALETTE[5] for s in table.get("significant", [False] * len(y))]
+    ax.hlines(
+        y,
+        np.where(np.isnan(low), diff, low),
+        np.where(np.isnan(high), diff, high),
+        color=colors,
+        lw=2,
+    )
+    ax.scatter(diff, y, color=colors, zorder=3)
+    ax.axvline(0, color="black", lw=0.8, ls="--")
+    ax.set_yticks(y, table[label].astype(str))
+    ax.set_xlabel("difference from control" + (" (percentage points)" if percent else ""))
+    return ax
+
+
+def sequence(table: pd.DataFrame, ax=None):
+    """A sequential test over time: estimate, confidence sequence and the no-effect line."""
+    ax = axes(ax)
+    ax.fill_between(
+        table["n"],
+        table["ci_low"],
+        table["ci_high"],
+        color=PALETTE[0],
+        alpha=0.2,
+        label="confidence sequence (valid when peeking)",
+    )
+    ax.plot(
+        table["n"], table["diff"], color=PALETTE[0], marker="o", markersize=3, label="difference"
+    )
+    ax.axhline(0, color="black", lw=0.8, ls="--")
+    ax.set_xlabel("units observed")
+    ax.set_ylabel("variant - control")
+    ax.legend(frameon=False)
+    return ax
+
+
+def posterior_lift(draws: pd.DataFrame, ax=None):
+    """Posterior densities of the relative lift of each variant over the control."""
+    ax = axes(ax)
+    for i, name in enumerate(draws.columns):
+        values = draws[name].to_numpy() * 100
+        ax.hist(
+            values,
+            bins=100,
+            density=True,
+            histtype="stepfilled",
+            alpha=0.4,
+            color=PALETTE[(i + 1) % len(PALETTE)],
+            label=str(name),
+        )
+    ax.axvline(0, color="black", lw=0.8, ls="--")
+    ax.set_xlabel("relative lift over control (%)")
+    ax.set_ylabel("posterior density")
+    ax.legend(frameon=False)
+    return ax
+
+
+def power_curve(curve: pd.DataFrame, planned, ax=None):
+    """Power against the control group's size, with the planned size marked."""
+    ax = axes(ax)
+    ax.plot(curve["n"], curve["power"], color=PALETTE[0])
+    ax.axhline(planned["power"], color=PALETTE[5], lw=0.8, ls="--")
+    ax.axvline(planned["n_control"], color=PALETTE[1], lw=0.8, ls="--")
+    ax.annotate(
+        f" n = {planned['n_control']:,} per control arm",
+        (planned["n_control"], 0.05),
+        color=PALETTE[1],
+        fontsize=9,
+    )
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("units in the control arm")
+    ax.set_ylabel("power")
+    return ax

@@ -136,3 +136,58 @@ def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str = "wav
         )
 
     return _explorer(controls, [list(controls)], run)
+
+
+def power_calculator():
+    """Plan an experiment interactively: baseline rate, relative effect, alpha, power,
+    allocation and sidedness give the sample size per arm and the power curve
+    (:func:`journeykit.abtest.plan`). Returns the widget; ``update()``, ``result`` and
+    ``seconds`` as in :func:`lifecycle_explorer`."""
+    import ipywidgets as w
+
+    from .abtest import plan
+
+    style = {"description_width": "initial"}
+    controls = {
+        "baseline": w.FloatSlider(
+            description="baseline rate",
+            min=0.005,
+            max=0.6,
+            step=0.005,
+            value=0.10,
+            readout_format=".1%",
+            style=style,
+        ),
+        "lift": w.FloatSlider(
+            description="relative effect",
+            min=0.01,
+            max=0.5,
+            step=0.01,
+            value=0.10,
+            readout_format=".0%",
+            style=style,
+        ),
+        "alpha": w.FloatSlider(
+            description="alpha", min=0.005, max=0.2, step=0.005, value=0.05, readout_format=".3f"
+        ),
+        "power": w.FloatSlider(description="power", min=0.5, max=0.99, step=0.01, value=0.8),
+        "ratio": w.FloatSlider(
+            description="treatment : control", min=0.25, max=4, step=0.25, value=1.0, style=style
+        ),
+        "alternative": w.Dropdown(description="test", options=["two-sided", "one-sided"]),
+    }
+
+    def run(values):
+        return plan(
+            values["lift"],
+            baseline=values["baseline"],
+            relative=True,
+            alpha=round(values["alpha"], 3),
+            power=round(values["power"], 2),
+            ratio=values["ratio"],
+            alternative=values["alternative"],
+        )
+
+    return _explorer(
+        controls, [["baseline", "lift", "alpha"], ["power", "ratio", "alternative"]], run
+    )

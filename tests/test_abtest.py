@@ -1,0 +1,507 @@
+"""A/B tests: R reference values, independent re-computations, calibration by simulation,
+the simulated experiment's true lift, and bad input."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+from scipy.special import betaln
+
+import journeykit as jk
+from journeykit import JourneyDataError, JourneyWarning
+from journeykit.abtest import (
+    ab_test,
+    bayes_ab,
+    experiment_units,
+    mde,
+    power,
+    sample_size,
+    sequential_test,
+    srm_test,
+)
+
+# R's datasets::sleep (Cushny & Peebles 1905), extra hours of sleep per drug group
+SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
+SLEEP_2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4]
+SLEEP = pd.DataFrame({"variant": ["1"] * 10 + ["2"] * 10, "extra": SLEEP_1 + SLEEP_2})
+
+
+def conversions(successes, totals, names=None):
+    """One row per unit with a 0/1 ``converted`` column from per-variant counts."""
+    names = names or [f"v{i}" for i in range(len(successes))]
+    return pd.DataFrame(
+        {
+            "variant": np.repeat(names, totals),
+            "converted": np.concatenate(
+                [np.r_[np.ones(s, int), np.zeros(n - s, int)] for s, n in zip(successes, totals)]
+            ),
+        }
+    )
+
+
+def quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        return func(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- R references
+
+
+def test_power_and_sample_size_match_r():
+    # R 4.x: power.prop.test(n = 50, p1 = .5, p2 = .75)$power = 0.7401659
+    assert power(50, 0.25, baseline=0.5) == pytest.approx(0.7401659, abs=1e-7)
+    # R: power.prop.test(p1 = .5, p2 = .75, power = .9)$n = 76.7069 (uniroot tolerance 1e-4)
+    assert sample_size(0.25, baseline=0.5, power=0.9) == pytest.approx(76.7069, abs=2e-4)
+    # R: power.t.test(n = 20, delta = 1)$power = 0.8689528
+    assert power(20, 1, sd=1) == pytest.approx(0.8689528, abs=1e-7)
+    # R: power.t.test(delta = 1, power = .9)$n = 22.02110
+    assert sample_size(1, sd=1, power=0.9) == pytest.approx(22.02110, abs=2e-4)
+
+
+def test_design_functions_are_consistent():
+    n = sample_size(0.02, baseline=0.10, power=0.8, ratio=2)
+    assert power(n, 0.02, baseline=0.10, ratio=2) == pytest.approx(0.8, abs=1e-9)
+    assert mde(n, baseline=0.10, power=0.8, ratio=2) == pytest.approx(0.02, rel=1e-6)
+    # relative effects are baseline * effect; one-sided tests need fewer units
+    assert sample_size(0.2, baseline=0.1, relative=True) == pytest.approx(
+        sample_size(0.02, baseline=0.1)
+    )
+    assert sample_size(0.02, baseline=0.1, alternative="one-sided") < sample_size(
+        0.02, baseline=0.1
+    )
+    curve = power(np.array([100, 1000, 10000]), 0.02, baseline=0.1)
+    assert np.all(np.diff(curve) > 0)
+    # unequal allocation, by hand: Var = p1 q1 / n + p2 q2 / (k n) under H1, pooled under H0
+    p1, p2, k, m = 0.1, 0.13, 3.0, 800
+    pbar = (p1 + k * p2) / (1 + k)
+    z = stats.norm.isf(0.025)
+    by_hand = stats.norm.cdf(
+        (0.03 - z * np.sqrt(pbar * (1 - pbar) * (1 / m + 1 / (k * m))))
+        / np.sqrt(p1 * (1 - p1) / m + p2 * (1 - p2) / (k * m))
+    )
+    assert power(m, 0.03, baseline=0.1, ratio=k) == pytest.approx(by_hand)
+
+
+def test_welch_matches_r_t_test_on_sleep():
+    # R: t.test(extra ~ group, data = sleep): t = -1.8608, df = 17.776, p-value = 0.07939,
+    # 95 percent CI -3.3654832 0.2054832 (group 1 - group 2; ours is 2 - 1)
+    row = quiet(ab_test, SLEEP, metric="extra", control="1").table.iloc[1]
+    assert row["p_value"] == pytest.approx(0.07939, abs=5e-6)
+    assert (row.ci_low, row.ci_high) == pytest.approx((-0.2054832, 3.3654832), abs=1e-7)
+    t = stats.ttest_ind(SLEEP_2, SLEEP_1, equal_var=False)
+    assert t.statistic == pytest.approx(1.8608, abs=1e-4)
+    assert t.df == pytest.approx(17.776, abs=1e-3)
+
+
+def test_mann_whitney_matches_r_wilcox_test():
+    # R: wilcox.test(extra ~ group, data = sleep): W = 25.5, p-value = 0.06933 (normal
+    # approximation with continuity and tie correction)
+    res = quiet(ab_test, SLEEP, metric="extra", control="1", method="mann_whitney")
+    assert res.table["p_value"].iloc[1] == pytest.approx(0.06933, abs=5e-6)
+    assert stats.mannwhitneyu(SLEEP_1, SLEEP_2).statistic == 25.5
+
+
+def test_proportions_match_r_prop_test():
+    # R: prop.test(c(300, 250), c(50000, 50000)): X-squared = 4.3896, p-value = 0.03616
+    res = ab_test(conversions([300, 250], [50_000] * 2), method="chi2")
+    assert res.table["p_value"].iloc[1] == pytest.approx(0.03616, abs=5e-6)
+    # without continuity correction, prop.test(..., correct = FALSE): X-squared = 4.5706
+    z = ab_test(conversions([300, 250], [50_000] * 2)).table["p_value"].iloc[1]
+    assert z == pytest.approx(stats.chi2.sf(4.5706, 1), abs=1e-5)
+    # R: prop.test(smokers <- c(83, 90, 129, 70), patients <- c(86, 93, 136, 82)):
+    # X-squared = 12.6, df = 3, p-value = 0.005585
+    res = quiet(ab_test, conversions([83, 90, 129, 70], [86, 93, 136, 82]))
+    assert res.omnibus["chi2"] == pytest.approx(12.6, abs=5e-4)
+    assert res.omnibus["df"] == 3
+    assert res.omnibus["p_value"] == pytest.approx(0.005585, abs=5e-7)
+
+
+def test_newcombe_interval_matches_the_paper():
+    # Newcombe (1998), Statistics in Medicine 17, Table II, method 10 (hybrid score):
+    # 56/70 vs 48/80 -> 0.0524 to 0.3339; 9/10 vs 3/10 -> 0.1705 to 0.8090
+    row = ab_test(conversions([48, 56], [80, 70], ["a", "b"]), control="a").table.iloc[1]
+    assert (row.ci_low, row.ci_high) == pytest.approx((0.0524, 0.3339), abs=5e-5)
+    row = quiet(ab_test, conversions([3, 9], [10, 10], ["a", "b"]), control="a").table.iloc[1]
+    assert (row.ci_low, row.ci_high) == pytest.approx((0.1705, 0.8090), abs=5e-5)
+
+
+def test_wald_and_agresti_caffo_intervals_by_hand():
+    units = conversions([120, 150], [1000, 1000], ["control", "treatment"])
+    z = stats.norm.isf(0.025)
+    wald = ab_test(units, interval="wald").table.iloc[1]
+    se = np.sqrt(0.12 * 0.88 / 1000 + 0.15 * 0.85 / 1000)
+    assert (wald.ci_low, wald.ci_high) == pytest.approx((0.03 - z * se, 0.03 + z * se))
+    # Agresti & Caffo (2000): add one success and one failure to each group
+    ac = ab_test(units, interval="agresti_caffo").table.iloc[1]
+    p1, p2 = 121 / 1002, 151 / 1002
+    se = np.sqrt(p1 * (1 - p1) / 1002 + p2 * (1 - p2) / 1002)
+    assert (ac.ci_low, ac.ci_high) == pytest.approx((p2 - p1 - z * se, p2 - p1 + z * se))
+
+
+def test_relative_lift_delta_method_by_hand():
+    row = ab_test(conversions([100, 130], [1000, 1000], ["control", "treatment"])).table
+    row = row.iloc[1]
+    var_t, var_c = 0.13 * 0.87 / 999, 0.1 * 0.9 / 999  # Var of each mean, s^2 / n (n - 1)
+    se = np.sqrt(var_t / 0.1**2 + 0.13**2 * var_c / 0.1**4)
+    z = stats.norm.isf(0.025)
+    assert row.rel_lift == pytest.approx(0.3)
+    assert (row.rel_ci_low, row.rel_ci_high) == pytest.approx((0.3 - z * se, 0.3 + z * se))
+
+
+def test_ratio_metric_against_the_linearised_variance(rng):
+    # Delta method for sum(Y) / sum(N): Var(R) = Var(Y - R N) / (n mean(N)^2), the
+    # linearisation form (Deng et al. 2018, section 3), computed independently here.
+    n = 3000
+    sessions = rng.poisson(3, 2 * n) + 1
+    revenue = rng.gamma(2, 5, 2 * n) * sessions
+    data = pd.DataFrame(
+        {"variant": np.repeat(["control", "treatment"], n), "rev": revenue, "s": sessions}
+    )
+    row = ab_test(data, metric="rev", denominator="s").table.iloc[1]
+    var = []
+    for g in ("control", "treatment"):
+        y, d = revenue[data.variant == g], sessions[data.variant == g]
+        r = y.sum() / d.sum()
+        var.append(np.var(y - r * d, ddof=1) / (len(y) * d.mean() ** 2))
+    se = np.sqrt(sum(var))
+    assert (row.ci_high - row.ci_low) / 2 == pytest.approx(stats.norm.isf(0.025) * se)
+    assert row.p_value == pytest.approx(2 * stats.norm.sf(abs(row["diff"]) / se))
+
+
+def test_cuped_matches_a_welch_test_on_the_adjusted_metric(rng):
+    n = 4000
+    pre = rng.gamma(2, 10, n)
+    variant = rng.choice(["control", "a", "b"], n)
+    post = 0.8 * pre + rng.normal(0, 5, n) + 1.5 * (variant == "b")
+    data = pd.DataFrame({"variant": variant, "post": post, "pre": pre})
+    res = ab_test(data, metric="post", covariate="pre")
+    # independent: theta from numpy's covariance, then scipy's Welch test (Deng et al. 2013)
+    theta = np.cov(post, pre)[0, 1] / np.var(pre, ddof=1)
+    adjusted = post - theta * (pre - pre.mean())
+    for name in ("a", "b"):
+        t = stats.ttest_ind(
+            adjusted[variant == name], adjusted[variant == "control"], equal_var=False
+        )
+        row = res.table.set_index("variant").loc[name]
+        assert row["p_value"] == pytest.approx(t.pvalue, rel=1e-9)
+        ci = t.confidence_interval()
+        assert (row.ci_low, row.ci_high) == pytest.approx((ci.low, ci.high))
+    within = sum(np.var(post[variant == g], ddof=1) * ((variant == g).sum() - 1) for g in "ab")
+    within += np.var(post[variant == "control"], ddof=1) * ((variant == "control").sum() - 1)
+    adj = sum(np.var(adjusted[variant == g], ddof=1) * ((variant == g).sum() - 1) for g in "ab")
+    adj += np.var(adjusted[variant == "control"], ddof=1) * ((variant == "control").sum() - 1)
+    assert res.variance_reduction == pytest.approx(1 - adj / within)
+    assert res.variance_reduction > 0.5
+    assert res.table.set_index("variant").loc["b", "significant"]
+    # the order of p-values is kept by Holm: adjusted >= raw
+    assert (res.table["p_adjusted"].iloc[1:] >= res.table["p_value"].iloc[1:]).all()
+
+
+def test_multiple_comparison_adjustments():
+    from statsmodels.stats.multitest import multipletests
+
+    units = conversions([100, 115, 130, 90], [1000] * 4, ["control", "a", "b", "c"])
+    raw = ab_test(units, adjust="none").table["p_value"].iloc[1:].to_numpy()
+    for adjust, sm in (("holm", "holm"), ("bh", "fdr_bh"), ("bonferroni", "bonferroni")):
+        got = ab_test(units, adjust=adjust).table["p_adjusted"].iloc[1:].to_numpy()
+        np.testing.assert_allclose(got, multipletests(raw, method=sm)[1])
+
+
+def test_bootstrap_interval_close_to_welch_on_large_samples(rng):
+    data = pd.DataFrame(
+        {
+            "variant": np.repeat(["control", "treatment"], 2000),
+            "revenue": np.r_[rng.gamma(2, 10, 2000), rng.gamma(2, 11, 2000)],
+        }
+    )
+    boot = ab_test(data, metric="revenue", method="bootstrap", n_boot=2000).table.iloc[1]
+    welch = ab_test(data, metric="revenue").table.iloc[1]
+    width = welch.ci_high - welch.ci_low
+    assert abs(boot.ci_low - welch.ci_low) < 0.1 * width
+    assert abs(boot.ci_high - welch.ci_high) < 0.1 * width
+    assert abs(boot.p_value - welch.p_value) < 0.02
+
+
+def test_one_sided_alternatives():
+    units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
+    two = ab_test(units).table.iloc[1]
+    larger = ab_test(units, alternative="larger").table.iloc[1]
+    smaller = ab_test(units, alternative="smaller").table.iloc[1]
+    assert larger.p_value == pytest.approx(two.p_value / 2)
+    assert smaller.p_value == pytest.approx(1 - two.p_value / 2)
+    assert larger.ci_high == np.inf and larger.ci_low > two.ci_low
+
+
+def test_srm_matches_r_chisq_test():
+    # R: chisq.test(c(5000, 5200)): X-squared = 3.9216, df = 1, p-value = 0.04767
+    res = srm_test({"control": 5000, "treatment": 5200})
+    assert res.chi2 == pytest.approx(3.9216, abs=1e-4)
+    assert res.p_value == pytest.approx(0.04767, abs=5e-6)
+    # by hand: expected 500, 1000, 500 -> 0 + 100^2/1000 + 100^2/500 = 30 on 2 df, whose
+    # upper tail is exactly exp(-30 / 2)
+    res = srm_test([500, 1100, 400], expected=[0.25, 0.5, 0.25])
+    assert res.chi2 == pytest.approx(30.0)
+    assert res.p_value == pytest.approx(np.exp(-15))
+    assert res.mismatch
+
+
+def test_srm_warning_in_ab_test():
+    units = conversions([100, 130], [1000, 1200], ["control", "treatment"])
+    with pytest.warns(JourneyWarning, match="sample-ratio mismatch"):
+        res = ab_test(units)
+    assert res.srm.mismatch
+    assert "WARNING" in res.conclusion
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)
+        ab_test(units, expected={"control": 5, "treatment": 6})  # planned 5:6 split
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+def _aa_rejections(rng, make, runs=2000, **kwargs):
+    rejected = 0
+    for _ in range(runs):
+        data = make(rng)
+        rejected += quiet(ab_test, data, **kwargs).table["p_value"].iloc[1] < 0.05
+    return rejected / runs
+
+
+def _two_arms(rng, n, values):
+    return pd.DataFrame(
+        {"variant": rng.permutation(np.repeat(["control", "treatment"], n))}
+    ).assign(**values(rng, 2 * n))
+
+
+@pytest.mark.parametrize(
+    "name, values, kwargs",
+    [
+        ("z", lambda r, m: {"converted": r.random(m) < 0.2}, {}),
+        ("welch", lambda r, m: {"y": r.gamma(2, 10, m)}, {"metric": "y"}),
+        ("mann_whitney", lambda r, m: {"y": r.gamma(2, 10, m)}, {"metric": "y"}),
+        (
+            "ratio",
+            lambda r, m: (lambda s: {"y": r.gamma(2, 3, m) * s, "s": s})(r.poisson(2, m) + 1),
+            {"metric": "y", "denominator": "s"},
+        ),
+        (
+            "cuped",
+            lambda r, m: (lambda x: {"y": x + r.normal(0, 5, m), "x": x})(r.gamma(2, 10, m)),
+            {"metric": "y", "covariate": "x"},
+        ),
+    ],
+)
+def test_type_one_error_is_calibrated(rng, name, values, kwargs):
+    # 2,000 A/A experiments of 2 x 300 units: the rejection rate at alpha = 0.05 has a
+    # Monte Carlo sd of 0.005, so [0.04, 0.06] is a 2-sd band.
+    if name == "mann_whitney":
+        kwargs = {**kwargs, "method": "mann_whitney"}
+    rate = _aa_rejections(rng, lambda r: _two_arms(r, 300, values), **kwargs)
+    assert 0.04 <= rate <= 0.06, f"{name}: type-I error {rate:.3f}"
+
+
+def test_intervals_cover_the_true_difference_and_lift(rng):
+    # true rates 0.20 and 0.24: diff 0.04, relative lift 0.2; 2,000 runs of 2 x 2,000 units
+    hits = np.zeros(2)
+    for _ in range(2000):
+        data = _two_arms(rng, 2000, lambda r, m: {"converted": np.zeros(m, bool)})
+        treated = data["variant"].to_numpy() == "treatment"
+        data["converted"] = rng.random(len(data)) < np.where(treated, 0.24, 0.20)
+        row = ab_test(data).table.iloc[1]
+        hits += [row.ci_low <= 0.04 <= row.ci_high, row.rel_ci_low <= 0.2 <= row.rel_ci_high]
+    coverage = hits / 2000
+    assert ((coverage >= 0.935) & (coverage <= 0.965)).all(), coverage
+
+
+def test_sequential_test_keeps_alpha_under_continuous_monitoring(rng):
+    # 2,000 A/A experiments of 2,000 units each, monitored after every unit; the naive
+    # z-test looked at 20 times rejects far more often than alpha (Johari et al. 2017, Fig 1)
+    always_valid = naive = 0
+    for _ in range(2000):
+        data = _two_arms(rng, 1000, lambda r, m: {"converted": r.random(m) < 0.2})
+        res = sequential_test(data)
+        always_valid += res.rejected_at is not None
+        naive += (res.table["naive_p_value"] < 0.05).any()
+    assert always_valid / 2000 <= 0.05
+    assert naive / 2000 > 0.10
+
+
+def test_sequential_test_means_and_power(rng):
+    # continuous metric with a real difference: the sequence covers it and stops early
+    n = 20_000
+    variant = rng.permutation(np.repeat(["control", "treatment"], n // 2))
+    y = rng.normal(10, 4, n) + 0.3 * (variant == "treatment")
+    res = sequential_test(pd.DataFrame({"variant": variant, "y": y}), metric="y")
+    last = res.table.iloc[-1]
+    assert last.ci_low <= 0.3 <= last.ci_high
+    assert res.rejected_at is not None and res.rejected_at < n
+    assert (res.table["p_value"].diff().dropna() <= 0).all()  # a running minimum
+
+
+def test_lift_interval_covers_the_simulated_true_lift():
+    assignments = jk.load_experiment()
+    truth = jk.ground_truth()["ab_test"]
+    res = ab_test(assignments, metric="converted")
+    row = res.table.iloc[1]
+    assert row.ci_low <= truth["absolute_lift"] <= row.ci_high
+    assert row.rel_ci_low <= truth["relative_lift"] <= row.rel_ci_high
+    assert not res.srm.mismatch
+
+
+# --------------------------------------------------------------------------- Bayesian
+
+
+def test_bayes_probability_matches_the_closed_form():
+    # Evan Miller (2015), "Formulas for Bayesian A/B Testing": for integer alpha_B,
+    # P(p_B > p_A) = sum_{i<alpha_B} B(a_A + i, b_A + b_B) / ((b_B + i) B(1 + i, b_B) B(a_A, b_A))
+    units = conversions([40, 55], [500, 500], ["control", "treatment"])
+    res = bayes_ab(units)
+    a_a, b_a, a_b, b_b = 41, 461, 56, 446
+    i = np.arange(a_b)
+    closed = np.exp(
+        betaln(a_a + i, b_a + b_b) - np.log(b_b + i) - betaln(1 + i, b_b) - betaln(a_a, b_a)
+    ).sum()
+    row = res.table.iloc[1]
+    assert row.p_beats_control == pytest.approx(closed, abs=0.003)
+    # expected loss by numerical integration on a grid (independent of the sampler)
+    grid = np.linspace(0, 0.3, 3001)
+    fa, fb = stats.beta.pdf(grid, a_a, b_a), stats.beta.pdf(grid, a_b, b_b)
+    loss = np.maximum(grid[:, None] - grid[None, :], 0)  # rows: control, cols: variant
+    expected = (fa[:, None] * fb[None, :] * loss).sum() * (grid[1] - grid[0]) ** 2
+    assert row.expected_loss == pytest.approx(expected, rel=0.03)
+    assert row.rate == pytest.approx(56 / 502)
+
+
+def test_bayes_prior_documented_and_checked():
+    units = conversions([40, 55], [500, 500], ["control", "treatment"])
+    assert "Beta(1, 1)" in bayes_ab(units).notes[0]
+    with pytest.raises(JourneyDataError, match="prior"):
+        bayes_ab(units, prior=(0, 1))
+
+
+# --------------------------------------------------------------------------- units from events
+
+
+def _log():
+    from conftest import make_events
+
+    return make_events(
+        [
+            ("a", "2024-01-01 10:00", "purchase", 5.0),  # pre-period
+            ("a", "2024-01-02 00:00", "purchase", 10.0),  # exactly at assignment: counts
+            ("a", "2024-01-15 23:59", "purchase", 20.0),  # inside the 14-day window
+            ("a", "2024-01-16 00:00", "purchase", 40.0),  # at the window's end: excluded
+            ("b", "2024-01-03 12:00", "page_view"),
+            ("c", "2023-12-01 00:00", "purchase", 7.0),  # before the pre-window
+        ]
+    )
+
+
+def test_experiment_units_window_edges():
+    assignments = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c", "d"],
+            "variant": ["control", "treatment", "control", "treatment"],
+            "assigned_at": pd.to_datetime(["2024-01-02"] * 4, utc=True),
+        }
+    )
+    before = assignments.copy()
+    out = experiment_units(_log(), assignments).set_index("customer_id")
+    pd.testing.assert_frame_equal(assignments, before)
+    assert out.loc["a", ["conversions", "revenue", "pre_conversions", "pre_revenue"]].tolist() == [
+        2,
+        30.0,
+        1,
+        5.0,
+    ]
+    assert out["converted"].tolist() == [True, False, False, False]
+    assert out.loc["d", "revenue"] == 0  # no events at all: zeros
+    wide = experiment_units(_log(), assignments, window="15D", pre_window="60D")
+    assert wide.set_index("customer_id").loc["c", "pre_revenue"] == 7.0
+
+
+def test_experiment_units_same_on_ibis():
+    import ibis
+
+    assignments = pd.DataFrame(
+        {"customer_id": ["a", "b"], "variant": ["x", "y"], "assigned_at": ["2024-01-02"] * 2}
+    )
+    pandas_path = experiment_units(_log(), assignments)
+    ibis_path = experiment_units(ibis.memtable(_log()), assignments)
+    pd.testing.assert_frame_equal(pandas_path, ibis_path)
+
+
+@pytest.mark.spark
+def test_experiment_units_on_spark(spark):
+    import ibis
+
+    assignments = jk.load_experiment().head(300)
+    events = jk.load_webshop()
+    events = events[events["customer_id"].isin(assignments["customer_id"])]
+    con = ibis.pyspark.connect(spark)
+    table = con.create_table("ab_events", events.drop(columns=["stage"]), overwrite=True)
+    expected = experiment_units(events, assignments)
+    pd.testing.assert_frame_equal(experiment_units(table, assignments), expected)
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "data, kwargs, match",
+    [
+        (conversions([5, 6], [50, 50], ["a", "a"]), {}, "only one variant"),
+        (conversions([5, 6], [50, 50]), {"control": "ctrl"}, "control='ctrl'"),
+        (
+            pd.DataFrame({"variant": ["a", "b"] * 5, "converted": [0, 2] * 5}),
+            {"kind": "proportion"},
+            "0/1",
+        ),
+        (conversions([0, 0], [50, 50]), {}, "no unit converted"),
+        (conversions([1, 1], [1, 5]), {}, "fewer than 2 units"),
+        (conversions([5, 6], [50, 50]), {"alpha": 1.5}, "alpha=1.5"),
+        (conversions([5, 6], [50, 50]), {"metric": "revenue"}, "missing column"),
+        (conversions([5, 6], [50, 50]), {"method": "welch"}, "method='welch'"),
+        (pd.DataFrame({"variant": ["a", "b"] * 5, "converted": [1, None] * 5}), {}, "missing"),
+    ],
+)
+def test_bad_input_is_explained(data, kwargs, match):
+    with pytest.raises(JourneyDataError, match=match):
+        quiet(ab_test, data, **kwargs)
+
+
+def test_bad_design_input():
+    with pytest.raises(JourneyDataError, match="power=1.2"):
+        sample_size(0.02, baseline=0.1, power=1.2)
+    with pytest.raises(JourneyDataError, match="alpha=0"):
+        power(100, 0.02, baseline=0.1, alpha=0)
+    with pytest.raises(JourneyDataError, match="baseline="):
+        power(100, 0.02)
+    with pytest.raises(JourneyDataError, match="outside"):
+        sample_size(0.5, baseline=0.6)
+    with pytest.raises(JourneyDataError, match="whole numbers >= 0"):
+        srm_test([100, -5])
+    with pytest.raises(JourneyDataError, match="two variants"):
+        sequential_test(conversions([5, 6, 7], [300] * 3))
+
+
+def test_tiny_samples_warn():
+    with pytest.warns(JourneyWarning, match="fewer than 10 conversions"):
+        ab_test(conversions([3, 6], [40, 40]))
+
+
+def test_result_reads_and_plots():
+    res = ab_test(conversions([100, 130, 90], [1000] * 3, ["control", "a", "b"]))
+    assert list(res.table.columns[:12]) == [
+        "variant", "n", "mean", "diff", "ci_low", "ci_high", "rel_lift", "rel_ci_low",
+        "rel_ci_high", "p_value", "p_adjusted", "significant",
+    ]  # fmt: skip
+    assert "a: 13.0% vs 10.0% for control" in res.conclusion
+    assert "<h4>A/B test</h4>" in res._repr_html_()
+    assert len(res.plot().collections) >= 1
+    seq = sequential_test(conversions([100, 130], [1000, 1000]))
+    assert seq.plot().get_xlabel() == "units observed"
+    assert bayes_ab(conversions([100, 130], [1000, 1000])).plot().get_ylabel()
