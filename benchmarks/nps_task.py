@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 N_ANSWERS, N_GROUPS = 10_000_000, 50
+TITLE = "nps with 50 groups on 10M answers"
 
 
 def answers():
@@ -46,14 +47,25 @@ def run(repeat: int = 3) -> dict:
     from journeykit import nps
 
     frame = answers()
-    best = {"numpy": np.inf, "journeykit": np.inf}
+    best = {"baseline": np.inf, "journeykit": np.inf}
     for _ in range(repeat):
         start = time.perf_counter()
         ref = bare_numpy(frame)
-        best["numpy"] = min(best["numpy"], time.perf_counter() - start)
+        best["baseline"] = min(best["baseline"], time.perf_counter() - start)
         start = time.perf_counter()
         table = nps(frame, by="segment").table
         best["journeykit"] = min(best["journeykit"], time.perf_counter() - start)
     for got, expected in zip((table["nps"], table["ci_low"], table["ci_high"]), ref):
         np.testing.assert_allclose(got.to_numpy(), expected)
     return best
+
+
+def describe(best: dict, repeat: int) -> str:
+    ratio = best["journeykit"] / best["baseline"]
+    return (
+        f"`journeykit.nps(answers, by='segment')`: {best['journeykit']:.3f} s; a bare numpy "
+        f"computation of the same figures (bincount, shares, NPS, Wald interval): "
+        f"{best['baseline']:.3f} s; ratio {ratio:.2f}x (same process, best of {repeat}; "
+        "identical numbers checked). journeykit also validates every answer. Floor (issue "
+        "8): at most 2x."
+    )

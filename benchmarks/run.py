@@ -19,7 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+import abtest_task  # benchmarks/ is on sys.path when this script runs
+import nps_task
+
 HERE = Path(__file__).resolve().parent
+#: in-process statistics benchmarks: each has TITLE, run(repeat) and describe(best, repeat)
+STATS_TASKS = (nps_task, abtest_task)
 DATA = HERE / "data"
 AS_OF = "2024-12-31"
 
@@ -275,14 +280,12 @@ def main() -> int:
     tasks = _tasks()
     selected = [args.task] if args.task else list(tasks)
     results = {task: run_task(task, tasks[task], path, args.repeat) for task in selected}
-    import nps_task
-
-    nps_best = None if args.task else nps_task.run(args.repeat)
-    write_results(gen, results, import_times(), args, nps_best)
+    stats = {} if args.task else {module: module.run(args.repeat) for module in STATS_TASKS}
+    write_results(gen, results, import_times(), args, stats)
     return 0
 
 
-def write_results(gen, results, imports, args, nps_best) -> None:
+def write_results(gen, results, imports, args, stats) -> None:
     from lifecycle_tasks import FLOORS, NOTES
 
     notes = {"read_events + customer_summary": SUMMARY_NOTES, **NOTES}
@@ -320,18 +323,8 @@ def write_results(gen, results, imports, args, nps_best) -> None:
                 f"| {name} | {best[name]:.2f} | {memory[name]:,.0f} | {best[name] / jk:.2f} |"
             )
         lines += ["", notes[task], "", f"Floors (issues): {floors[task]}."]
-    if nps_best is not None:
-        ratio = nps_best["journeykit"] / nps_best["numpy"]
-        lines += [
-            "",
-            "## nps with 50 groups on 10M answers",
-            "",
-            f"`journeykit.nps(answers, by='segment')`: {nps_best['journeykit']:.3f} s; a bare "
-            f"numpy computation of the same figures (bincount, shares, NPS, Wald interval): "
-            f"{nps_best['numpy']:.3f} s; ratio {ratio:.2f}x (same process, best of "
-            f"{args.repeat}; identical numbers checked). journeykit also validates every "
-            "answer. Floor (issue 8): at most 2x.",
-        ]
+    for module, best in stats.items():
+        lines += ["", f"## {module.TITLE}", "", module.describe(best, args.repeat)]
     lines += [
         "",
         "## import time",

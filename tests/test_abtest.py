@@ -435,14 +435,14 @@ def test_experiment_units_same_on_ibis():
 
 
 @pytest.mark.spark
-def test_experiment_units_on_spark(spark):
+def test_experiment_units_on_spark(spark, tmp_path):
     import ibis
 
     assignments = jk.load_experiment().head(300)
     events = jk.load_webshop()
     events = events[events["customer_id"].isin(assignments["customer_id"])]
-    con = ibis.pyspark.connect(spark)
-    table = con.create_table("ab_events", events.drop(columns=["stage"]), overwrite=True)
+    events.to_parquet(tmp_path / "events.parquet")
+    table = ibis.pyspark.connect(spark).read_parquet(str(tmp_path / "events.parquet"))
     expected = experiment_units(events, assignments)
     pd.testing.assert_frame_equal(experiment_units(table, assignments), expected)
 
@@ -505,3 +505,14 @@ def test_result_reads_and_plots():
     seq = sequential_test(conversions([100, 130], [1000, 1000]))
     assert seq.plot().get_xlabel() == "units observed"
     assert bayes_ab(conversions([100, 130], [1000, 1000])).plot().get_ylabel()
+
+
+def test_power_calculator_updates_live():
+    box = jk.widgets.power_calculator()
+    box.controls["lift"].value = 0.2
+    box.controls["ratio"].value = 2.0
+    table = box.result.table.iloc[0]
+    expected = sample_size(0.2, baseline=0.1, relative=True, ratio=2.0)
+    assert table.n_control == int(np.ceil(expected))
+    assert table.n_treatment == int(np.ceil(2 * expected))
+    print(f"power_calculator update times (s): {[round(s, 3) for s in box.seconds]}")
