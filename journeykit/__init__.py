@@ -40,6 +40,13 @@ from .lifecycle import (
 )
 from .nps import compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
 from .results import Result
+from .survival import (
+    cohort_retention,
+    cox,
+    durations,
+    repeat_purchase,
+    retention_curve,
+)
 
 __version__ = "0.1.0"
 
@@ -53,9 +60,12 @@ __all__ = [
     "Result",
     "ab_test",
     "bayes_ab",
+    "cohort_retention",
     "compare_nps",
+    "cox",
     "customer_summary",
     "datasets",
+    "durations",
     "experiment_units",
     "ground_truth",
     "kpis",
@@ -76,6 +86,8 @@ __all__ = [
     "power",
     "promotion_responders",
     "read_events",
+    "repeat_purchase",
+    "retention_curve",
     "rfm",
     "sample_size",
     "sequential_test",

@@ -309,9 +309,22 @@ def _sums(codes, k, *columns):
     return [np.bincount(codes, weights=c, minlength=k) for c in columns]
 
 
-def _adjust(p: np.ndarray, adjust: str) -> np.ndarray:
+def adjust_p(p, adjust: str = "holm") -> np.ndarray:
+    """Multiple-comparison adjusted p-values ('holm', 'bh', 'bonferroni' or 'none').
+
+    Holm (1979) is computed here: statsmodels' ``multipletests`` gives the same values but
+    calls ``gc.collect()`` on that path, which costs 0.2 s in a session holding large
+    frames. The others come from statsmodels.
+    """
+    p = np.asarray(p, dtype=float)
     if ADJUSTMENTS[adjust] is None or len(p) == 1:
         return p.copy()
+    if adjust == "holm":
+        order = np.argsort(p, kind="stable")
+        steps = np.maximum.accumulate(np.minimum((len(p) - np.arange(len(p))) * p[order], 1))
+        out = np.empty_like(p)
+        out[order] = steps
+        return out
     from statsmodels.stats.multitest import multipletests
 
     return multipletests(p, method=ADJUSTMENTS[adjust])[1]
@@ -546,7 +559,7 @@ def ab_test(
             omnibus = {"chi2": float(stat), "df": int(dof), "p_value": float(p_all)}
         _warn_small(kind, names, n, sy)
     p = np.asarray(p, dtype=float)
-    p_adj = _adjust(p, adjust)
+    p_adj = adjust_p(p, adjust)
     nan = [np.nan]
     rows["diff"] = np.r_[nan, diff]
     rows["ci_low"] = np.r_[nan, low]

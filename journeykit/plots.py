@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 PALETTE = ("#1f4e79", "#e07b39", "#3a9e6f", "#b8403a", "#7a5ba8", "#8c8c8c", "#c9a227")
@@ -200,8 +201,6 @@ def driver_bars(table: pd.DataFrame, ax=None):
 def forest(table: pd.DataFrame, ax=None, *, percent: bool = False, label: str = "variant"):
     """Each row's difference (``diff``) with its interval (``ci_low``, ``ci_high``) as a
     forest plot around the no-difference line."""
-    import numpy as np
-
     ax = axes(ax)
     scale = 100 if percent else 1
     y = np.arange(len(table))[::-1]
@@ -281,4 +280,83 @@ def power_curve(curve: pd.DataFrame, planned, ax=None):
     ax.set_ylim(0, 1)
     ax.set_xlabel("units in the control arm")
     ax.set_ylabel("power")
+    return ax
+
+
+def survival_curves(fitters, ax=None, *, at_risk: bool = True):
+    """Kaplan-Meier curves (lifelines fitters) with confidence bands and numbers at risk."""
+    ax = axes(ax)
+    for i, kmf in enumerate(fitters):
+        kmf.plot_survival_function(ax=ax, color=PALETTE[i % len(PALETTE)], ci_show=True)
+    if at_risk and len(fitters) <= 6:
+        from lifelines.plotting import add_at_risk_counts
+
+        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("days since start")
+    ax.set_ylabel("share still active")
+    return ax
+
+
+def hazard_ratios(table: pd.DataFrame, ax=None):
+    """Hazard ratios with their intervals on a log scale (1 = no effect)."""
+    ax = axes(ax)
+    y = list(range(len(table)))[::-1]
+    ax.hlines(y, table["ci_low"], table["ci_high"], color=PALETTE[0], lw=2)
+    ax.scatter(table["hazard_ratio"], y, color=PALETTE[0], zorder=3)
+    ax.axvline(1, color="black", lw=0.8, ls="--")
+    ax.set_xscale("log")
+    ax.set_yticks(y, table["covariate"])
+    ax.set_xlabel("hazard ratio (> 1: churns sooner)")
+    return ax
+
+
+def cohort_heatmap(matrix: pd.DataFrame, ax=None):
+    """Cohort x age shares as an annotated heatmap."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        height = min(2 + 0.3 * len(matrix), 12)
+        _, ax = plt.subplots(figsize=(10, height), layout="constrained")
+    values = matrix.to_numpy(dtype=float)
+    image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0, vmax=max(1.0, np.nanmax(values)))
+    small = values.shape[1] <= 24 and values.shape[0] <= 30
+    for (i, j), v in np.ndenumerate(values) if small else []:
+        if not np.isnan(v):
+            ax.text(
+                j,
+                i,
+                f"{v:.0%}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if v > 0.6 else "black",
+            )
+    ax.set_xticks(range(values.shape[1]), matrix.columns)
+    labels = [f"{c:%Y-%m-%d}" if hasattr(c, "strftime") else str(c) for c in matrix.index]
+    ax.set_yticks(range(values.shape[0]), labels)
+    ax.set_xlabel("periods since acquisition")
+    ax.set_ylabel("cohort")
+    ax.figure.colorbar(image, ax=ax, label="share of period 0")
+    return ax
+
+
+def gap_histogram(gaps: pd.DataFrame, ax=None, *, by: str | None = None):
+    """Histogram of the days between consecutive purchases (per group when ``by``)."""
+    ax = axes(ax)
+    groups = [(None, gaps)] if by is None else list(gaps.groupby(by, observed=True))
+    upper = gaps["days_between"].quantile(0.99) if len(gaps) else 1
+    for i, (name, part) in enumerate(groups):
+        ax.hist(
+            part["days_between"].clip(upper=upper),
+            bins=50,
+            density=True,
+            alpha=0.45,
+            color=PALETTE[i % len(PALETTE)],
+            label=None if name is None else str(name),
+        )
+    if by is not None:
+        ax.legend(frameon=False)
+    ax.set_xlabel("days between purchases (top 1% clipped)")
+    ax.set_ylabel("density")
     return ax

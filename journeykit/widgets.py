@@ -191,3 +191,43 @@ def power_calculator():
     return _explorer(
         controls, [["baseline", "lift", "alpha"], ["power", "ratio", "alternative"]], run
     )
+
+
+def retention_explorer(events, *, customers: pd.DataFrame | None = None, start=None):
+    """Explore :func:`journeykit.survival.retention_curve` interactively: the churn window,
+    the grouping (event columns at first activity, or the columns of ``customers``) and the
+    horizon at which survival is read. Durations are computed once per churn window and
+    grouping and reused. Returns the widget; ``update()``, ``result`` and ``seconds`` as in
+    :func:`lifecycle_explorer`."""
+    import ipywidgets as w
+
+    from .survival import durations, retention_curve
+
+    table = _engine.as_table(events)  # registered with the engine once, reused per update
+    by_options = [("nothing", None)] + [(c, c) for c in ("channel",) if c in table.columns]
+    if customers is not None:
+        by_options += [(c, c) for c in customers.columns if c != "customer_id"]
+    style = {"description_width": "initial"}
+    controls = {
+        "churn_days": w.IntSlider(
+            description="churned after (days)", min=14, max=365, step=7, value=91, style=style
+        ),
+        "by": w.Dropdown(description="compare", options=by_options),
+        "horizon": w.IntSlider(
+            description="horizon (days)", min=7, max=730, step=7, value=91, style=style
+        ),
+    }
+    cache: dict = {}
+
+    def run(values):
+        key = (values["churn_days"], values["by"])
+        if key not in cache:
+            by = values["by"]
+            if by is not None and customers is not None and by in customers.columns:
+                by = customers[["customer_id", by]]
+            cache[key] = durations(
+                table, churn_after=f"{values['churn_days']}D", start=start, by=by
+            )
+        return retention_curve(cache[key], by=values["by"], horizons=(values["horizon"],))
+
+    return _explorer(controls, [list(controls)], run)

@@ -1,0 +1,781 @@
+"""Survival analysis of retention: durations with censoring, Kaplan-Meier, log-rank, Cox,
+cohort retention and repeat purchase.
+
+Durations come from events (Ibis, run by DuckDB by default); the fits are lifelines'
+(Kaplan-Meier: Kaplan & Meier 1958; log-rank: Mantel 1966, Peto & Peto 1972; Cox
+proportional hazards: Cox 1972, with Schoenfeld-residual tests of proportionality, Grambsch
+& Therneau 1994). Durations are in days.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import _engine, plots
+from .errors import JourneyDataError, JourneyWarning
+from .events import as_timedelta, check_choice, check_events_exist, require, suggest
+from .lifecycle import _attach, _groups, _period_index, _period_start, resolve_as_of
+from .results import Result
+
+HORIZONS = (30, 90, 180, 365)
+FREQS = ("D", "W", "M", "Q")
+VALUES = ("customers", "revenue")
+PH_ALPHA = 0.05
+DAY = pd.Timedelta(days=1)
+
+
+# --------------------------------------------------------------------------- durations
+
+
+def durations(
+    events,
+    *,
+    as_of=None,
+    churn_after="90D",
+    start: str | None = None,
+    end_event: str | None = None,
+    activity=None,
+    by=None,
+) -> pd.DataFrame:
+    """One row per customer: how long they stayed (``duration``, days) and whether their
+    end was seen (``observed``) or is right-censored.
+
+    Definitions (events after ``as_of`` are ignored; ``as_of`` defaults to the last event):
+
+    - The clock starts at the customer's first activity, or at their first ``start`` event
+      (e.g. ``start='purchase'``: lifetime as a buyer); customers without it are left out,
+      as are customers whose start lies after ``as_of``.
+    - Non-contractual (default, a web shop): the customer has **churned** when their last
+      activity is at least ``churn_after`` before ``as_of``; then ``duration`` runs from the
+      start to that last activity and ``observed`` is True. Everyone else is censored at
+      ``as_of``: ``duration = as_of - start``, ``observed`` False. A churned customer seen
+      only once has duration 0.
+    - Contractual (``end_event='cancel'``): the first ``end_event`` after the start is the
+      observed end; customers without one are censored at ``as_of``; ``churn_after`` is
+      not used.
+
+    The bias of the churn rule: the true end lies somewhere in the silent stretch after
+    the last activity, so durations are slightly short; and customers silent for less
+    than ``churn_after`` at ``as_of`` are censored even if they have left, so recent churn
+    is under-counted. A longer ``churn_after`` wrongly churns fewer customers who would
+    have come back, but leaves more customers censored and needs a longer history. A
+    ``JourneyWarning`` says when most customers started less than ``churn_after`` before
+    ``as_of`` (their churn cannot be seen yet).
+
+    Parameters
+    ----------
+    activity : str or list of str, optional
+        The events that count as activity (default: every event).
+    by : str, list of str or pandas.DataFrame, optional
+        Event columns (their value at the first activity, e.g. the acquisition channel) or
+        a frame of customer attributes with ``customer_id``; they become columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, start, last_seen, duration, observed`` and the ``by`` columns.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b"], "event": ["visit"] * 3,
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-06-01"], utc=True)})
+    >>> durations(ev, as_of="2024-07-01", churn_after="90D")[["customer_id", "duration",
+    ...                                                       "observed"]]
+      customer_id  duration  observed
+    0           a      31.0      True
+    1           b      30.0     False
+    """
+    churn_after = as_timedelta(churn_after, param="churn_after")
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    t = _engine.as_table(events)
+    known = None
+    names = [n for n in (start, end_event) if n is not None]
+    if activity is not None or names:
+        known = _engine.to_pandas(t.select("event").distinct())["event"]
+    if start is not None:
+        check_events_exist(t, start, param="start", known=known)
+    if end_event is not None:
+        check_events_exist(t, end_event, param="end_event", known=known)
+    as_of = resolve_as_of(t, as_of)
+    t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
+    active = t
+    if activity is not None:
+        activity = check_events_exist(t, activity, param="activity", known=known)
+        active = t.filter(t["event"].isin(activity))
+    ts = t["timestamp"]
+    metrics = {"last_seen": active["timestamp"].max()}
+    per = active.group_by("customer_id").aggregate(**metrics)
+    if start is None:
+        starts = active.group_by("customer_id").aggregate(start=active["timestamp"].min())
+    else:
+        starts = t.filter(t["event"] == start).group_by("customer_id").aggregate(start=ts.min())
+    joined = starts.left_join(per, "customer_id").drop("customer_id_right")
+    if end_event is not None:
+        ends = t.filter(t["event"] == end_event).select("customer_id", end=ts)
+        # the first end_event at or after the start
+        with_end = starts.join(ends, "customer_id")
+        with_end = with_end.filter(with_end["end"] >= with_end["start"])
+        first_end = with_end.group_by("customer_id").aggregate(end=with_end["end"].min())
+        joined = joined.left_join(first_end, "customer_id").drop("customer_id_right")
+    groups, by_names = _groups(active, "customer_id", by)
+    out = _engine.to_pandas(_attach(joined, groups, "customer_id").order_by("customer_id"))
+    if end_event is not None:
+        if out["end"].isna().all():
+            raise JourneyDataError(
+                f"end_event={end_event!r}: no customer has it after their start (on or "
+                f"before as_of={as_of:%Y-%m-%d}). Fix: pass the event that ends a contract "
+                "(e.g. 'cancel'), or leave end_event=None to use the churn_after rule."
+            )
+        observed = out["end"].notna().to_numpy()
+        end = out["end"].where(observed, as_of)
+    else:
+        last = out["last_seen"].fillna(out["start"])
+        observed = ((as_of - last) >= churn_after).to_numpy()
+        end = last.where(observed, as_of)
+        young = (as_of - out["start"]) < churn_after
+        if len(out) and young.mean() > 0.5:
+            warnings.warn(
+                f"durations: {young.mean():.0%} of customers started less than churn_after="
+                f"{churn_after.days} days before as_of={as_of:%Y-%m-%d}, so their churn "
+                "cannot be seen yet and they are all censored. Fix: a later as_of, a shorter "
+                "churn_after, or read the curve only for the older cohorts.",
+                JourneyWarning,
+                stacklevel=2,
+            )
+    result = pd.DataFrame(
+        {
+            "customer_id": out["customer_id"],
+            "start": out["start"],
+            "last_seen": out["last_seen"],
+            "duration": ((end - out["start"]) / DAY).to_numpy(dtype=float),
+            "observed": observed.astype(bool),
+        }
+    )
+    for name in by_names:
+        result[name] = out[name].to_numpy()
+    return result
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def _check_durations(data, duration: str, observed: str, by) -> list[str]:
+    if not isinstance(data, pd.DataFrame):
+        raise JourneyDataError(
+            f"durations: expected a DataFrame with {duration!r} and {observed!r} columns; got "
+            f"{type(data).__name__}. Fix: build it with journeykit.durations(events)."
+        )
+    names = [] if by is None else [by] if isinstance(by, str) else list(by)
+    require(data, [duration, observed, *names], param="durations")
+    d = data[duration]
+    if not pd.api.types.is_numeric_dtype(d) or d.isna().any():
+        raise JourneyDataError(
+            f"{duration!r}: expected numbers of days without gaps; got dtype {d.dtype} with "
+            f"{int(d.isna().sum())} missing. Fix: drop or fill the missing durations."
+        )
+    if (d < 0).any():
+        rows = data.loc[d < 0].head(5)
+        raise JourneyDataError(
+            f"{duration!r}: {int((d < 0).sum())} durations are negative.\nExample rows:\n"
+            f"{rows.to_string()}\nFix: a duration is end minus start; check that the start "
+            "is not after the end."
+        )
+    o = data[observed]
+    if not pd.api.types.is_bool_dtype(o) and not (
+        pd.api.types.is_integer_dtype(o) and o.isin((0, 1)).all()
+    ):
+        raise JourneyDataError(
+            f"{observed!r}: expected True (the end was seen) or False (censored); got dtype "
+            f"{o.dtype} with values {list(pd.unique(o))[:5]}. Fix: convert it, e.g. "
+            f"data[{observed!r}] = data['status'] == 'churned'."
+        )
+    if len(data) == 0:
+        raise JourneyDataError("durations: no rows. Fix: check the filter that built them.")
+    return names
+
+
+def _label(key) -> str:
+    return ", ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+@dataclass(frozen=True, repr=False)
+class RetentionCurve(Result):
+    """Kaplan-Meier curves per group with medians, survival at horizons and log-rank tests."""
+
+    table: pd.DataFrame
+    curves: pd.DataFrame
+    horizons: pd.DataFrame
+    logrank: dict | None
+    pairwise: pd.DataFrame | None
+    level: float
+    by: tuple[str, ...] = ()
+    fitters: tuple = ()
+    title = "Retention (Kaplan-Meier)"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        notes = [
+            f"Kaplan-Meier estimates with {self.level:.0%} intervals (exponential Greenwood); "
+            "median = the first time survival reaches 0.5 (missing when it never does)."
+        ]
+        if self.logrank is not None:
+            notes.append(
+                f"log-rank test across groups: chi-square {self.logrank['chi2']:.2f}, df "
+                f"{self.logrank['df']}, p = {self.logrank['p_value']:.3g}; pairwise p-values "
+                "are Holm-adjusted."
+            )
+        return tuple(notes)
+
+    @property
+    def conclusion(self) -> str:
+        """A plain-language reading of the curves."""
+        t = self.table
+
+        def median(row):
+            if pd.isna(row.median):
+                return "more than half are still active at the end of the data"
+            return (
+                f"half have churned after {row.median:.0f} days ({self.level:.0%} interval "
+                f"{row.median_ci_low:.0f} to {row.median_ci_high:.0f})"
+            )
+
+        if not self.by:
+            return f"{median(t.iloc[0])}."
+        parts = [f"{row.group}: {median(row)}" for row in t.itertuples()]
+        test = (
+            f" The curves differ (log-rank p = {self.logrank['p_value']:.2g})."
+            if self.logrank["p_value"] < 0.05
+            else f" The curves do not differ significantly (log-rank p = "
+            f"{self.logrank['p_value']:.2g})."
+        )
+        return "; ".join(parts) + "." + test
+
+    def plot(self, ax=None, *, at_risk: bool = True):
+        """Survival curves with confidence bands and, below, the numbers at risk."""
+        return plots.survival_curves(self.fitters, ax, at_risk=at_risk)
+
+
+def retention_curve(
+    durations: pd.DataFrame,
+    *,
+    by=None,
+    level: float = 0.95,
+    horizons=HORIZONS,
+    duration: str = "duration",
+    observed: str = "observed",
+) -> RetentionCurve:
+    """Kaplan-Meier retention curves (lifelines) per group, with log-rank tests.
+
+    Parameters
+    ----------
+    durations : pandas.DataFrame
+        One row per customer (see :func:`durations`).
+    by : str or list of str, optional
+        Group columns; groups get a multivariate log-rank test and pairwise log-rank tests
+        with Holm-adjusted p-values.
+    level : float
+        Confidence level of the bands, medians and horizon survival.
+    horizons : sequence of days
+        Where to read the survival (default 30, 90, 180, 365).
+
+    Returns
+    -------
+    RetentionCurve
+        ``table``: group, n, churned, median, median_ci_low, median_ci_high;
+        ``horizons``: group, days, survival, ci_low, ci_high; ``curves``: the survival
+        function per group (time, survival, ci_low, ci_high, at_risk); ``logrank``;
+        ``pairwise``; ``conclusion``; ``plot()``.
+
+    Examples
+    --------
+    >>> d = pd.DataFrame({"duration": [5, 8, 8, 12, 20], "observed": [1, 1, 0, 1, 0]})
+    >>> retention_curve(d).horizons[["days", "survival"]].round(4).head(2)
+       days  survival
+    0    30       0.3
+    1    90       0.3
+    """
+    from lifelines import KaplanMeierFitter
+    from lifelines.utils import median_survival_times
+
+    names = _check_durations(durations, duration, observed, by)
+    if not 0 < level < 1:
+        raise JourneyDataError(f"level={level!r}: expected a confidence level in (0, 1).")
+    horizons = [float(h) for h in horizons]
+    T = durations[duration].to_numpy(dtype=float)
+    E = durations[observed].to_numpy(dtype=bool)
+    if names:
+        keys = durations[names[0]] if len(names) == 1 else durations[names].apply(tuple, axis=1)
+        codes, labels = pd.factorize(keys, sort=True)
+    else:
+        codes, labels = np.zeros(len(T), dtype=np.intp), pd.Index(["all"])
+    rows, curves, at, fitters = [], [], [], []
+    for i, key in enumerate(labels):
+        mask = codes == i
+        label = _label(key)
+        if not E[mask].any():
+            warnings.warn(
+                f"retention_curve: group {label!r} has no observed churn (all {int(mask.sum())} "
+                "customers are censored): its curve stays at 1 and it has no median. Fix: a "
+                "longer history, or merge the group with a similar one.",
+                JourneyWarning,
+                stacklevel=2,
+            )
+        kmf = KaplanMeierFitter(alpha=1 - level, label=label).fit(T[mask], E[mask])
+        fitters.append(kmf)
+        ci = kmf.confidence_interval_
+        med = median_survival_times(ci)
+        rows.append(
+            {
+                "group": label,
+                "n": int(mask.sum()),
+                "churned": int(E[mask].sum()),
+                "median": kmf.median_survival_time_,
+                "median_ci_low": med.iloc[0, 0],
+                "median_ci_high": med.iloc[0, 1],
+            }
+        )
+        sf = kmf.survival_function_.iloc[:, 0]
+        curve = pd.DataFrame(
+            {
+                "group": label,
+                "time": sf.index.to_numpy(dtype=float),
+                "survival": sf.to_numpy(),
+                "ci_low": ci.iloc[:, 0].to_numpy(),
+                "ci_high": ci.iloc[:, 1].to_numpy(),
+                "at_risk": kmf.event_table["at_risk"].reindex(sf.index).to_numpy(),
+            }
+        )
+        curves.append(curve)
+        # step functions: the value at the last time <= the horizon
+        pos = np.searchsorted(curve["time"].to_numpy(), horizons, side="right") - 1
+        at.append(
+            pd.DataFrame(
+                {
+                    "group": label,
+                    "days": [int(h) if h.is_integer() else h for h in horizons],
+                    "survival": curve["survival"].to_numpy()[pos],
+                    "ci_low": curve["ci_low"].to_numpy()[pos],
+                    "ci_high": curve["ci_high"].to_numpy()[pos],
+                }
+            )
+        )
+    table = pd.DataFrame(rows)
+    logrank = pairwise = None
+    if names and len(labels) > 1:
+        logrank, pairwise = _logrank(T, E, codes, [_label(k) for k in labels])
+    if names and len(labels) == 1:
+        warnings.warn(
+            f"retention_curve: by={by!r} has a single group, so there is nothing to compare.",
+            JourneyWarning,
+            stacklevel=2,
+        )
+    by_names = tuple(names)
+    if not by_names:
+        table = table.drop(columns="group")
+    return RetentionCurve(
+        table,
+        pd.concat(curves, ignore_index=True),
+        pd.concat(at, ignore_index=True),
+        logrank,
+        pairwise,
+        level,
+        by_names,
+        tuple(fitters),
+    )
+
+
+def _logrank(T, E, codes, labels):
+    """Multivariate log-rank test across groups and pairwise tests with Holm adjustment.
+
+    Written here rather than called from lifelines: lifelines' tests give the same numbers
+    (checked in the tests) but rebuild a pandas survival table for every call, about 0.05 s
+    per pair on 20,000 customers; one pass over the sorted event times serves all pairs.
+    Statistic (Mantel 1966): with d_g(t) churned and n_g(t) at risk in group g at time t,
+    ``O - E = sum_t d_g - n_g d / n`` and ``V_gh = sum_t d (n - d) / (n - 1) n_g / n
+    (1[g = h] - n_h / n)``; chi-square = (O - E)' V^- (O - E) on k - 1 df.
+    """
+    from scipy.stats import chi2
+
+    from .abtest import adjust_p
+
+    k = len(labels)
+    times, index = np.unique(T, return_inverse=True)
+    u = len(times)
+    flat = codes * u + index
+    died = np.bincount(flat, weights=E, minlength=k * u).reshape(k, u)
+    left = np.bincount(flat, minlength=k * u).reshape(k, u)
+    at_risk = left[:, ::-1].cumsum(axis=1)[:, ::-1].astype(float)
+
+    def statistic(groups):
+        n_g, d_g = at_risk[groups], died[groups]
+        n, d = n_g.sum(axis=0), d_g.sum(axis=0)
+        keep = (d > 0) & (n > 1)
+        n_g, d_g, n, d = n_g[:, keep], d_g[:, keep], n[keep], d[keep]
+        share = n_g / n
+        observed_minus_expected = (d_g - share * d).sum(axis=1)
+        weight = d * (n - d) / (n - 1)
+        cov = -(weight * share) @ share.T
+        cov[np.diag_indices_from(cov)] += (weight * share).sum(axis=1)
+        z = observed_minus_expected[:-1]
+        return float(z @ np.linalg.solve(cov[:-1, :-1], z))
+
+    overall = statistic(np.arange(k))
+    pairs = [
+        (labels[i], labels[j], statistic(np.array([i, j])))
+        for i in range(k)
+        for j in range(i + 1, k)
+    ]
+    pairwise = pd.DataFrame(pairs, columns=["group_a", "group_b", "chi2"])
+    pairwise["p_value"] = chi2.sf(pairwise["chi2"], 1)
+    pairwise["p_adjusted"] = adjust_p(pairwise["p_value"], "holm")
+    summary = {"chi2": overall, "df": k - 1, "p_value": float(chi2.sf(overall, k - 1))}
+    return summary, pairwise
+
+
+# --------------------------------------------------------------------------- Cox
+
+
+@dataclass(frozen=True, repr=False)
+class Cox(Result):
+    """A Cox proportional-hazards model: hazard ratios, concordance and the PH check."""
+
+    table: pd.DataFrame
+    concordance: float
+    n: int
+    churned: int
+    ph_test: pd.DataFrame
+    strata: tuple[str, ...] = ()
+    title = "Cox proportional hazards"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        failed = self.ph_test.loc[self.ph_test["p_value"] < PH_ALPHA, "covariate"].tolist()
+        return (
+            f"{self.n:,} customers, {self.churned:,} churned; concordance "
+            f"{self.concordance:.3f} (0.5 = no better than chance). hazard_ratio > 1: churns "
+            "sooner." + (f" Stratified by {list(self.strata)}." if self.strata else ""),
+            "proportional hazards (Schoenfeld residuals vs rank of time): "
+            + (f"violated for {failed}." if failed else "no violation found."),
+        )
+
+    def plot(self, ax=None):
+        """Hazard ratios with their intervals on a log scale."""
+        return plots.hazard_ratios(self.table, ax)
+
+
+def cox(
+    durations: pd.DataFrame,
+    *,
+    covariates,
+    strata=None,
+    level: float = 0.95,
+    duration: str = "duration",
+    observed: str = "observed",
+) -> Cox:
+    """Cox proportional-hazards regression of churn on covariates (lifelines' CoxPHFitter).
+
+    Text columns are expanded to indicators against their first level in sorted order
+    (named ``column=level``). The proportional-hazards assumption is checked per covariate
+    with lifelines' ``proportional_hazard_test`` (scaled Schoenfeld residuals against the
+    rank of time; Grambsch & Therneau 1994); when p < 0.05 a ``JourneyWarning`` names the
+    covariate: stratify on it (``strata=``) or model its effect as changing over time.
+
+    Returns
+    -------
+    Cox
+        ``table``: covariate, coef, hazard_ratio, ci_low, ci_high (for the hazard ratio),
+        p_value, ph_p_value; ``concordance``; ``ph_test``.
+
+    Examples
+    --------
+    >>> from lifelines.datasets import load_lung
+    >>> lung = load_lung().assign(observed=lambda d: d["status"] == 1)
+    >>> res = cox(lung, covariates=["age", "sex"], duration="time")
+    >>> res.table[["covariate", "coef", "hazard_ratio"]].round(4)
+      covariate    coef  hazard_ratio
+    0       age  0.0170        1.0172
+    1       sex -0.5132        0.5986
+    """
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    strata = [] if strata is None else [strata] if isinstance(strata, str) else list(strata)
+    if not covariates:
+        raise JourneyDataError("covariates: expected at least one column name.")
+    for name in [*covariates, *strata]:
+        if not isinstance(durations, pd.DataFrame) or name not in durations.columns:
+            available = list(durations.columns) if isinstance(durations, pd.DataFrame) else []
+            raise JourneyDataError(
+                f"covariates: no column {name!r}. {suggest(name, available)} Fix: pass "
+                "columns of the durations frame (add attributes with durations(by=...))."
+            )
+    _check_durations(durations, duration, observed, None)
+    if not 0 < level < 1:
+        raise JourneyDataError(f"level={level!r}: expected a confidence level in (0, 1).")
+    frame = durations[[duration, observed, *covariates, *strata]].copy()
+    frame[observed] = frame[observed].astype(bool)
+    text = [c for c in covariates if not pd.api.types.is_numeric_dtype(frame[c])]
+    if text:
+        levels = {c: sorted(frame[c].dropna().astype(str).unique()) for c in text}
+        for c in text:
+            values = frame.pop(c).astype(str)
+            for value in levels[c][1:]:
+                frame[f"{c}={value}"] = (values == value).astype(float)
+    missing = frame.isna().any(axis=1)
+    if missing.any():
+        warnings.warn(
+            f"cox: {int(missing.sum())} rows with missing covariates dropped.",
+            JourneyWarning,
+            stacklevel=2,
+        )
+        frame = frame[~missing]
+    fitter = CoxPHFitter(alpha=1 - level)
+    fitter.fit(frame, duration, observed, strata=strata or None)
+    s = fitter.summary
+    bounds = np.exp(fitter.confidence_intervals_.loc[s.index])
+    ph = proportional_hazard_test(fitter, frame, time_transform="rank").summary
+    ph_table = pd.DataFrame(
+        {"covariate": ph.index.astype(str), "chi2": ph["test_statistic"], "p_value": ph["p"]}
+    ).reset_index(drop=True)
+    table = pd.DataFrame(
+        {
+            "covariate": s.index.astype(str),
+            "coef": s["coef"].to_numpy(),
+            "hazard_ratio": s["exp(coef)"].to_numpy(),
+            "ci_low": bounds.iloc[:, 0].to_numpy(),
+            "ci_high": bounds.iloc[:, 1].to_numpy(),
+            "p_value": s["p"].to_numpy(),
+        }
+    )
+    table["ph_p_value"] = table["covariate"].map(ph_table.set_index("covariate")["p_value"])
+    for row in ph_table[ph_table["p_value"] < PH_ALPHA].itertuples():
+        warnings.warn(
+            f"cox: the proportional-hazards assumption fails for {row.covariate!r} (p = "
+            f"{row.p_value:.2g}): its effect changes over time, so one hazard ratio misleads. "
+            f"Fix: stratify on it (strata=[{row.covariate.split('=')[0]!r}]), or compare "
+            "Kaplan-Meier curves for it instead.",
+            JourneyWarning,
+            stacklevel=2,
+        )
+    return Cox(
+        table,
+        float(fitter.concordance_index_),
+        len(frame),
+        int(frame[observed].sum()),
+        ph_table,
+        tuple(strata),
+    )
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+@dataclass(frozen=True, repr=False)
+class CohortRetention(Result):
+    """Acquisition cohort x periods since acquisition."""
+
+    table: pd.DataFrame
+    matrix: pd.DataFrame
+    average: pd.DataFrame
+    freq: str
+    value: str
+    title = "Cohort retention"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.average
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        what = "active customers" if self.value == "customers" else "revenue"
+        return (
+            f"share = {what} in the period / {what} of the cohort in its first period "
+            f"(period 0); cohorts by the {self.freq} period of first activity (UTC).",
+            "average: pooled over the cohorts that have reached each age (weighted by cohort "
+            "size); the last period in the data may be incomplete.",
+        )
+
+    def plot(self, ax=None):
+        """Heatmap of the shares: cohorts down, periods since acquisition across."""
+        return plots.cohort_heatmap(self.matrix, ax)
+
+
+def cohort_retention(
+    events, *, freq: str = "M", activity=None, value: str = "customers"
+) -> CohortRetention:
+    """Acquisition-cohort retention: who (or how much revenue) is still active k periods
+    after the period of first activity.
+
+    A customer's cohort is the calendar period (UTC; weeks start on Monday) of their first
+    activity; age k counts whole periods since then. ``value='customers'`` counts distinct
+    active customers; ``value='revenue'`` sums their revenue (revenue retention, which can
+    exceed 100%).
+
+    Returns
+    -------
+    CohortRetention
+        ``table`` (long: cohort, age, cohort_size, customers, revenue, share), ``matrix``
+        (cohort x age of share), ``average`` (age, cohorts, share) and ``plot()``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b", "c"], "event": ["visit"] * 4,
+    ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-07", "2024-01-20",
+    ...                                  "2024-02-01"], utc=True)})
+    >>> cohort_retention(ev).matrix.round(2)
+    age            0    1
+    cohort
+    2024-01-01  1.0  0.5
+    2024-02-01  1.0  NaN
+    """
+    check_choice("freq", freq, FREQS)
+    check_choice("value", value, VALUES)
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    t = _engine.as_table(events)
+    if value == "revenue":
+        require(t, ["revenue"], param="events")
+    if activity is not None:
+        activity = check_events_exist(t, activity, param="activity")
+        t = t.filter(t["event"].isin(activity))
+    import ibis
+
+    revenue = t["revenue"].fill_null(0) if "revenue" in t.columns else ibis.literal(0.0)
+    per = (
+        t.mutate(period=_period_index(t["timestamp"], freq), _revenue=revenue)
+        .group_by(["customer_id", "period"])
+        .aggregate(revenue=ibis._["_revenue"].sum())
+    )
+    w = ibis.window(group_by="customer_id")
+    per = per.mutate(cohort=per["period"].min().over(w))
+    per = per.mutate(age=per["period"] - per["cohort"])
+    counts = per.group_by(["cohort", "age"]).aggregate(
+        customers=per.count(), revenue=per["revenue"].sum()
+    )
+    out = _engine.to_pandas(counts).sort_values(["cohort", "age"], ignore_index=True)
+    if out.empty:
+        raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
+    out["age"] = out["age"].astype("int64")
+    base = out[out["age"] == 0].set_index("cohort")
+    metric = "customers" if value == "customers" else "revenue"
+    out["cohort_size"] = out["cohort"].map(base["customers"]).astype("int64")
+    out["share"] = out[metric] / out["cohort"].map(base[metric])
+    last = int(out["cohort"].max())
+    starts = _period_start(out["cohort"], freq)
+    out.insert(0, "cohort_start", starts)
+    matrix = out.pivot(index="cohort_start", columns="age", values="share")
+    matrix.index = matrix.index.tz_localize(None).rename("cohort")
+    sizes = base[metric]
+    rows = []
+    for age in range(last - int(out["cohort"].min()) + 1):
+        cohorts = sizes.index[sizes.index + age <= last]
+        active = out[(out["age"] == age)].set_index("cohort")[metric]
+        rows.append(
+            {
+                "age": age,
+                "cohorts": len(cohorts),
+                "share": active.reindex(cohorts).fillna(0).sum() / sizes.loc[cohorts].sum(),
+            }
+        )
+    table = out.drop(columns="cohort").rename(columns={"cohort_start": "cohort"})
+    columns = ["cohort", "age", "cohort_size", "customers", "revenue", "share"]
+    return CohortRetention(table[columns], matrix, pd.DataFrame(rows), freq, value)
+
+
+# --------------------------------------------------------------------------- repeat purchase
+
+
+@dataclass(frozen=True, repr=False)
+class RepeatPurchase(Result):
+    """Repeat-purchase rate and the time between purchases."""
+
+    table: pd.DataFrame
+    gaps: pd.DataFrame
+    by: tuple[str, ...] = ()
+    title = "Repeat purchase"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "repeat_rate = buyers with two or more purchases / buyers (Wilson interval); "
+            "days_between = days from one purchase to the customer's next.",
+        )
+
+    def plot(self, ax=None):
+        """Distribution of the days between purchases."""
+        return plots.gap_histogram(self.gaps, ax, by=self.by[0] if self.by else None)
+
+
+def repeat_purchase(events, *, by=None, purchase: str = "purchase") -> RepeatPurchase:
+    """Repeat-purchase rate (with Wilson interval) and the distribution of the time between
+    consecutive purchases, per group.
+
+    A purchase is a ``purchase`` event (one per order); ``by`` works as in
+    :func:`durations`. ``gaps`` holds one row per repeat purchase: the days since the
+    customer's previous purchase.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b"], "event": ["purchase"] * 3,
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-05"], utc=True)})
+    >>> repeat_purchase(ev).table[["buyers", "repeat_buyers", "repeat_rate",
+    ...                            "median_days_between"]]
+       buyers  repeat_buyers  repeat_rate  median_days_between
+    0       2              1          0.5                 10.0
+    """
+    import ibis
+    from statsmodels.stats.proportion import proportion_confint
+
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    t = _engine.as_table(events)
+    check_events_exist(t, purchase, param="purchase")
+    groups, names = _groups(t, "customer_id", by)
+    buys = t.filter(t["event"] == purchase)
+    w = ibis.window(group_by="customer_id", order_by="timestamp")
+    gaps = buys.select(
+        "customer_id", previous=buys["timestamp"].lag().over(w), timestamp=buys["timestamp"]
+    )
+    gaps = _engine.to_pandas(
+        _attach(gaps.filter(gaps["previous"].notnull()), groups, "customer_id")
+    )
+    gaps["days_between"] = (gaps["timestamp"] - gaps["previous"]) / DAY
+    counts = buys.group_by("customer_id").aggregate(purchases=buys.count())
+    counts = _engine.to_pandas(_attach(counts, groups, "customer_id"))
+    keys = names or None
+    rows = []
+    grouped = counts.groupby(keys, dropna=False, observed=True) if keys else [((), counts)]
+    gap_groups = gaps.groupby(keys, dropna=False, observed=True) if keys else None
+    for key, part in grouped:
+        buyers = len(part)
+        repeat = int((part["purchases"] >= 2).sum())
+        low, high = proportion_confint(repeat, buyers, method="wilson")
+        key = key if isinstance(key, tuple) else (key,)
+        these = gaps if gap_groups is None else _group_or_empty(gap_groups, key, gaps)
+        q = these["days_between"].quantile([0.25, 0.5, 0.75]) if len(these) else [np.nan] * 3
+        rows.append(
+            {
+                **dict(zip(names, key)),
+                "buyers": buyers,
+                "repeat_buyers": repeat,
+                "repeat_rate": repeat / buyers,
+                "ci_low": low,
+                "ci_high": high,
+                "median_days_between": float(np.asarray(q)[1]),
+                "q1_days_between": float(np.asarray(q)[0]),
+                "q3_days_between": float(np.asarray(q)[2]),
+            }
+        )
+    return RepeatPurchase(
+        pd.DataFrame(rows), gaps[["customer_id", *names, "days_between"]], tuple(names)
+    )
+
+
+def _group_or_empty(grouped, key, frame):
+    try:
+        return grouped.get_group(key)
+    except KeyError:
+        return frame.iloc[:0]

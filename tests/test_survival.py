@@ -1,0 +1,388 @@
+"""Survival: R/lifelines references on lung, hand-computed Kaplan-Meier, churn-rule edges,
+the simulator's true hazards, cohort retention against pandas, bad input."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_events
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lifelines.datasets import load_lung
+from lifelines.statistics import logrank_test, multivariate_logrank_test
+from scipy.stats import norm
+
+import journeykit as jk
+from journeykit import JourneyDataError, JourneyWarning
+from journeykit.survival import (
+    cohort_retention,
+    cox,
+    durations,
+    repeat_purchase,
+    retention_curve,
+)
+
+
+def lung():
+    # lifelines' copy of R survival::lung; status 1 = died (R codes it 2), 0 = censored
+    return load_lung().assign(observed=lambda d: d["status"] == 1, duration=lambda d: d["time"])
+
+
+def quiet(func, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        return func(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- references
+
+
+def test_lung_kaplan_meier_median_and_log_rank_match_r():
+    # R: survfit(Surv(time, status) ~ 1, data = lung): median 310
+    assert retention_curve(lung()).table["median"].iloc[0] == 310
+    # R: survdiff(Surv(time, status) ~ sex, data = lung): Chisq = 10.3 on 1 df, p = 0.00131
+    res = retention_curve(lung(), by="sex")
+    assert res.logrank["chi2"] == pytest.approx(10.33, abs=5e-3)
+    assert res.logrank["p_value"] == pytest.approx(0.00131, abs=5e-6)
+    assert res.logrank["df"] == 1
+
+
+def test_lung_cox_matches_r():
+    # R: coxph(Surv(time, status) ~ age + sex, data = lung): coef age 0.017045,
+    # sex -0.513219, exp(coef) sex 0.5986
+    res = cox(lung(), covariates=["age", "sex"])
+    t = res.table.set_index("covariate")
+    assert t.loc["age", "coef"] == pytest.approx(0.017045, abs=1e-6)
+    assert t.loc["sex", "coef"] == pytest.approx(-0.513217, abs=1e-5)
+    assert t.loc["sex", "hazard_ratio"] == pytest.approx(0.5986, abs=1e-4)
+    # R summary(): sex lower .95 0.4311, upper .95 0.8311; Concordance = 0.603
+    assert (t.loc["sex", "ci_low"], t.loc["sex", "ci_high"]) == pytest.approx(
+        (0.4311, 0.8311), abs=1e-4
+    )
+    assert res.concordance == pytest.approx(0.603, abs=1e-3)
+
+
+def test_kaplan_meier_by_hand():
+    # product-limit: 5 customers; churn at 5, 8 (and one censored at 8), 12; censored at 20
+    d = pd.DataFrame({"duration": [5, 8, 8, 12, 20], "observed": [True, True, False, True, False]})
+    res = retention_curve(d, horizons=(4, 5, 10, 12, 30))
+    s = res.horizons["survival"].to_numpy()
+    np.testing.assert_allclose(s, [1, 4 / 5, 4 / 5 * 3 / 4, 0.6 * 1 / 2, 0.3])
+    # exponential Greenwood interval at t = 12 (Kalbfleisch & Prentice): log(-log S) +- z sd
+    # with var = sum d / (n (n - d)) / log(S)^2
+    greenwood = 1 / (5 * 4) + 1 / (4 * 3) + 1 / (2 * 1)
+    sd = np.sqrt(greenwood) / abs(np.log(0.3))
+    z = norm.ppf(0.975)
+    low, high = np.exp(-np.exp(np.log(-np.log(0.3)) + np.array([z, -z]) * sd))
+    row = res.horizons.iloc[3]
+    assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
+    assert res.table["median"].iloc[0] == 12
+
+
+def test_log_rank_matches_lifelines_for_several_groups(rng):
+    n = 3000
+    g = rng.integers(0, 4, n)
+    data = pd.DataFrame(
+        {
+            "duration": np.round(rng.exponential(100 * (1 + g / 3)), 0),
+            "observed": rng.random(n) < 0.7,
+            "group": np.array(["a", "b", "c", "d"])[g],
+        }
+    )
+    res = retention_curve(data, by="group")
+    ref = multivariate_logrank_test(data["duration"], data["group"], data["observed"])
+    assert res.logrank["chi2"] == pytest.approx(ref.test_statistic)
+    assert res.logrank["df"] == 3
+    for row in res.pairwise.itertuples():
+        a, b = data[data.group == row.group_a], data[data.group == row.group_b]
+        pair = logrank_test(a.duration, b.duration, a.observed, b.observed)
+        assert row.chi2 == pytest.approx(pair.test_statistic)
+    # Holm: the smallest p times 6 comparisons
+    assert res.pairwise["p_adjusted"].min() == pytest.approx(
+        min(1, 6 * res.pairwise["p_value"].min())
+    )
+
+
+# --------------------------------------------------------------------------- durations
+
+
+def test_churn_rule_edges():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 00:00", "visit"),
+            ("a", "2024-04-01 00:00", "visit"),  # exactly 91 days before as_of: churned
+            ("b", "2024-01-01 00:00", "visit"),
+            ("b", "2024-04-01 00:01", "visit"),  # one minute later: not yet, censored
+            ("c", "2024-03-01 00:00", "visit"),  # seen once, long ago: churned, duration 0
+            ("d", "2024-06-30 00:00", "visit"),  # seen once, recently: censored at as_of
+            ("e", "2024-07-05 00:00", "visit"),  # starts after as_of: left out
+        ]
+    )
+    before = ev.copy()
+    out = quiet(durations, ev, as_of="2024-07-01", churn_after="91D").set_index("customer_id")
+    pd.testing.assert_frame_equal(ev, before)
+    assert list(out.index) == ["a", "b", "c", "d"]
+    assert out["observed"].tolist() == [True, False, True, False]
+    assert out["duration"].tolist() == pytest.approx([91, 182, 0, 1])
+
+
+def test_start_event_and_activity():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 00:00", "visit"),
+            ("a", "2024-01-11 00:00", "purchase", 10.0),
+            ("a", "2024-02-10 00:00", "visit"),
+            ("b", "2024-01-01 00:00", "visit"),  # never buys: not a buyer, left out
+        ]
+    )
+    out = durations(ev, as_of="2024-12-31", start="purchase")
+    assert out["customer_id"].tolist() == ["a"]
+    assert out["duration"].iloc[0] == pytest.approx(30)
+    only_buys = durations(ev, as_of="2024-12-31", start="purchase", activity="purchase")
+    assert only_buys["duration"].iloc[0] == 0
+
+
+def test_end_event_contractual():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 00:00", "subscribe"),
+            ("a", "2024-03-01 00:00", "cancel"),
+            ("b", "2024-02-01 00:00", "subscribe"),
+            ("b", "2024-02-15 00:00", "visit"),
+        ]
+    )
+    out = durations(ev, as_of="2024-06-01", end_event="cancel").set_index("customer_id")
+    assert out["observed"].tolist() == [True, False]
+    assert out["duration"].tolist() == pytest.approx([60, 121])
+
+
+def test_young_data_warns():
+    ev = make_events([("a", "2024-06-20 00:00", "visit"), ("b", "2024-06-25 00:00", "visit")])
+    with pytest.warns(JourneyWarning, match="cannot be seen yet"):
+        durations(ev, as_of="2024-07-01")
+
+
+def test_durations_by_attributes_and_event_columns():
+    ev = jk.load_webshop()
+    customers = jk.load_customers()[["customer_id", "persona"]]
+    out = durations(ev, by=customers)
+    assert out["persona"].notna().all()
+    first = ev.sort_values("timestamp").groupby("customer_id")["channel"].first()
+    out = durations(ev, by="channel").set_index("customer_id")
+    assert (out["channel"].to_numpy() == first.loc[out.index].to_numpy()).all()
+
+
+@pytest.mark.spark
+def test_durations_and_cohorts_same_on_spark(spark, tmp_path):
+    import ibis
+
+    ev = jk.load_webshop().drop(columns=["stage"])
+    ev.to_parquet(tmp_path / "ev.parquet")
+    table = ibis.pyspark.connect(spark).read_parquet(str(tmp_path / "ev.parquet"))
+    pd.testing.assert_frame_equal(
+        durations(table, start="purchase", by="channel"),
+        durations(ev, start="purchase", by="channel"),
+    )
+    pd.testing.assert_frame_equal(
+        cohort_retention(table).table, cohort_retention(ev).table, check_dtype=False
+    )
+
+
+# --------------------------------------------------------------------------- truth
+
+
+def _true_lifetimes():
+    """The simulator's true lifetimes, censored at the end of the data, with personas."""
+    customers = jk.load_customers().dropna(subset=["true_lifetime_days"])
+    events = jk.load_webshop()
+    first_buy = events[events.event == "purchase"].groupby("customer_id")["timestamp"].min()
+    customers = customers[customers["customer_id"].isin(first_buy.index)]  # ordered in time
+    end = events["timestamp"].max()
+    start = first_buy.loc[customers["customer_id"]].to_numpy()
+    observable = (end - start) / pd.Timedelta(days=1)
+    observed = customers["churned_by_end"].astype(bool).to_numpy()
+    return customers.assign(
+        duration=np.where(observed, customers["true_lifetime_days"], observable),
+        observed=observed,
+    )
+
+
+def test_median_lifetime_and_hazard_ratio_recover_the_truth():
+    truth = jk.ground_truth()
+    data = _true_lifetimes()
+    res = retention_curve(data, by=["persona", "segment"])
+    for row in res.table.itertuples():
+        persona, segment = row.group.split(", ")
+        true = truth["median_lifetime_days"][persona][segment]
+        assert row.median_ci_low <= true <= row.median_ci_high, row
+    b2c = data[data["segment"] == "B2C"]
+    t = quiet(cox, b2c, covariates=["persona"]).table.iloc[0]
+    assert t.covariate == "persona=quality_seeker"
+    assert t.ci_low <= truth["hazard_ratio_quality_vs_price"]["B2C"] <= t.ci_high
+
+
+def test_churn_rule_mostly_flags_true_churners():
+    # the rule-based churn flag against the simulator's truth: with a 90-day window few
+    # customers flagged as churned are in fact still alive
+    customers = jk.load_customers().dropna(subset=["true_lifetime_days"])
+    flagged = durations(jk.load_webshop(), start="purchase", churn_after="90D")
+    merged = flagged.merge(customers, on="customer_id")
+    precision = merged.loc[merged["observed"], "churned_by_end"].astype(bool).mean()
+    assert precision > 0.9
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def _pandas_cohorts(ev: pd.DataFrame) -> pd.DataFrame:
+    """Plain pandas: month of first activity, months since, distinct active customers."""
+    month = ev["timestamp"].dt.year * 12 + ev["timestamp"].dt.month - 1
+    frame = pd.DataFrame({"customer_id": ev["customer_id"], "month": month}).drop_duplicates()
+    frame["cohort"] = frame.groupby("customer_id")["month"].transform("min")
+    frame["age"] = frame["month"] - frame["cohort"]
+    counts = frame.groupby(["cohort", "age"]).size().rename("customers").reset_index()
+    size = counts[counts.age == 0].set_index("cohort")["customers"]
+    counts["share"] = counts["customers"] / counts["cohort"].map(size)
+    return counts
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 500)), min_size=1, max_size=60)
+)
+def test_cohort_retention_matches_pandas(rows):
+    ev = pd.DataFrame(
+        {
+            "customer_id": [c for c, _ in rows],
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta([d for _, d in rows], unit="D"),
+            "event": "visit",
+        }
+    )
+    got = cohort_retention(ev).table
+    ref = _pandas_cohorts(ev)
+    np.testing.assert_array_equal(got["age"], ref["age"])
+    np.testing.assert_array_equal(got["customers"], ref["customers"])
+    np.testing.assert_allclose(got["share"], ref["share"])
+    starts = got["cohort"].dt.year * 12 + got["cohort"].dt.month - 1
+    np.testing.assert_array_equal(starts, ref["cohort"])
+
+
+def test_cohort_average_and_revenue():
+    ev = make_events(
+        [
+            ("a", "2024-01-05 00:00", "purchase", 10.0),
+            ("a", "2024-02-05 00:00", "purchase", 30.0),
+            ("b", "2024-01-10 00:00", "purchase", 10.0),
+            ("c", "2024-02-10 00:00", "purchase", 5.0),
+        ]
+    )
+    res = cohort_retention(ev)
+    # age 1 is reached only by the January cohort (2 customers, 1 active)
+    assert res.average["share"].tolist() == [1.0, 0.5]
+    assert res.average["cohorts"].tolist() == [2, 1]
+    revenue = cohort_retention(ev, value="revenue")
+    assert revenue.matrix.iloc[0].tolist() == [1.0, 1.5]  # 30 after 20: 150%
+    assert revenue.plot().get_xlabel() == "periods since acquisition"
+
+
+def test_repeat_purchase_by_hand():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 00:00", "purchase", 10.0),
+            ("a", "2024-01-11 00:00", "purchase", 10.0),
+            ("a", "2024-01-31 00:00", "purchase", 10.0),
+            ("b", "2024-01-05 00:00", "purchase", 10.0),
+            ("c", "2024-01-05 00:00", "visit"),
+        ]
+    )
+    res = repeat_purchase(ev)
+    row = res.table.iloc[0]
+    assert (row.buyers, row.repeat_buyers, row.repeat_rate) == (2, 1, 0.5)
+    assert sorted(res.gaps["days_between"]) == [10, 20]
+    assert row.median_days_between == 15
+    shop = repeat_purchase(jk.load_webshop(), by=jk.load_customers()[["customer_id", "persona"]])
+    assert set(shop.table["persona"]) == {"price_conscious", "quality_seeker"}
+    assert shop.plot().get_ylabel() == "density"
+
+
+# --------------------------------------------------------------------------- warnings, errors
+
+
+def test_proportional_hazards_violation_warns(rng):
+    # crossing hazards: Weibull shape 0.5 (early churn) vs shape 3 (late churn), same median
+    n = 1500
+    early = rng.weibull(0.5, n) * 100
+    late = rng.weibull(3, n) * 100
+    data = pd.DataFrame(
+        {
+            "duration": np.r_[early, late],
+            "observed": True,
+            "plan": np.repeat(["monthly", "yearly"], n),
+        }
+    )
+    with pytest.warns(JourneyWarning, match="'plan=yearly'"):
+        res = cox(data, covariates=["plan"])
+    assert res.table["ph_p_value"].iloc[0] < 0.05
+
+
+@pytest.mark.parametrize(
+    "frame, kwargs, match",
+    [
+        (pd.DataFrame({"duration": [-1, 2], "observed": [True, False]}), {}, "negative"),
+        (pd.DataFrame({"duration": [1, 2], "observed": ["yes", "no"]}), {}, "True"),
+        (pd.DataFrame({"duration": [1, 2], "observed": [True, False]}), {"by": "x"}, "missing"),
+        (pd.DataFrame({"duration": [1, None], "observed": [True, False]}), {}, "missing"),
+    ],
+)
+def test_bad_durations(frame, kwargs, match):
+    with pytest.raises(JourneyDataError, match=match):
+        retention_curve(frame, **kwargs)
+
+
+def test_group_without_churn_warns():
+    d = pd.DataFrame(
+        {"duration": [1, 2, 3, 4], "observed": [True, True, False, False], "g": list("aabb")}
+    )
+    with pytest.warns(JourneyWarning, match="'b' has no observed churn"):
+        retention_curve(d, by="g")
+
+
+def test_bad_cox_and_durations_input():
+    with pytest.raises(JourneyDataError, match="no column 'agee'.*'age'"):
+        cox(lung(), covariates=["agee"])
+    ev = make_events([("a", "2024-01-01 00:00", "visit"), ("a", "2024-02-01 00:00", "visit")])
+    with pytest.raises(JourneyDataError, match="end_event='cancel'"):
+        durations(ev, end_event="cancel")
+    ev = make_events([("a", "2024-03-01 00:00", "cancel"), ("a", "2024-04-01 00:00", "subscribe")])
+    with pytest.raises(JourneyDataError, match="no customer has it after their start"):
+        durations(ev, end_event="cancel", start="subscribe")
+    with pytest.raises(JourneyDataError, match="churn_after"):
+        durations(ev, churn_after="-3D")
+    with pytest.raises(JourneyDataError, match="freq"):
+        cohort_retention(ev, freq="H")
+
+
+def test_results_read_and_plot():
+    res = retention_curve(lung().assign(sex=lambda d: d["sex"].map({1: "m", 2: "f"})), by="sex")
+    assert "half have churned after" in res.conclusion and "log-rank" in res.conclusion
+    ax = res.plot()
+    assert ax.get_ylabel() == "share still active"
+    assert "<h4>Retention (Kaplan-Meier)</h4>" in res._repr_html_()
+    assert cox(lung(), covariates=["age", "sex"]).plot().get_xscale() == "log"
+
+
+def test_retention_explorer_updates():
+    customers = jk.load_customers()[["customer_id", "persona"]]
+    box = jk.widgets.retention_explorer(jk.load_webshop(), customers=customers, start="purchase")
+    box.controls["by"].value = "persona"
+    box.controls["horizon"].value = 182
+    box.controls["churn_days"].value = 63
+    expected = retention_curve(
+        durations(jk.load_webshop(), churn_after="63D", start="purchase", by=customers),
+        by="persona",
+        horizons=(182,),
+    )
+    pd.testing.assert_frame_equal(box.result.horizons, expected.horizons)
+    print(f"retention_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
