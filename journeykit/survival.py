@@ -664,14 +664,14 @@ def cohort_retention(
     metric = "customers" if value == "customers" else "revenue"
     out["cohort_size"] = out["cohort"].map(base["customers"]).astype("int64")
     out["share"] = out[metric] / out["cohort"].map(base[metric])
-    last = int(out["cohort"].max())
+    last = int((out["cohort"] + out["age"]).max())  # the last period in the data
     starts = _period_start(out["cohort"], freq)
     out.insert(0, "cohort_start", starts)
     matrix = out.pivot(index="cohort_start", columns="age", values="share")
     matrix.index = matrix.index.tz_localize(None).rename("cohort")
     sizes = base[metric]
     rows = []
-    for age in range(last - int(out["cohort"].min()) + 1):
+    for age in range(int(out["age"].max()) + 1):
         cohorts = sizes.index[sizes.index + age <= last]
         active = out[(out["age"] == age)].set_index("cohort")[metric]
         rows.append(

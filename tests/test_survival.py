@@ -282,6 +282,14 @@ def test_cohort_average_and_revenue():
     # age 1 is reached only by the January cohort (2 customers, 1 active)
     assert res.average["share"].tolist() == [1.0, 0.5]
     assert res.average["cohorts"].tolist() == [2, 1]
+    three = make_events(
+        [
+            ("x", "2024-01-01 00:00", "visit"),
+            ("y", "2024-01-02 00:00", "visit"),
+            ("y", "2024-03-02 00:00", "visit"),
+        ]
+    )  # one cohort, ages 0 to 2, reached although no later cohort exists
+    assert cohort_retention(three).average["share"].tolist() == [1.0, 0.0, 0.5]
     revenue = cohort_retention(ev, value="revenue")
     assert revenue.matrix.iloc[0].tolist() == [1.0, 1.5]  # 30 after 20: 150%
     assert revenue.plot().get_xlabel() == "periods since acquisition"
