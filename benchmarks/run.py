@@ -21,10 +21,11 @@ from pathlib import Path
 
 import abtest_task  # benchmarks/ is on sys.path when this script runs
 import nps_task
+import survival_tasks
 
 HERE = Path(__file__).resolve().parent
 #: in-process statistics benchmarks: each has TITLE, run(repeat) and describe(best, repeat)
-STATS_TASKS = (nps_task, abtest_task)
+STATS_TASKS = (nps_task, abtest_task, survival_tasks)
 DATA = HERE / "data"
 AS_OF = "2024-12-31"
 
@@ -160,6 +161,7 @@ def _tasks() -> dict:
             "journeykit_keep": journeykit_no_duplicate_check,
         },
         **LIFECYCLE_TASKS,
+        **survival_tasks.SURVIVAL_TASKS,
     }
 
 
@@ -288,11 +290,12 @@ def main() -> int:
 def write_results(gen, results, imports, args, stats) -> None:
     from lifecycle_tasks import FLOORS, NOTES
 
-    notes = {"read_events + customer_summary": SUMMARY_NOTES, **NOTES}
+    notes = {"read_events + customer_summary": SUMMARY_NOTES, **NOTES, **survival_tasks.NOTES}
     floors = {
         "read_events + customer_summary": "within 1.3x of the hand-written SQL, not slower "
         "than pandas, peak memory under 6 GB",
         **FLOORS,
+        **survival_tasks.FLOORS,
     }
     lines = [
         "# Benchmark results",
