@@ -39,6 +39,7 @@ from .lifecycle import (
     status_transitions,
 )
 from .nps import compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
+from .paths import sessionize, transitions
 from .results import Result
 from .survival import (
     cohort_retention,
@@ -89,6 +90,7 @@ __all__ = [
     "repeat_purchase",
     "retention_curve",
     "rfm",
+    "sessionize",
     "sample_size",
     "sequential_test",
     "show_versions",
@@ -96,5 +98,6 @@ __all__ = [
     "srm_test",
     "stage_mapping",
     "status_transitions",
+    "transitions",
     "widgets",
 ]

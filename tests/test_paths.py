@@ -1,0 +1,98 @@
+"""Paths: sessionize edges, transition counts against a direct pandas count, bad input."""
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_events
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import journeykit as jk
+from journeykit import JourneyDataError
+from journeykit.paths import sessionize, transitions
+
+
+def test_sessionize_gap_edges():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:30", "view"),  # exactly 30 minutes: same session
+            ("a", "2024-01-01 11:00", "cart"),  # 30 minutes again: still the same
+            ("a", "2024-01-01 11:31", "buy"),  # 31 minutes: a new session
+            ("b", "2024-01-01 10:00", "view"),
+        ]
+    )
+    before = ev.copy()
+    out = sessionize(ev)
+    pd.testing.assert_frame_equal(ev, before)
+    assert out["session_id"].tolist() == ["a-1", "a-1", "a-1", "a-2", "b-1"]
+    assert sessionize(ev, gap="10min")["session_id"].tolist() == ["a-1", "a-2", "a-3", "a-4", "b-1"]
+    lazy = sessionize(ibis.memtable(ev))
+    assert "session_id" in lazy.columns and not isinstance(lazy, pd.DataFrame)
+
+
+def _pandas_transitions(ev: pd.DataFrame, key: str, add_start_end: bool) -> pd.DataFrame:
+    """Direct count: sort, shift within the unit, value counts."""
+    ev = ev.sort_values([key, "timestamp", "event"])
+    nxt = ev.groupby(key)["event"].shift(-1)
+    pairs = pd.DataFrame({"from": ev["event"], "to": nxt})
+    if add_start_end:
+        first = ev.groupby(key)["event"].first()
+        pairs = pd.concat(
+            [pairs.fillna({"to": "end"}), pd.DataFrame({"from": "start", "to": first.to_numpy()})]
+        )
+    pairs = pairs.dropna()
+    return pairs.value_counts().rename("n").reset_index().sort_values(["from", "to"])
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcd"), st.integers(0, 20), st.sampled_from(["x", "y", "z"])),
+        min_size=1,
+        max_size=50,
+    ),
+    st.booleans(),
+)
+def test_transition_counts_equal_a_direct_count(rows, add_start_end):
+    ev = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta([r[1] for r in rows], unit="min"),
+            "event": [r[2] for r in rows],
+        }
+    )
+    got = transitions(ev, unit="customer", add_start_end=add_start_end).table
+    ref = _pandas_transitions(ev, "customer_id", add_start_end)
+    if ref.empty:
+        assert got.empty
+        return
+    assert got[["from", "to"]].values.tolist() == ref[["from", "to"]].values.tolist()
+    assert got["n"].tolist() == ref["n"].tolist()
+    sums = got.groupby("from")["probability"].sum()
+    np.testing.assert_allclose(sums, 1.0)
+
+
+def test_transitions_on_the_shop_by_session_and_stage():
+    ev = jk.load_webshop()
+    res = transitions(ev, unit="session", states="stage")
+    matrix = res.matrix
+    assert list(matrix.columns)[-1] == "end" and list(matrix.index)[0] == "start"
+    assert res.table["n"].sum() == len(ev) + ev["session_id"].nunique()
+    assert res.plot().get_xlabel() == "to"
+    lazy = transitions(ibis.memtable(ev), unit="session", states="stage").table
+    pd.testing.assert_frame_equal(lazy, res.table)
+
+
+def test_bad_input():
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 10:05", "buy")])
+    with pytest.raises(JourneyDataError, match="sessionize"):
+        transitions(ev)  # no session_id
+    with pytest.raises(JourneyDataError, match="states='chanel'"):
+        transitions(ev, unit="customer", states="chanel")
+    with pytest.raises(JourneyDataError, match="unit='visitor'"):
+        transitions(ev, unit="visitor")
+    with pytest.raises(JourneyDataError, match="gap"):
+        sessionize(ev, gap="soon")
