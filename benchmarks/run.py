@@ -21,6 +21,7 @@ from pathlib import Path
 
 import abtest_task  # benchmarks/ is on sys.path when this script runs
 import nps_task
+import paths_tasks
 import survival_tasks
 
 HERE = Path(__file__).resolve().parent
@@ -162,6 +163,7 @@ def _tasks() -> dict:
         },
         **LIFECYCLE_TASKS,
         **survival_tasks.SURVIVAL_TASKS,
+        **paths_tasks.PATHS_TASKS,
     }
 
 
@@ -290,12 +292,18 @@ def main() -> int:
 def write_results(gen, results, imports, args, stats) -> None:
     from lifecycle_tasks import FLOORS, NOTES
 
-    notes = {"read_events + customer_summary": SUMMARY_NOTES, **NOTES, **survival_tasks.NOTES}
+    notes = {
+        "read_events + customer_summary": SUMMARY_NOTES,
+        **NOTES,
+        **survival_tasks.NOTES,
+        **paths_tasks.NOTES,
+    }
     floors = {
         "read_events + customer_summary": "within 1.3x of the hand-written SQL, not slower "
         "than pandas, peak memory under 6 GB",
         **FLOORS,
         **survival_tasks.FLOORS,
+        **paths_tasks.FLOORS,
     }
     lines = [
         "# Benchmark results",
