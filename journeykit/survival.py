@@ -619,7 +619,8 @@ def cohort_retention(
     Returns
     -------
     CohortRetention
-        ``table`` (long: cohort, age, cohort_size, customers, revenue, share), ``matrix``
+        ``table`` (long: cohort, age, cohort_size, customers, revenue when
+        ``value='revenue'``, share), ``matrix``
         (cohort x age of share), ``average`` (age, cohorts, share) and ``plot()``.
 
     Examples
@@ -644,18 +645,18 @@ def cohort_retention(
         t = t.filter(t["event"].isin(activity))
     import ibis
 
-    revenue = t["revenue"].fill_null(0) if "revenue" in t.columns else ibis.literal(0.0)
-    per = (
-        t.mutate(period=_period_index(t["timestamp"], freq), _revenue=revenue)
-        .group_by(["customer_id", "period"])
-        .aggregate(revenue=ibis._["_revenue"].sum())
-    )
+    period = _period_index(t["timestamp"], freq)
+    if value == "revenue":
+        per = t.group_by(["customer_id", period.name("period")]).aggregate(
+            revenue=t["revenue"].fill_null(0).sum()
+        )
+    else:  # distinct (customer, period) pairs: reading no revenue halves the time
+        per = t.select("customer_id", period=period).distinct()
     w = ibis.window(group_by="customer_id")
     per = per.mutate(cohort=per["period"].min().over(w))
     per = per.mutate(age=per["period"] - per["cohort"])
-    counts = per.group_by(["cohort", "age"]).aggregate(
-        customers=per.count(), revenue=per["revenue"].sum()
-    )
+    sums = {"revenue": per["revenue"].sum()} if value == "revenue" else {}
+    counts = per.group_by(["cohort", "age"]).aggregate(customers=per.count(), **sums)
     out = _engine.to_pandas(counts).sort_values(["cohort", "age"], ignore_index=True)
     if out.empty:
         raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
@@ -682,7 +683,7 @@ def cohort_retention(
             }
         )
     table = out.drop(columns="cohort").rename(columns={"cohort_start": "cohort"})
-    columns = ["cohort", "age", "cohort_size", "customers", "revenue", "share"]
+    columns = ["cohort", "age", "cohort_size", "customers", *sums, "share"]
     return CohortRetention(table[columns], matrix, pd.DataFrame(rows), freq, value)
 
 
