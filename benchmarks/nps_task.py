@@ -5,13 +5,11 @@ the same process and run. The answers are generated in memory (seeded), not read
 
 from __future__ import annotations
 
-import time
-
 N_ANSWERS, N_GROUPS = 10_000_000, 50
 TITLE = "nps with 50 groups on 10M answers"
 
 
-def answers():
+def data():
     import numpy as np
     import pandas as pd
 
@@ -26,7 +24,7 @@ def answers():
     )
 
 
-def bare_numpy(frame):
+def baseline(frame):
     import numpy as np
     from scipy.stats import norm
 
@@ -40,24 +38,17 @@ def bare_numpy(frame):
     return 100 * (p - d), 100 * (p - d) - z * se, 100 * (p - d) + z * se
 
 
-def run(repeat: int = 3) -> dict:
-    """Best of ``repeat`` interleaved runs of both; checks identical numbers."""
-    import numpy as np
-
+def journeykit(frame):
     from journeykit import nps
 
-    frame = answers()
-    best = {"baseline": np.inf, "journeykit": np.inf}
-    for _ in range(repeat):
-        start = time.perf_counter()
-        ref = bare_numpy(frame)
-        best["baseline"] = min(best["baseline"], time.perf_counter() - start)
-        start = time.perf_counter()
-        table = nps(frame, by="segment").table
-        best["journeykit"] = min(best["journeykit"], time.perf_counter() - start)
-    for got, expected in zip((table["nps"], table["ci_low"], table["ci_high"]), ref):
+    return nps(frame, by="segment").table
+
+
+def check(table, reference) -> None:
+    import numpy as np
+
+    for got, expected in zip((table["nps"], table["ci_low"], table["ci_high"]), reference):
         np.testing.assert_allclose(got.to_numpy(), expected)
-    return best
 
 
 def describe(best: dict, repeat: int) -> str:

@@ -25,7 +25,8 @@ import paths_tasks
 import survival_tasks
 
 HERE = Path(__file__).resolve().parent
-#: in-process statistics benchmarks: each has TITLE, run(repeat) and describe(best, repeat)
+#: in-process statistics benchmarks: each has TITLE, data(), baseline(data),
+#: journeykit(data), check(journeykit result, baseline result) and describe(best, repeat)
 STATS_TASKS = (nps_task, abtest_task, survival_tasks)
 DATA = HERE / "data"
 AS_OF = "2024-12-31"
@@ -284,9 +285,23 @@ def main() -> int:
     tasks = _tasks()
     selected = [args.task] if args.task else list(tasks)
     results = {task: run_task(task, tasks[task], path, args.repeat) for task in selected}
-    stats = {} if args.task else {module: module.run(args.repeat) for module in STATS_TASKS}
+    stats = {} if args.task else {module: run_stats(module, args.repeat) for module in STATS_TASKS}
     write_results(gen, results, import_times(), args, stats)
     return 0
+
+
+def run_stats(module, repeat: int) -> dict:
+    """Best of ``repeat`` interleaved in-process runs of the baseline and journeykit on the
+    module's data; the module checks that both computed the same numbers."""
+    frame = module.data()
+    best, results = {"baseline": float("inf"), "journeykit": float("inf")}, {}
+    for _ in range(repeat):
+        for name in best:
+            start = time.perf_counter()
+            results[name] = getattr(module, name)(frame)
+            best[name] = min(best[name], time.perf_counter() - start)
+    module.check(results["journeykit"], results["baseline"])
+    return best
 
 
 def write_results(gen, results, imports, args, stats) -> None:

@@ -5,7 +5,6 @@ lifelines' bare fits (as nps_task).
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from lifecycle_tasks import AS_OF, CHURN_DAYS, _duckdb, _events
@@ -137,7 +136,7 @@ N_DURATIONS, N_GROUPS = 1_000_000, 4
 TITLE = "retention_curve by 4 groups on 1M durations"
 
 
-def lifetimes():
+def data():
     import numpy as np
     import pandas as pd
 
@@ -154,7 +153,7 @@ def lifetimes():
     )
 
 
-def bare(frame):
+def baseline(frame):
     """lifelines' own fit: one Kaplan-Meier per group and the multivariate log-rank test."""
     from lifelines import KaplanMeierFitter
     from lifelines.statistics import multivariate_logrank_test
@@ -167,23 +166,18 @@ def bare(frame):
     return medians, test.test_statistic
 
 
-def run(repeat: int = 3) -> dict:
-    import numpy as np
-
+def journeykit(frame):
     from journeykit import retention_curve
 
-    frame = lifetimes()
-    best = {"baseline": np.inf, "journeykit": np.inf}
-    for _ in range(repeat):
-        start = time.perf_counter()
-        medians, chi2 = bare(frame)
-        best["baseline"] = min(best["baseline"], time.perf_counter() - start)
-        start = time.perf_counter()
-        res = retention_curve(frame, by="group")
-        best["journeykit"] = min(best["journeykit"], time.perf_counter() - start)
-    np.testing.assert_allclose(res.table["median"], medians)
-    np.testing.assert_allclose(res.logrank["chi2"], chi2)
-    return best
+    return retention_curve(frame, by="group")
+
+
+def check(result, reference) -> None:
+    import numpy as np
+
+    medians, chi2 = reference
+    np.testing.assert_allclose(result.table["median"], medians)
+    np.testing.assert_allclose(result.logrank["chi2"], chi2)
 
 
 def describe(best: dict, repeat: int) -> str:
