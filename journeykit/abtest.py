@@ -1004,8 +1004,7 @@ def experiment_units(
             "assignment (a unit must see one variant only)."
         )
     table = _engine.as_table(events)
-    key = "customer_id" if unit == "customer_id" else unit
-    require(table, [key], param="unit")
+    require(table, [unit], param="unit")
     asg = assignments[[unit, assigned_at]].copy()
     asg[assigned_at] = pd.to_datetime(asg[assigned_at], utc=True).astype("datetime64[us, UTC]")
     asg[unit] = asg[unit].astype(str)
@@ -1013,7 +1012,7 @@ def experiment_units(
     has_revenue = "revenue" in table.columns
     has_session = "session_id" in table.columns
     t = table.select(
-        _unit=table[key].cast("string"),
+        _unit=table[unit].cast("string"),
         timestamp=table["timestamp"],
         hit=(table["event"] == metric_event),
         revenue=(table["revenue"].fill_null(0) if has_revenue else ibis.literal(0.0)),

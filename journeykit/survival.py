@@ -107,8 +107,7 @@ def durations(
         activity = check_events_exist(t, activity, param="activity", known=known)
         active = t.filter(t["event"].isin(activity))
     ts = t["timestamp"]
-    metrics = {"last_seen": active["timestamp"].max()}
-    per = active.group_by("customer_id").aggregate(**metrics)
+    per = active.group_by("customer_id").aggregate(last_seen=active["timestamp"].max())
     if start is None:
         starts = active.group_by("customer_id").aggregate(start=active["timestamp"].min())
     else:
