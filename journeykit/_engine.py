@@ -104,6 +104,27 @@ def localize(column, tz: str, backend: str):
     )
 
 
+def utc_wall_clock(column, backend: str):
+    """A tz-aware UTC timestamp column as naive UTC wall-clock time, for calendar fields.
+
+    DuckDB computes the calendar fields (date, year, month) of a TIMESTAMPTZ through ICU,
+    which is 2-3x slower on 10M rows than on a naive TIMESTAMP; even a plain cast goes
+    through ICU. ``make_timestamp(epoch_us(ts))`` stays in integer arithmetic. Elsewhere
+    (PySpark keeps naive instants in its session zone, UTC) a cast does the same.
+    """
+    import ibis
+
+    if backend != "duckdb":
+        return column.cast("timestamp")
+    epoch_us = ibis.udf.scalar.builtin(
+        lambda ts: None, name="epoch_us", signature=((column.type(),), "int64")
+    )
+    make_timestamp = ibis.udf.scalar.builtin(
+        lambda us: None, name="make_timestamp", signature=(("int64",), "timestamp")
+    )
+    return make_timestamp(epoch_us(column))
+
+
 def key_count(columns: dict, backend: str):  # columns: exactly three (customer, time, event)
     """An Ibis expression counting the distinct combinations of ``columns``.
 

@@ -374,10 +374,11 @@ def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 PERIOD_FREQS = ("D", "W", "M", "Q", "Y")
 
 
-def _period_index(ts, freq: str):
-    """Whole-number index of the calendar period (UTC) holding ``ts``; consecutive periods
-    differ by one. Weeks start on Monday (1970-01-01 was a Thursday)."""
-    date = ts.date()  # the UTC day; engines refuse EXTRACT on tz-aware values
+def _period_index(t, freq: str):
+    """Whole-number index of the calendar period (UTC) holding each of ``t``'s timestamps;
+    consecutive periods differ by one. Weeks start on Monday (1970-01-01 was a Thursday)."""
+    wall = _engine.utc_wall_clock(t["timestamp"], _engine.backend_name(t))
+    date = wall.date()  # the UTC day; engines refuse EXTRACT on tz-aware values
     if freq == "M":
         return date.year() * 12 + date.month() - 1
     if freq == "Q":
@@ -484,7 +485,7 @@ def lifecycle_over_time(
     check_choice("freq", freq, PERIOD_FREQS)
     t, unit = _unit_table(events, activity=activity, level=level)
     groups, names = _groups(t, unit, by)
-    pairs = t.select(unit, idx=_period_index(t["timestamp"], freq)).distinct()
+    pairs = t.select(unit, idx=_period_index(t, freq)).distinct()
     w = ibis.window(group_by=unit, order_by="idx")
     pairs = pairs.mutate(prev=pairs["idx"].lag().over(w), next=pairs["idx"].lead().over(w))
     pairs = _attach(pairs, groups, unit)

@@ -644,7 +644,7 @@ def cohort_retention(
         t = t.filter(t["event"].isin(activity))
     import ibis
 
-    period = _period_index(t["timestamp"], freq)
+    period = _period_index(t, freq)
     if value == "revenue":
         per = t.group_by(["customer_id", period.name("period")]).aggregate(
             revenue=t["revenue"].fill_null(0).sum()
