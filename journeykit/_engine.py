@@ -104,6 +104,18 @@ def localize(column, tz: str, backend: str):
     )
 
 
+def epoch_us(column, backend: str):
+    """Microseconds since 1970-01-01 UTC of a tz-aware timestamp column, exact on every
+    engine (Ibis' ``epoch_seconds`` is fractional on DuckDB and whole seconds on Spark)."""
+    import ibis
+
+    name = {"duckdb": "epoch_us", "pyspark": "unix_micros"}.get(backend)
+    if name is None:
+        return (column.epoch_seconds() * 1_000_000).cast("int64")
+    fn = ibis.udf.scalar.builtin(lambda ts: None, name=name, signature=((column.type(),), "int64"))
+    return fn(column)
+
+
 def utc_wall_clock(column, backend: str):
     """A tz-aware UTC timestamp column as naive UTC wall-clock time, for calendar fields.
 
@@ -116,13 +128,10 @@ def utc_wall_clock(column, backend: str):
 
     if backend != "duckdb":
         return column.cast("timestamp")
-    epoch_us = ibis.udf.scalar.builtin(
-        lambda ts: None, name="epoch_us", signature=((column.type(),), "int64")
-    )
     make_timestamp = ibis.udf.scalar.builtin(
         lambda us: None, name="make_timestamp", signature=(("int64",), "timestamp")
     )
-    return make_timestamp(epoch_us(column))
+    return make_timestamp(epoch_us(column, backend))
 
 
 def key_count(columns: dict, backend: str):  # columns: exactly three (customer, time, event)

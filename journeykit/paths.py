@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from . import _engine, plots
 from .errors import JourneyDataError
 from .events import as_timedelta, check_choice, require, suggest
-from .results import Result
+from .results import Result, wilson
 
 UNITS = {"customer": "customer_id", "session": "session_id", "account": "account_id"}
 START, END = "start", "end"
@@ -177,3 +178,254 @@ def transitions(
     counts["n"] = counts["n"].astype("int64")
     counts["probability"] = counts["n"] / counts.groupby("from")["n"].transform("sum")
     return Transitions(counts, states, unit)
+
+
+def _numbered(events, *, unit: str, states: str, collapse_repeats: bool, conversion=None):
+    """Each unit's states in time order, numbered ``rn`` = 1, 2, ... (runs of one state
+    collapsed to one when ``collapse_repeats``), and per unit whether it ever had the
+    ``conversion`` event. Returns (numbered Ibis table, per-unit flags or None)."""
+    import ibis
+
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    key = unit_column(events, unit)
+    if states not in events.columns:
+        raise JourneyDataError(
+            f"states={states!r}: no such column. {suggest(states, list(events.columns))} Fix: "
+            "pass the column whose values are the journey states (event, stage, channel)."
+        )
+    t = _engine.as_table(events)
+    t = t.filter(t[key].notnull())
+    flags = None
+    if conversion is not None:
+        flags = t.group_by(unit=t[key]).aggregate(
+            converted=(t["event"] == conversion).cast("int64").max()
+        )
+    t = t.filter(t[states].notnull())
+    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
+    w = ibis.window(group_by="unit", order_by=["timestamp", "state"])
+    if collapse_repeats:
+        t = t.filter(t["state"].lag().over(w).isnull() | (t["state"].lag().over(w) != t["state"]))
+    t = t.mutate(rn=ibis.row_number().over(w) + 1)
+    return t, flags
+
+
+@dataclass(frozen=True, repr=False)
+class TopPaths(Result):
+    """The most frequent journeys, with how many of each converted."""
+
+    table: pd.DataFrame
+    unit: str
+    conversion: str
+    title = "Top paths"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"path = the {self.unit}'s states in time order (' > ' between steps; '> ...' "
+            "when cut at max_steps); share = units / all units with a path; conversion_rate "
+            f"= units with a {self.conversion!r} event / units (Wilson interval).",
+        )
+
+    def plot(self, ax=None):
+        """Horizontal bars of the units per path, labelled with the conversion rate."""
+        return plots.path_bars(self.table, ax)
+
+
+def top_paths(
+    events,
+    *,
+    n: int = 20,
+    max_steps: int = 6,
+    collapse_repeats: bool = True,
+    unit: str = "session",
+    states: str = "event",
+    starting_with=None,
+    ending_with=None,
+    conversion: str = "purchase",
+) -> TopPaths:
+    """The ``n`` most frequent paths (sequences of states) of units' journeys.
+
+    A unit's path is its states in time order (ties by state name), consecutive repeats
+    collapsed when ``collapse_repeats``, cut to the first ``max_steps`` states (marked
+    ``> ...`` when longer). ``starting_with='product_view'`` starts each path at the unit's
+    first such state (units without one are left out); ``ending_with='purchase'`` keeps the
+    last ``max_steps`` states up to and including the unit's first such state: the paths
+    that lead to it. Each path's conversion rate is the share of its units that ever had a
+    ``conversion`` event.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": list("aaabb"),
+    ...     "event": ["view", "view", "purchase", "view", "cart"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01"] * 5, utc=True)
+    ...                  + pd.to_timedelta([0, 1, 2, 0, 1], unit="min")})
+    >>> top_paths(ev, unit="customer").table[["path", "units", "conversion_rate"]]
+                   path  units  conversion_rate
+    0  view > purchase      1              1.0
+    1      view > cart      1              0.0
+    """
+    for name, value in (("n", n), ("max_steps", max_steps)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise JourneyDataError(f"{name}={value!r}: expected a whole number of 1 or more.")
+    t, flags = _numbered(
+        events, unit=unit, states=states, collapse_repeats=collapse_repeats, conversion=conversion
+    )
+    check = _engine.to_pandas(t.select("state").distinct())["state"].tolist()
+    for name, value in (("starting_with", starting_with), ("ending_with", ending_with)):
+        if value is not None and value not in check:
+            raise JourneyDataError(
+                f"{name}={value!r}: no such {states} in the data. {suggest(value, check)} "
+                f"Fix: pass one of the {states} values."
+            )
+    if starting_with is not None or ending_with is not None:
+        anchor = starting_with if starting_with is not None else ending_with
+        first = t.group_by("unit").aggregate(at=t["rn"].min(where=t["state"] == anchor))
+        t = t.join(first.filter(first["at"].notnull()), "unit")
+        if starting_with is not None:
+            t = t.filter(t["rn"] >= t["at"]).mutate(rn=t["rn"] - t["at"] + 1)
+        else:  # the last max_steps states up to the anchor, numbered 1.. from the start
+            low = (t["at"] - max_steps + 1).clip(lower=1)
+            t = t.filter((t["rn"] <= t["at"]) & (t["rn"] >= low)).mutate(rn=t["rn"] - low + 1)
+        t = t.drop("at")
+    cut = max_steps
+    wide = t.group_by("unit").aggregate(
+        length=t["rn"].max(),
+        **{f"s{k}": t["state"].max(where=t["rn"] == k) for k in range(1, cut + 1)},
+    )
+    wide = wide.mutate(longer=wide["length"] > cut)
+    if flags is not None:
+        wide = wide.left_join(flags, "unit").drop("unit_right")
+    columns = [f"s{k}" for k in range(1, cut + 1)]
+    counts = wide.group_by([*columns, "longer"]).aggregate(
+        units=wide.count(), converted=wide["converted"].fill_null(0).sum()
+    )
+    counts = _engine.to_pandas(counts)
+    if counts.empty:
+        raise JourneyDataError(f"events: no {unit} has a path. Fix: check unit= and states=.")
+    parts = counts[columns].astype(object).where(counts[columns].notna(), None)
+    counts["path"] = [
+        " > ".join(s for s in row if s is not None) + (" > ..." if longer else "")
+        for row, longer in zip(parts.itertuples(index=False), counts["longer"])
+    ]
+    counts["steps"] = parts.notna().sum(axis=1).astype("int64")
+    total = counts["units"].sum()
+    out = counts.sort_values(["units", "path"], ascending=[False, True], ignore_index=True)
+    out = out.head(n)[["path", "steps", "units", "converted"]].astype(
+        {"units": "int64", "converted": "int64"}
+    )
+    out["share"] = out["units"] / total
+    out["conversion_rate"] = out["converted"] / out["units"]
+    out["conversion_low"], out["conversion_high"] = wilson(out["converted"], out["units"])
+    return TopPaths(out, unit, conversion)
+
+
+@dataclass(frozen=True, repr=False)
+class SankeyData(Result):
+    """Nodes (step, state) and links of the first steps of the journeys."""
+
+    nodes: pd.DataFrame
+    links: pd.DataFrame
+    title = "Journey flow"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.links
+
+    def plot(self, ax=None):
+        """The interactive Sankey (a plotly Figure; ``ax`` is not used)."""
+        return plots.sankey(self.nodes, self.links)
+
+
+def sankey_data(
+    events,
+    *,
+    steps: int = 5,
+    unit: str = "session",
+    states: str = "event",
+    collapse_repeats: bool = True,
+) -> SankeyData:
+    """The flow through the first ``steps`` states of each unit's journey.
+
+    ``nodes``: id, step (1-based), state, units; ``links``: source, target (node ids),
+    units, with ``end`` nodes for journeys that stop before ``steps``.
+    """
+    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
+        raise JourneyDataError(f"steps={steps!r}: expected a whole number of 2 or more.")
+    import ibis
+
+    t, _ = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
+    t = t.filter(t["rn"] <= steps)
+    w = ibis.window(group_by="unit", order_by="rn")
+    nxt = t["state"].lead().over(w)
+    pairs = t.select(
+        "rn", source=t["state"], target=ibis.ifelse(t["rn"] < steps, nxt.fill_null(END), None)
+    )
+    links = _engine.to_pandas(
+        pairs.group_by(["rn", "source", "target"]).aggregate(units=pairs.count())
+    )
+    nodes = links.groupby(["rn", "source"], as_index=False)["units"].sum()
+    nodes = nodes.rename(columns={"rn": "step", "source": "state"})
+    ends = links[links["target"] == END].groupby("rn", as_index=False)["units"].sum()
+    ends = ends.assign(step=ends["rn"] + 1, state=END)[["step", "state", "units"]]
+    nodes = pd.concat([nodes, ends], ignore_index=True).sort_values(
+        ["step", "units"], ascending=[True, False], ignore_index=True
+    )
+    nodes["step"] = nodes["step"].astype("int64")
+    nodes["units"] = nodes["units"].astype("int64")
+    nodes.insert(0, "id", range(len(nodes)))
+    ids = {(s, st): i for i, s, st in zip(nodes["id"], nodes["step"], nodes["state"])}
+    links = links[links["target"].notna()]
+    out = pd.DataFrame(
+        {
+            "source": [ids[(r, s)] for r, s in zip(links["rn"], links["source"])],
+            "target": [ids[(r + 1, s)] for r, s in zip(links["rn"], links["target"])],
+            "units": links["units"].astype("int64").to_numpy(),
+        }
+    )
+    return SankeyData(nodes, out.sort_values(["source", "target"], ignore_index=True))
+
+
+def sankey(events, **options):
+    """The interactive Sankey of :func:`sankey_data` (a plotly Figure)."""
+    return sankey_data(events, **options).plot()
+
+
+@dataclass(frozen=True, repr=False)
+class ChannelMix(Result):
+    """Which touchpoint channels appear at each stage."""
+
+    table: pd.DataFrame
+    by: str
+    title = "Channel mix"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"events and distinct customers per {self.by} and channel; share = the channel's "
+            f"events / all events with a channel at that {self.by}.",
+        )
+
+    def plot(self, ax=None):
+        """Stacked bars of the channel shares per group."""
+        return plots.mix_bars(self.table, ax, by=self.by)
+
+
+def channel_mix(events, *, by: str = "stage", channel: str = "channel") -> ChannelMix:
+    """Touchpoint channels per stage (or any ``by`` column): events, customers, share."""
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    for param, column in (("by", by), ("channel", channel)):
+        if column not in events.columns:
+            raise JourneyDataError(
+                f"{param}={column!r}: no such column. {suggest(column, list(events.columns))} "
+                f"Fix: pass a column of the events (stage: see journeykit.map_stages)."
+            )
+    t = _engine.as_table(events)
+    t = t.filter(t[by].notnull() & t[channel].notnull())
+    counts = t.group_by([by, channel]).aggregate(
+        events=t.count(), customers=t["customer_id"].nunique()
+    )
+    out = _engine.to_pandas(counts).astype({"events": "int64", "customers": "int64"})
+    for column in (by, channel):
+        out[column] = out[column].astype(object)
+    out["share"] = out["events"] / out.groupby(by)["events"].transform("sum")
+    return ChannelMix(out.sort_values([by, channel], ignore_index=True), by)

@@ -360,3 +360,81 @@ def gap_histogram(gaps: pd.DataFrame, ax=None, *, by: str | None = None):
     ax.set_xlabel("days between purchases (top 1% clipped)")
     ax.set_ylabel("density")
     return ax
+
+
+def funnel_bars(table: pd.DataFrame, ax=None, *, by=()):
+    """Units reaching each step as bars with the conversion from step 1 (grouped by ``by``)."""
+    ax = axes(ax)
+    steps = list(dict.fromkeys(table["step"]))
+    if not by:
+        x = np.arange(len(steps))
+        ax.bar(x, table["n"], color=PALETTE[0])
+        for i, row in enumerate(table.itertuples()):
+            ax.text(i, row.n, f"{row.n:,}\n{row.conversion:.1%}", ha="center", va="bottom")
+        ax.set_ylabel("units reaching the step")
+    else:
+        label = table[by].astype(str).agg(" / ".join, axis=1)
+        wide = table.assign(group=label).pivot(index="step", columns="group", values="conversion")
+        wide.reindex(steps).plot.bar(ax=ax, color=PALETTE[: wide.shape[1]], rot=0, width=0.8)
+        ax.yaxis.set_major_formatter("{x:.0%}")
+        ax.set_ylabel("conversion from step 1")
+        ax.legend(frameon=False, title=" / ".join(by))
+    ax.set_xticks(range(len(steps)), steps)
+    ax.set_xlabel("")
+    return ax
+
+
+def conversion_time(times: pd.DataFrame, ax=None, *, by: str | None = None):
+    """Cumulative share of converters against the hours they took (per group when ``by``)."""
+    ax = axes(ax)
+    groups = [(None, times)] if by is None else list(times.groupby(by, observed=True))
+    for i, (name, part) in enumerate(groups):
+        hours = np.sort(part["hours"].to_numpy())
+        share = np.arange(1, len(hours) + 1) / len(hours)
+        label = None if name is None else str(name)
+        ax.step(hours, share, where="post", color=PALETTE[i % len(PALETTE)], label=label)
+    if by is not None:
+        ax.legend(frameon=False)
+    ax.yaxis.set_major_formatter("{x:.0%}")
+    ax.set_xlabel("hours to convert")
+    ax.set_ylabel("share of converters")
+    return ax
+
+
+def path_bars(table: pd.DataFrame, ax=None):
+    """Units per path as horizontal bars, labelled with the conversion rate."""
+    ax = axes(ax)
+    y = np.arange(len(table))
+    ax.barh(y, table["units"], color=PALETTE[0])
+    for i, row in enumerate(table.itertuples()):
+        ax.text(row.units, i, f" {row.units:,}  ({row.conversion_rate:.0%} convert)", va="center")
+    ax.set_yticks(y, table["path"], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("units")
+    return ax
+
+
+def mix_bars(table: pd.DataFrame, ax=None, *, by: str):
+    """Stacked shares of the second column's values within each ``by`` group."""
+    ax = axes(ax)
+    other = [c for c in table.columns[:2] if c != by][0]
+    wide = table.pivot(index=by, columns=other, values="share").fillna(0)
+    colors = [PALETTE[i % len(PALETTE)] for i in range(wide.shape[1])]
+    wide.plot.barh(stacked=True, ax=ax, color=colors, width=0.8)
+    ax.xaxis.set_major_formatter("{x:.0%}")
+    ax.set_xlabel(f"share of events with a {other}")
+    ax.legend(frameon=False, bbox_to_anchor=(1, 1), loc="upper left")
+    return ax
+
+
+def sankey(nodes: pd.DataFrame, links: pd.DataFrame):
+    """A plotly Sankey of nodes (id, step, state, units) and links (source, target, units)."""
+    import plotly.graph_objects as go  # imported here: only this figure needs plotly
+
+    labels = [f"{s} ({n:,})" for s, n in zip(nodes["state"], nodes["units"])]
+    x = (nodes["step"] - 1) / max(int(nodes["step"].max()) - 1, 1)
+    node = dict(label=labels, x=(x * 0.98 + 0.01).tolist(), pad=12, thickness=14)
+    link = dict(source=links["source"], target=links["target"], value=links["units"])
+    figure = go.Figure(go.Sankey(node=node, link=link, arrangement="snap"))
+    figure.update_layout(title="Journey flow: the first steps", height=500)
+    return figure

@@ -39,3 +39,16 @@ class Result:
 
     def __repr__(self) -> str:
         return f"{self.title}\n{self.summary.to_string(index=False)}"
+
+
+def wilson(successes, trials, level: float = 0.95):
+    """Wilson score interval (statsmodels) with exact ends: 0 successes give a lower bound
+    of exactly 0 and all successes an upper bound of exactly 1, not rounding noise."""
+    import numpy as np
+    from statsmodels.stats.proportion import proportion_confint
+
+    successes, trials = np.asarray(successes), np.asarray(trials)
+    low, high = proportion_confint(successes, np.maximum(trials, 1), 1 - level, "wilson")
+    low = np.where(successes == 0, 0.0, low)
+    high = np.where(successes == trials, 1.0, high)
+    return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)

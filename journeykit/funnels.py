@@ -1,0 +1,483 @@
+"""Funnels: how many units get from one step of the journey to the next within a window.
+
+How attempts are chosen (the rules of :func:`funnel`, written once here):
+
+- ``order='strict'``: every event of step 1 starts an attempt. Later steps are matched
+  greedily: step k is the unit's first step-k event at or after the time matched for step
+  k-1 (events of other kinds may come between). Greedy earliest matching reaches as far as
+  any other choice would. The attempt reaches step k when steps 2..k are all matched no later
+  than ``window`` after its step-1 event (the edge counts).
+- ``order='any'``: every event of any step starts an attempt; it reaches step k when each
+  of steps 1..k occurs, in any order, between the attempt's start and ``window`` after it.
+- A unit counts once per step: it is credited with its furthest-reaching attempt, and among
+  those with the earliest. Times between steps come from that attempt.
+- ``exclude``: an exclusion event at or after the time matched for step i and before the
+  time matched for step j voids the attempt from step j on (it still counts up to j-1).
+- ``start``/``end``: attempts must start in [start, end); their later steps may fall after
+  ``end``, so every attempt has its whole window.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from . import _engine, plots
+from .errors import JourneyDataError, JourneyWarning
+from .events import STAGES, as_timedelta, as_utc, check_choice, require, suggest
+from .lifecycle import _attach, _groups
+from .paths import unit_column
+from .results import Result, wilson
+
+ORDERS = ("strict", "any")
+QUARTILES = {"time_q1": 0.25, "time_median": 0.5, "time_q3": 0.75}
+
+
+@dataclass(frozen=True, repr=False)
+class Funnel(Result):
+    """Units reaching each step of a funnel, with conversion, drop-off and timing."""
+
+    table: pd.DataFrame
+    tests: pd.DataFrame
+    steps: tuple[str, ...]
+    window: pd.Timedelta
+    order: str
+    unit: str
+    by: tuple[str, ...] = ()
+    title = "Funnel"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        since = "the previous step" if self.order == "strict" else "the start of the attempt"
+        return (
+            f"order={self.order!r}, window={self.window}: a {self.unit} counts once per step, "
+            "credited with its furthest-reaching attempt (see journeykit.funnels).",
+            "conversion = n / n at step 1; step_conversion = n / n at the previous step; "
+            "intervals are Wilson score intervals; drop_off = previous n - n.",
+            f"time_q1, time_median, time_q3: quartiles of the time since {since}.",
+        )
+
+    def plot(self, ax=None):
+        """Bar funnel (grouped bars when ``by`` was given), labelled with the conversion."""
+        return plots.funnel_bars(self.table, ax, by=list(self.by))
+
+
+def _as_steps(steps) -> list[tuple[str, ...]]:
+    expected = (
+        "Fix: pass a list of at least two steps, each an event name or a set of names, "
+        "e.g. ['product_view', 'add_to_cart', {'ideal_paid', 'card_paid'}]."
+    )
+    if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
+        raise JourneyDataError(f"steps={steps!r}: expected a list of steps. {expected}")
+    out = []
+    for step in steps:
+        names = (step,) if isinstance(step, str) else step
+        if not hasattr(names, "__iter__") or not all(isinstance(n, str) for n in names):
+            raise JourneyDataError(
+                f"steps: step {step!r} is not a name or set of names. {expected}"
+            )
+        names = tuple(sorted(set(names)))
+        if not names:
+            raise JourneyDataError(f"steps: a step is empty. {expected}")
+        out.append(names)
+    if len(out) < 2:
+        raise JourneyDataError(
+            f"steps: got {len(out)} step(s), a funnel needs two or more. {expected}"
+        )
+    seen: dict[str, int] = {}
+    for k, names in enumerate(out, 1):
+        for name in names:
+            if name in seen:
+                raise JourneyDataError(
+                    f"steps: {name!r} is in step {seen[name]} and step {k}. Fix: name each "
+                    "event in one step only."
+                )
+            seen[name] = k
+    return out
+
+
+def _distinct(t, column: str) -> list[str]:
+    values = _engine.to_pandas(t.select(column).distinct())[column].dropna()
+    return sorted(str(v) for v in values)
+
+
+def _resolve(t, steps, exclude) -> tuple[str, list[tuple[str, ...]]]:
+    """The column the step names live in ('event', or 'stage' for journey stages)."""
+    names = [n for step in steps for n in step]
+    events = _distinct(t, "event")
+    column, known = "event", events
+    if "stage" in t.columns and not set(names) <= set(events):
+        stages = _distinct(t, "stage")
+        if set(names) <= set(stages):
+            column, known = "stage", stages
+    for name in names:
+        if name not in known:
+            raise JourneyDataError(
+                f"steps: {name!r} is not an event{' or stage' if 'stage' in t.columns else ''} "
+                f"in the data. {suggest(name, known)} Known events: {', '.join(events)}. "
+                "Fix: use names from that list."
+            )
+    for names_x, _ in exclude:
+        for name in names_x:
+            if name not in events:
+                raise JourneyDataError(
+                    f"exclude: {name!r} is not an event in the data. {suggest(name, events)} "
+                    "Fix: use event names that occur."
+                )
+    return column, steps
+
+
+def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...], tuple]]:
+    """``{names: (i, j)}`` (1-based steps) or names (between step 1 and the last step)."""
+    if exclude is None:
+        return []
+    if order != "strict":
+        raise JourneyDataError(
+            "exclude: exclusions are defined between matched steps, which needs "
+            "order='strict'. Fix: pass order='strict' or drop exclude."
+        )
+    if isinstance(exclude, str) or not isinstance(exclude, dict):
+        names = (exclude,) if isinstance(exclude, str) else exclude
+        exclude = {tuple(names): (1, n_steps)}
+    out = []
+    for names, between in exclude.items():
+        names = (names,) if isinstance(names, str) else tuple(sorted(names))
+        ok = (
+            isinstance(between, tuple)
+            and len(between) == 2
+            and all(isinstance(b, (int, np.integer)) for b in between)
+            and 1 <= between[0] < between[1] <= n_steps
+        )
+        if not ok:
+            raise JourneyDataError(
+                f"exclude: {between!r} for {names!r} is not a pair of step numbers (i, j) "
+                f"with 1 <= i < j <= {n_steps}. Fix: e.g. exclude={{'cart_emptied': (2, 3)}}."
+            )
+        out.append((names, (int(between[0]), int(between[1]))))
+    return out
+
+
+def _strict_attempts(e, n: int, window, exclude, end):
+    """One row per attempt: unit, t1..tn (matched times or null) and reach."""
+    import ibis
+
+    w = ibis.window(group_by="unit", order_by="timestamp", range=(0, None))
+    nxt = {f"n{k}": e["timestamp"].min(where=e["s"] == k).over(w) for k in range(2, n + 1)}
+    nxt |= {f"x{m}": e["timestamp"].min(where=e[f"is_x{m}"]).over(w) for m in range(len(exclude))}
+    e = e.mutate(**nxt)
+    starts = e.filter(e["s"] == 1)
+    if end is not None:
+        starts = starts.filter(starts["timestamp"] < end.to_pydatetime())
+    # the exclusion clock of exclusion m starts at the time matched for its step i
+    x_at = {k: [f"x{m}" for m, (_, (i, _j)) in enumerate(exclude) if i == k] for k in range(n)}
+    a = starts.select("unit", *x_at[1], t1="timestamp", t2="n2")
+    for k in range(2, n):
+        look = e.filter(e["s"] == k).select("unit", "timestamp", f"n{k + 1}", *x_at[k]).distinct()
+        joined = a.left_join(look, [a["unit"] == look["unit"], a[f"t{k}"] == look["timestamp"]])
+        a = joined.select(
+            *a.columns, **{f"t{k + 1}": look[f"n{k + 1}"]}, **{x: look[x] for x in x_at[k]}
+        )
+    limit = a["t1"] + window.to_pytimedelta()
+    ok, reach = ibis.literal(True), ibis.literal(1)
+    for k in range(2, n + 1):
+        step_ok = a[f"t{k}"].notnull() & (a[f"t{k}"] <= limit)
+        for m, (_, (_i, j)) in enumerate(exclude):
+            if j == k:
+                step_ok &= ~(a[f"x{m}"].notnull() & (a[f"x{m}"] < a[f"t{k}"]))
+        ok &= step_ok.fill_null(False)
+        reach = reach + ok.cast("int64")
+    return a.select("unit", *[f"t{k}" for k in range(1, n + 1)], reach=reach)
+
+
+def _any_attempts(e, n: int, window, end):
+    import ibis
+
+    w = ibis.window(group_by="unit", order_by="timestamp", range=(0, window.to_pytimedelta()))
+    firsts = {f"t{k}": e["timestamp"].min(where=e["s"] == k).over(w) for k in range(1, n + 1)}
+    a = e.mutate(**firsts)
+    if end is not None:
+        a = a.filter(a["timestamp"] < end.to_pydatetime())
+    ok, reach = ibis.literal(True), ibis.literal(0)
+    for k in range(1, n + 1):
+        ok &= a[f"t{k}"].notnull()
+        reach = reach + ok.cast("int64")
+    return a.select("unit", *firsts, start="timestamp", reach=reach)
+
+
+def _credited(a, n: int, order: str):
+    """Per unit: its furthest-reaching attempt, the earliest among equals."""
+    first = "t1" if order == "strict" else "start"
+    best = a.group_by("unit").aggregate(reach=a["reach"].max())
+    a = a.join(best, ["unit", "reach"])
+    times = [f"t{k}" for k in range(1, n + 1)]
+    extra = [first] if order == "any" else []
+    return a.group_by("unit").aggregate(
+        reach=a["reach"].max(), **{c: a[c].argmin(a[first]) for c in [*extra, *times]}
+    )
+
+
+def _reached(
+    events,
+    steps,
+    *,
+    window="30D",
+    order: str = "strict",
+    exclude=None,
+    unit: str = "customer",
+    start=None,
+    end=None,
+):
+    """Per unit (its own column name): how far it got (``reach``) and the times of its
+    credited attempt (``t1``..``tn``; ``start`` too for ``order='any'``), as a lazy Ibis
+    table, with the step labels and the window. The building block of :func:`funnel` and
+    :func:`time_to_convert`; the rules are in the module docstring.
+    """
+    import ibis
+
+    check_choice("order", order, ORDERS)
+    window = as_timedelta(window, param="window")
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    key = unit_column(events, unit)
+    steps = _as_steps(steps)
+    exclude = _as_exclude(exclude, len(steps), order)
+    start = None if start is None else as_utc(start, param="start")
+    end = None if end is None else as_utc(end, param="end")
+    t = _engine.as_table(events)
+    column, steps = _resolve(t, steps, exclude)
+    wanted = {name for step in steps for name in step}
+    x_names = {name for names, _ in exclude for name in names}
+    e = t.filter(t[column].isin(sorted(wanted)) | t["event"].isin(sorted(x_names)))
+    e = e.filter(e[key].notnull())
+    if start is not None:
+        e = e.filter(e["timestamp"] >= start.to_pydatetime())
+    s = ibis.cases(*((e[column].isin(list(names)), k) for k, names in enumerate(steps, 1)), else_=0)
+    flags = {f"is_x{m}": e["event"].isin(list(names)) for m, (names, _) in enumerate(exclude)}
+    e = e.select(unit=e[key], timestamp=e["timestamp"], s=s, **flags)
+    n = len(steps)
+    if order == "strict":
+        attempts = _strict_attempts(e, n, window, exclude, end)
+    else:
+        attempts = _any_attempts(e, n, window, end)
+    per = _credited(attempts, n, order)
+    return per.rename({key: "unit"}), [" | ".join(names) for names in steps], window
+
+
+def funnel(
+    events,
+    steps,
+    *,
+    window="30D",
+    order: str = "strict",
+    exclude=None,
+    by=None,
+    unit: str = "customer",
+    start=None,
+    end=None,
+    level: float = 0.95,
+) -> Funnel:
+    """Conversion through ordered steps within a window, per step and ``by`` group.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (from :func:`read_events`).
+    steps : list
+        Event names, or sets of names any of which counts (``{'ideal_paid', 'card_paid'}``),
+        or journey stages when the events carry a ``stage`` column.
+    window : str, Timedelta or number of days
+        Every step must come within ``window`` of the attempt's start (the edge counts).
+    order : {'strict', 'any'}
+        Steps in sequence (other events may come between), or in any order.
+    exclude : dict or names, optional
+        ``{'cart_emptied': (2, 3)}``: that event between steps 2 and 3 voids the attempt
+        from step 3 on; plain names apply between step 1 and the last step.
+    by : str, list or DataFrame, optional
+        Breakdown: event columns take their value at the unit's first event (so
+        ``'channel'`` is the acquisition channel); a DataFrame with the unit's column
+        supplies attributes such as persona.
+    unit : {'customer', 'session', 'account'}
+        Who converts: customers, sessions (see :func:`sessionize`) or B2B accounts.
+    start, end : date, optional
+        Attempts must start in [start, end).
+    level : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    Funnel
+        ``table``: per group and step: n, conversion (from step 1) and step_conversion
+        (from the previous step) with Wilson intervals, drop_off, drop_off_rate and the
+        quartiles of the time since the previous step; ``tests``: per step from 2 on, the
+        chi-square test of equal step conversion across the ``by`` groups; ``plot()``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "a", "b", "b", "c"],
+    ...     "event": ["view", "cart", "buy", "view", "cart", "view"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-20",
+    ...         "2024-01-01", "2024-01-03", "2024-01-05"], utc=True)})
+    >>> funnel(ev, ["view", "cart", "buy"], window="7D").table[["step", "n", "conversion"]]
+       step  n  conversion
+    0  view  3    1.000000
+    1  cart  2    0.666667
+    2   buy  0    0.000000
+    """
+    if not 0 < level < 1:
+        raise JourneyDataError(f"level={level!r}: expected a number between 0 and 1, e.g. 0.95.")
+    per, labels, window = _reached(
+        events, steps, window=window, order=order, exclude=exclude, unit=unit, start=start, end=end
+    )
+    t = _engine.as_table(events)
+    key = unit_column(events, unit)
+    groups, names = _groups(t, key, by)
+    if groups is not None:
+        per = _attach(per, groups, key)
+    n = len(labels)
+    aggs = {f"n{k}": (per["reach"] >= k).cast("int64").sum() for k in range(1, n + 1)}
+    since = {k: per[f"t{k - 1}"] if order == "strict" else per["start"] for k in range(2, n + 1)}
+    backend = _engine.backend_name(t)
+    for k in range(2, n + 1):
+        micros = _engine.epoch_us(per[f"t{k}"], backend) - _engine.epoch_us(since[k], backend)
+        seconds = micros / 1_000_000
+        for name, q in QUARTILES.items():
+            aggs[f"{name}{k}"] = seconds.quantile(q, where=per["reach"] >= k)
+    counts = per.group_by(names).aggregate(**aggs) if names else per.aggregate(**aggs)
+    counts = _engine.to_pandas(counts)
+    if names:
+        counts = counts.sort_values(names, ignore_index=True)
+    rows = []
+    for _, row in counts.iterrows():
+        for k, label in enumerate(labels, 1):
+            item = {**{c: row[c] for c in names}, "step_number": k, "step": label}
+            item["n"] = int(row[f"n{k}"]) if pd.notna(row[f"n{k}"]) else 0
+            item["previous"] = int(row[f"n{k - 1}"]) if k > 1 else item["n"]
+            item["first"] = int(row["n1"]) if pd.notna(row["n1"]) else 0
+            for name in QUARTILES:
+                value = row.get(f"{name}{k}", np.nan)
+                item[name] = pd.to_timedelta(value, unit="s") if pd.notna(value) else pd.NaT
+            rows.append(item)
+    table = pd.DataFrame(rows)
+    if table.empty or table["first"].sum() == 0:
+        raise JourneyDataError(
+            f"steps: no {unit} has an event of the first step ({labels[0]!r})"
+            + ("" if start is None and end is None else " in [start, end)")
+            + ". Fix: check the first step and the dates."
+        )
+    for out, num, den in (("conversion", "n", "first"), ("step_conversion", "n", "previous")):
+        table[out] = table[num] / table[den].where(table[den] > 0)
+        table[f"{out}_low"], table[f"{out}_high"] = wilson(table[num], table[den], level)
+    table["drop_off"] = table["previous"] - table["n"]
+    table["drop_off_rate"] = 1 - table["step_conversion"]
+    columns = [*names, "step_number", "step", "n", "conversion", "conversion_low"]
+    columns += ["conversion_high", "step_conversion", "step_conversion_low"]
+    columns += ["step_conversion_high", "drop_off", "drop_off_rate", *QUARTILES]
+    tests = _chi_square(table, names)
+    return Funnel(table[columns], tests, tuple(labels), window, order, unit, tuple(names))
+
+
+def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
+    """Per step from 2 on: is the step conversion the same in every ``by`` group?"""
+    from scipy.stats import chi2_contingency
+
+    columns = ["step_number", "step", "chi2", "dof", "p_value"]
+    if not names:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for (k, label), part in table[table["step_number"] > 1].groupby(["step_number", "step"]):
+        part = part[part["previous"] > 0]
+        observed = np.c_[part["n"], part["previous"] - part["n"]]
+        observed = observed[:, observed.sum(axis=0) > 0]
+        if len(part) < 2 or observed.shape[1] < 2:
+            rows.append({"step_number": k, "step": label, "chi2": np.nan, "dof": 0})
+            continue
+        # R's chisq.test: Yates' correction for 2x2 tables only (scipy's default too)
+        stat, p, dof, expected = chi2_contingency(observed)
+        if (expected < 5).any():
+            warnings.warn(
+                f"funnel: step {label!r} has expected counts below 5 in some by group; the "
+                "chi-square p-value is approximate. Merge small groups for a reliable test.",
+                JourneyWarning,
+                stacklevel=3,
+            )
+        rows.append({"step_number": k, "step": label, "chi2": stat, "dof": dof, "p_value": p})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:
+    """The funnel over the journey stages (awareness -> ... -> advocacy).
+
+    ``mapping`` (``{event: stage}`` or ``{stage: [events]}``) sets the stages with
+    :func:`map_stages` (events it does not name are dropped); without it the events' own
+    ``stage`` column is used. ``stages`` picks the stages (default: those of
+    :data:`STAGES` that occur, in journey order). Other options go to :func:`funnel`.
+    """
+    from .events import map_stages
+
+    if mapping is not None:
+        events = map_stages(events, mapping, unmapped="drop")
+    if "stage" not in events.columns:
+        raise JourneyDataError(
+            "events: no 'stage' column. Fix: pass mapping={event: stage} or map the events "
+            "with journeykit.map_stages first."
+        )
+    if stages is None:
+        present = set(_distinct(_engine.as_table(events), "stage"))
+        stages = [s for s in STAGES if s in present]
+    return funnel(events, list(stages), **options)
+
+
+@dataclass(frozen=True, repr=False)
+class TimeToConvert(Result):
+    """The distribution of the time from one step to the next among converters."""
+
+    table: pd.DataFrame
+    times: pd.DataFrame
+    by: tuple[str, ...] = ()
+    title = "Time to convert"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "hours from from_step to to_step in each unit's credited attempt (see "
+            "journeykit.funnels); units that did not convert within the window are left out.",
+        )
+
+    def plot(self, ax=None):
+        """Cumulative share of converters by hours since ``from_step``."""
+        return plots.conversion_time(self.times, ax, by=self.by[0] if self.by else None)
+
+
+def time_to_convert(
+    events, from_step, to_step, *, window="30D", by=None, unit: str = "customer", **options
+) -> TimeToConvert:
+    """How long converters take from ``from_step`` to ``to_step`` (a two-step strict
+    funnel): count, mean, quartiles and the 90th percentile in hours, per ``by`` group.
+
+    ``times`` holds one row per converting unit (hours, and the group). Other options
+    (``exclude``, ``start``, ``end``) go to :func:`funnel`'s matching.
+    """
+    per, labels, window = _reached(
+        events, [from_step, to_step], window=window, unit=unit, **options
+    )
+    per = per.filter(per["reach"] >= 2)
+    key = unit_column(events, unit)
+    groups, names = _groups(_engine.as_table(events), key, by)
+    if groups is not None:
+        per = _attach(per, groups, key)
+    backend = _engine.backend_name(per)
+    hours = (_engine.epoch_us(per["t2"], backend) - _engine.epoch_us(per["t1"], backend)) / 3.6e9
+    times = _engine.to_pandas(per.select(*names, hours=hours))
+    if times.empty:
+        raise JourneyDataError(
+            f"no {unit} went from {labels[0]!r} to {labels[1]!r} within {window}. Fix: check "
+            "the steps or widen window."
+        )
+    grouped = times.groupby(names) if names else times.groupby(lambda _: "all")
+    table = grouped["hours"].describe(percentiles=[0.25, 0.5, 0.75, 0.9])
+    table = table.rename(columns={"25%": "q1", "50%": "median", "75%": "q3", "90%": "p90"})
+    table = table.drop(columns=["std", "min"]).reset_index(drop=not names)
+    table["count"] = table["count"].astype("int64")
+    return TimeToConvert(table, times, tuple(names))

@@ -1,0 +1,322 @@
+"""Funnels: hand-built logs for every rule, a brute-force reference on random logs
+(hypothesis), the simulator's true stage conversions, chi-square against statsmodels, and
+bad input."""
+
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_events
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import journeykit as jk
+from journeykit import JourneyDataError, JourneyWarning, _engine
+from journeykit.funnels import _reached, funnel, stage_funnel, time_to_convert
+
+STEPS = ["view", "cart", "buy"]
+
+
+def _n(result):
+    return result.table["n"].tolist()
+
+
+def test_window_edge_is_inclusive():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-08 10:00", "cart"),  # exactly 7 days: counts
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-08 10:01", "cart"),  # one minute over
+        ]
+    )
+    assert _n(funnel(ev, ["view", "cart"], window="7D")) == [2, 1]
+    assert _n(funnel(ev, ["view", "cart"], window="8D")) == [2, 2]
+
+
+def test_strict_needs_sequence_any_does_not():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "cart"),
+            ("a", "2024-01-01 11:00", "view"),
+            ("a", "2024-01-01 12:00", "buy"),
+        ]
+    )
+    assert _n(funnel(ev, STEPS, order="strict")) == [1, 0, 0]
+    assert _n(funnel(ev, STEPS, order="any")) == [1, 1, 1]
+    # other events between steps are allowed; same instant counts as 'at or after'
+    ev2 = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:00", "cart"),
+            ("a", "2024-01-01 10:05", "page"),
+            ("a", "2024-01-01 10:10", "buy"),
+        ]
+    )
+    assert _n(funnel(ev2, STEPS)) == [1, 1, 1]
+
+
+def test_repeated_attempts_furthest_then_earliest():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),  # attempt 1: cart only after 10 days
+            ("a", "2024-01-20 10:00", "view"),  # attempt 2: cart after 1 h, buy after 2 h
+            ("a", "2024-01-20 11:00", "cart"),
+            ("a", "2024-01-20 12:00", "buy"),
+            ("a", "2024-02-01 10:00", "view"),  # attempt 3: also complete, but later
+            ("a", "2024-02-01 13:00", "cart"),
+            ("a", "2024-02-01 14:00", "buy"),
+        ]
+    )
+    res = funnel(ev, STEPS, window="2D")
+    assert _n(res) == [1, 1, 1]  # counted once per step
+    assert res.table["time_median"].tolist()[1:] == [pd.Timedelta("1h"), pd.Timedelta("1h")]
+    per = _engine.to_pandas(_reached(ev, STEPS, window="2D")[0])
+    assert per.loc[0, "t1"] == pd.Timestamp("2024-01-20 10:00", tz="UTC")
+
+
+def test_sets_of_names_and_drop_off():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:10", "ideal_paid"),
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-01 10:10", "card_paid"),
+            ("c", "2024-01-01 10:00", "view"),
+        ]
+    )
+    res = funnel(ev, ["view", {"ideal_paid", "card_paid"}])
+    assert res.table["step"].tolist() == ["view", "card_paid | ideal_paid"]
+    assert _n(res) == [3, 2]
+    assert res.table["drop_off"].tolist() == [0, 1]
+    # Wilson interval of 2/3, as statsmodels.stats.proportion.proportion_confint(2, 3,
+    # method='wilson') = (0.20766, 0.93851) (R: prop.test(2, 3, correct=FALSE)$conf.int)
+    row = res.table.iloc[1]
+    assert row["conversion_low"] == pytest.approx(0.20766, abs=1e-5)
+    assert row["conversion_high"] == pytest.approx(0.93851, abs=1e-5)
+
+
+def test_exclusion_voids_from_the_later_step():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:10", "cart"),
+            ("a", "2024-01-01 10:20", "cart_emptied"),  # between cart and buy: void buy
+            ("a", "2024-01-01 10:30", "buy"),
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-01 10:05", "cart_emptied"),  # before cart: not between 2 and 3
+            ("b", "2024-01-01 10:10", "cart"),
+            ("b", "2024-01-01 10:30", "buy"),
+        ]
+    )
+    assert _n(funnel(ev, STEPS)) == [2, 2, 2]
+    assert _n(funnel(ev, STEPS, exclude={"cart_emptied": (2, 3)})) == [2, 2, 1]
+    assert _n(funnel(ev, STEPS, exclude="cart_emptied")) == [2, 2, 0]
+    # a later attempt without the exclusion still converts
+    ev2 = pd.concat(
+        [
+            ev,
+            make_events(
+                [
+                    ("a", "2024-01-02 10:00", "view"),
+                    ("a", "2024-01-02 10:10", "cart"),
+                    ("a", "2024-01-02 10:30", "buy"),
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    assert _n(funnel(ev2, STEPS, exclude={"cart_emptied": (2, 3)})) == [2, 2, 2]
+
+
+def test_units_and_start_end():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:10", "cart"),
+            ("a", "2024-01-03 10:00", "view"),
+            ("b", "2024-01-05 10:00", "view"),
+            ("b", "2024-01-05 10:05", "cart"),
+        ]
+    )
+    sessions = jk.sessionize(ev)
+    assert _n(funnel(sessions, ["view", "cart"], unit="session")) == [3, 2]
+    assert _n(funnel(ev, ["view", "cart"], start="2024-01-02")) == [2, 1]
+    # an attempt starting before end keeps its whole window
+    assert _n(funnel(ev, ["view", "cart"], end="2024-01-05 10:01")) == [2, 2]
+    accounts = ev.assign(account_id="acme")
+    assert _n(funnel(accounts, ["view", "cart"], unit="account")) == [1, 1]
+
+
+def test_by_breakdown_and_chi_square_against_statsmodels(rng):
+    from statsmodels.stats.proportion import proportions_chisquare
+
+    rows = []
+    rates = {"x": 0.2, "y": 0.5, "z": 0.35}
+    for group, rate in rates.items():
+        for i in range(200):
+            rows.append((f"{group}{i}", "2024-01-01 10:00", "view", group))
+            if rng.random() < rate:
+                rows.append((f"{group}{i}", "2024-01-01 11:00", "cart", group))
+    ev = pd.DataFrame(rows, columns=["customer_id", "timestamp", "event", "channel"])
+    ev["timestamp"] = pd.to_datetime(ev["timestamp"], utc=True)
+    before = ev.copy()
+    res = funnel(ev, ["view", "cart"], by="channel")
+    pd.testing.assert_frame_equal(ev, before)
+    carts = res.table[res.table["step"] == "cart"]
+    chi2, p, _ = proportions_chisquare(carts["n"].to_numpy(), np.full(3, 200))
+    assert res.tests.loc[0, "chi2"] == pytest.approx(chi2)
+    assert res.tests.loc[0, "p_value"] == pytest.approx(p)
+    assert res.tests.loc[0, "dof"] == 2
+    assert res.plot() is not None
+
+
+def _brute_reach(rows, n, window, order):
+    """Reference: the furthest step any attempt can reach, by trying every chain."""
+    steps = [(t, s) for t, s in rows if s > 0]
+    best = 0
+    if order == "any":
+        for t0, _ in steps:
+            inside = {s for t, s in steps if t0 <= t <= t0 + window}
+            reach = 0
+            while reach + 1 in inside:
+                reach += 1
+            best = max(best, reach)
+        return best
+    for t0, s0 in steps:
+        if s0 != 1:
+            continue
+        reach, frontier = 1, [t0]
+        for k in range(2, n + 1):
+            frontier = [
+                t for t, s in steps if s == k and t <= t0 + window and any(t >= f for f in frontier)
+            ]
+            if not frontier:
+                break
+            reach = k
+        best = max(best, reach)
+    return best
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=st.lists(
+        st.tuples(st.sampled_from("ab"), st.integers(0, 12), st.sampled_from("vcbx")),
+        min_size=1,
+        max_size=14,
+    ),
+    window=st.integers(1, 6),
+    order=st.sampled_from(["strict", "any"]),
+)
+def test_reach_matches_brute_force(data, window, order):
+    names = {"v": "view", "c": "cart", "b": "buy", "x": "other"}
+    ev = pd.DataFrame(
+        {
+            "customer_id": [c for c, _, _ in data],
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta([h for _, h, _ in data], unit="h"),
+            "event": [names[e] for _, _, e in data],
+        }
+    )
+    # customer z does every step once, so every step name occurs in the data
+    z = make_events([("z", "2024-01-01 00:00", e) for e in STEPS])[ev.columns]
+    ev = pd.concat([ev, z], ignore_index=True)
+    per = _engine.to_pandas(_reached(ev, STEPS, window=f"{window}h", order=order)[0])
+    got = dict(zip(per["customer_id"], per["reach"]))
+    code = {"view": 1, "cart": 2, "buy": 3}
+    for customer, part in ev.groupby("customer_id"):
+        rows = [(h, code.get(e, 0)) for h, e in zip(part["timestamp"], part["event"])]
+        want = _brute_reach(rows, 3, pd.Timedelta(hours=window), order)
+        assert got.get(customer, 0) == want, (customer, rows)
+
+
+def test_stage_conversion_matches_the_simulator():
+    sim = jk.simulate.webshop(20_000, seed=5)
+    personas = sim.customers[["customer_id", "persona"]]
+    # Attempts before the checkout experiment (which raises purchase_given_checkout).
+    res = stage_funnel(sim.events, window="3650D", by=personas, end=sim.truth["ab_test"]["start"])
+    truth = sim.truth["stage_conversion"]
+    for persona, part in res.table.groupby("persona"):
+        t = truth[persona]
+        want = {
+            "consideration": t["consideration_given_awareness"],
+            "decision": t["decision_given_consideration"],
+            "purchase": t["checkout_given_cart"] * t["purchase_given_checkout"],
+        }
+        for row in part[part["step"].isin(list(want))].itertuples():
+            assert row.step_conversion_low <= want[row.step] <= row.step_conversion_high, row
+
+
+def test_time_to_convert():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 12:00", "cart"),
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-01 16:00", "cart"),
+            ("c", "2024-01-01 10:00", "view"),
+        ]
+    )
+    res = time_to_convert(ev, "view", "cart")
+    assert res.table.loc[0, "count"] == 2
+    assert res.table.loc[0, "median"] == pytest.approx(4.0)
+    assert res.plot() is not None
+
+
+def test_bad_input():
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 11:00", "cart")])
+    with pytest.raises(JourneyDataError, match="'veiw'.*Did you mean 'view'.*Known events"):
+        funnel(ev, ["veiw", "cart"])
+    with pytest.raises(JourneyDataError, match="two or more"):
+        funnel(ev, ["view"])
+    with pytest.raises(JourneyDataError, match="steps="):
+        funnel(ev, "view")
+    for window in ("-1D", 0, "soon"):
+        with pytest.raises(JourneyDataError, match="window="):
+            funnel(ev, ["view", "cart"], window=window)
+    with pytest.raises(JourneyDataError, match="sessionize"):
+        funnel(ev, ["view", "cart"], unit="session")
+    with pytest.raises(JourneyDataError, match="by"):
+        funnel(ev, ["view", "cart"], by="persona")
+    with pytest.raises(JourneyDataError, match="order='strict'"):
+        funnel(ev, ["view", "cart"], order="any", exclude="cart")
+    with pytest.raises(JourneyDataError, match="exclude"):
+        funnel(ev, ["view", "cart"], exclude={"cart": (2, 1)})
+    with pytest.raises(JourneyDataError, match="order="):
+        funnel(ev, ["view", "cart"], order="loose")
+    with pytest.raises(JourneyDataError, match="one step only"):
+        funnel(ev, ["view", {"view", "cart"}])
+
+
+def test_small_groups_warn():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 11:00", "cart"),
+            ("b", "2024-01-01 10:00", "view"),
+        ]
+    ).assign(channel=["x", "x", "y"])
+    with pytest.warns(JourneyWarning, match="expected counts below 5"):
+        funnel(ev, ["view", "cart"], by="channel")
+
+
+@pytest.mark.spark
+def test_same_result_on_pyspark(spark, tmp_path):
+    sim = jk.simulate.webshop(300, seed=2)
+    path = tmp_path / "events.parquet"
+    sim.events.to_parquet(path)
+    lazy = ibis.pyspark.connect(spark).read_parquet(str(path))
+    steps = ["page_view", "product_view", "add_to_cart", "purchase"]
+    for order in ("strict", "any"):
+        here = funnel(sim.events, steps, window="7D", order=order, by="channel").table
+        there = funnel(lazy, steps, window="7D", order=order, by="channel").table
+        pd.testing.assert_frame_equal(here, there, check_dtype=False)
+
+
+def test_lazy_input_equals_pandas_input():
+    sim = jk.simulate.webshop(300, seed=2)
+    steps = ["page_view", "product_view", "add_to_cart", "purchase"]
+    for exclude in (None, {"page_view": (3, 4)}):
+        a = funnel(sim.events, steps, window="7D", exclude=exclude).table
+        b = funnel(ibis.memtable(sim.events), steps, window="7D", exclude=exclude).table
+        pd.testing.assert_frame_equal(a, b)
