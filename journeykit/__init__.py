@@ -28,6 +28,7 @@ from .datasets import (
 )
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGE_LABELS_NL, STAGES, map_stages, read_events, stage_mapping
+from .funnels import funnel, stage_funnel, time_to_convert
 from .kpis import KPIs, kpis
 from .lifecycle import (
     STATUSES,
@@ -39,7 +40,7 @@ from .lifecycle import (
     status_transitions,
 )
 from .nps import compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
-from .paths import sessionize, transitions
+from .paths import channel_mix, sankey, sankey_data, sessionize, top_paths, transitions
 from .results import Result
 from .survival import (
     cohort_retention,
@@ -61,6 +62,7 @@ __all__ = [
     "Result",
     "ab_test",
     "bayes_ab",
+    "channel_mix",
     "cohort_retention",
     "compare_nps",
     "cox",
@@ -68,6 +70,7 @@ __all__ = [
     "datasets",
     "durations",
     "experiment_units",
+    "funnel",
     "ground_truth",
     "kpis",
     "lifecycle",
@@ -90,14 +93,19 @@ __all__ = [
     "repeat_purchase",
     "retention_curve",
     "rfm",
-    "sessionize",
     "sample_size",
+    "sankey",
+    "sankey_data",
     "sequential_test",
+    "sessionize",
     "show_versions",
     "simulate",
     "srm_test",
+    "stage_funnel",
     "stage_mapping",
     "status_transitions",
+    "time_to_convert",
+    "top_paths",
     "transitions",
     "widgets",
 ]

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import journeykit as jk
 from journeykit import JourneyDataError
-from journeykit.paths import sessionize, transitions
+from journeykit.paths import channel_mix, sankey_data, sessionize, top_paths, transitions
 
 
 def test_sessionize_gap_edges():
@@ -96,3 +96,85 @@ def test_bad_input():
         transitions(ev, unit="visitor")
     with pytest.raises(JourneyDataError, match="gap"):
         sessionize(ev, gap="soon")
+
+
+def _pandas_paths(ev: pd.DataFrame, max_steps: int, ending_with=None) -> dict:
+    """Direct path count: sort, collapse repeats, cut (or keep the steps up to the anchor)."""
+    out: dict = {}
+    for _, part in ev.sort_values(["customer_id", "timestamp", "event"]).groupby("customer_id"):
+        states = part["event"].tolist()
+        states = [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+        converted = "buy" in states
+        if ending_with is not None:
+            if ending_with not in states:
+                continue
+            states = states[: states.index(ending_with) + 1][-max_steps:]
+            path = " > ".join(states)
+        else:
+            path = " > ".join(states[:max_steps]) + (" > ..." if len(states) > max_steps else "")
+        units, conv = out.get(path, (0, 0))
+        out[path] = (units + 1, conv + converted)
+    return out
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcd"), st.integers(0, 20), st.sampled_from(["x", "y", "buy"])),
+        min_size=1,
+        max_size=40,
+    ),
+    st.integers(1, 4),
+    st.sampled_from([None, "buy"]),
+)
+def test_top_paths_equal_a_direct_count(rows, max_steps, ending_with):
+    ev = pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta([r[1] for r in rows], unit="min"),
+            "event": [r[2] for r in rows],
+        }
+    )
+    ref = _pandas_paths(ev, max_steps, ending_with)
+    if ending_with is not None and not ref:
+        with pytest.raises(JourneyDataError):
+            top_paths(ev, unit="customer", max_steps=max_steps, ending_with=ending_with)
+        return
+    got = top_paths(
+        ev, unit="customer", n=100, max_steps=max_steps, ending_with=ending_with, conversion="buy"
+    ).table
+    assert dict(zip(got["path"], zip(got["units"], got["converted"]))) == ref
+    assert got["units"].is_monotonic_decreasing
+
+
+def test_top_paths_sankey_and_channel_mix_on_the_shop():
+    ev = jk.load_webshop()
+    paths = top_paths(ev, ending_with="purchase", n=5)
+    assert (paths.table["path"].str.endswith("purchase")).all()
+    assert (paths.table["conversion_rate"] == 1).all()
+    starting = top_paths(ev, starting_with="add_to_cart").table
+    assert starting["path"].str.startswith("add_to_cart").all()
+    flow = sankey_data(ev, steps=4)
+    # flow is conserved: what enters a node at step k+1 equals the node's units
+    inflow = flow.links.groupby("target")["units"].sum()
+    units = flow.nodes.set_index("id")["units"]
+    pd.testing.assert_series_equal(inflow, units.loc[inflow.index], check_names=False)
+    assert flow.nodes.loc[flow.nodes["step"] == 1, "units"].sum() == ev["session_id"].nunique()
+    assert type(flow.plot()).__name__ == "Figure"
+    mix = channel_mix(ev)
+    np.testing.assert_allclose(mix.table.groupby("stage")["share"].sum(), 1.0)
+    assert mix.table["events"].sum() == ev.dropna(subset=["stage", "channel"]).shape[0]
+    assert mix.plot() is not None and paths.plot() is not None
+
+
+def test_paths_bad_input():
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 10:05", "buy")])
+    with pytest.raises(JourneyDataError, match="ending_with='purchse'.*'purchase'|purchse"):
+        top_paths(ev, unit="customer", ending_with="purchse")
+    with pytest.raises(JourneyDataError, match="max_steps"):
+        top_paths(ev, unit="customer", max_steps=0)
+    with pytest.raises(JourneyDataError, match="steps"):
+        sankey_data(ev, unit="customer", steps=1)
+    with pytest.raises(JourneyDataError, match="by='stage'"):
+        channel_mix(ev)
