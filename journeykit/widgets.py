@@ -12,6 +12,7 @@ import time
 import pandas as pd
 
 from . import _engine
+from .errors import JourneyDataError
 from .lifecycle import lifecycle
 
 
@@ -38,7 +39,13 @@ def _explorer(controls: dict, rows: list[list[str]], run):
 
     def update(*_):
         start = time.perf_counter()
-        box.result = run({name: control.value for name, control in controls.items()})
+        try:
+            box.result = run({name: control.value for name, control in controls.items()})
+        except JourneyDataError as error:  # e.g. a funnel with one step: say what to fix
+            with output:
+                output.clear_output(wait=True)
+                print(error)
+            return
         _show(output, box.result)
         box.seconds.append(time.perf_counter() - start)
 
@@ -231,3 +238,51 @@ def retention_explorer(events, *, customers: pd.DataFrame | None = None, start=N
         return retention_curve(cache[key], by=values["by"], horizons=(values["horizon"],))
 
     return _explorer(controls, [list(controls)], run)
+
+
+def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
+    """Explore :func:`journeykit.funnel` interactively: pick the steps (in order), the
+    window, strict or any order, the unit and the breakdown (event columns at the unit's
+    first event, or the columns of ``customers``). Returns the widget; ``update()``,
+    ``result`` and ``seconds`` as in :func:`lifecycle_explorer`. With fewer than two steps
+    the widget says so instead of updating."""
+    import ipywidgets as w
+
+    from .funnels import funnel
+
+    table = _engine.as_table(events)  # registered with the engine once, reused per update
+    names = sorted(_engine.to_pandas(table.select("event").distinct())["event"])
+    default = [
+        n for n in ("product_view", "add_to_cart", "checkout_start", "purchase") if n in names
+    ]
+    by_options = [("nothing", None)] + [(c, c) for c in ("channel",) if c in table.columns]
+    if customers is not None:
+        by_options += [(c, c) for c in customers.columns if c != "customer_id"]
+    units = ["customer"] + (["session"] if "session_id" in table.columns else [])
+    style = {"description_width": "initial"}
+    controls = {
+        "steps": w.TagsInput(
+            value=default or names[:2], allowed_tags=names, allow_duplicates=False
+        ),
+        "window_days": w.IntSlider(
+            description="window (days)", min=1, max=90, value=7, style=style
+        ),
+        "order": w.ToggleButtons(options=["strict", "any"], description="order"),
+        "unit": w.Dropdown(options=units, description="unit"),
+        "by": w.Dropdown(description="compare", options=by_options),
+    }
+
+    def run(values):
+        by = values["by"]
+        if by is not None and customers is not None and by in customers.columns:
+            by = customers[["customer_id", by]]
+        return funnel(
+            table,
+            list(values["steps"]),
+            window=f"{values['window_days']}D",
+            order=values["order"],
+            unit=values["unit"],
+            by=by,
+        )
+
+    return _explorer(controls, [["steps"], ["window_days", "order"], ["unit", "by"]], run)

@@ -320,3 +320,20 @@ def test_lazy_input_equals_pandas_input():
         a = funnel(sim.events, steps, window="7D", exclude=exclude).table
         b = funnel(ibis.memtable(sim.events), steps, window="7D", exclude=exclude).table
         pd.testing.assert_frame_equal(a, b)
+
+
+def test_funnel_explorer_updates():
+    customers = jk.load_customers()[["customer_id", "persona"]]
+    events = jk.load_webshop()
+    box = jk.widgets.funnel_explorer(events, customers=customers)
+    box.controls["steps"].value = ["product_view", "add_to_cart", "purchase"]
+    box.controls["window_days"].value = 14
+    box.controls["by"].value = "persona"
+    expected = funnel(
+        events, ["product_view", "add_to_cart", "purchase"], window="14D", by=customers
+    )
+    pd.testing.assert_frame_equal(box.result.table, expected.table)
+    shown = len(box.seconds)
+    box.controls["steps"].value = ["product_view"]  # one step: a message, no update
+    assert len(box.seconds) == shown and box.result.table.equals(expected.table)
+    print(f"funnel_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
