@@ -177,6 +177,8 @@ def one(task: str, name: str, path: Path, out: Path) -> None:
     import duckdb  # noqa: F401
     import ibis  # noqa: F401
     import pandas  # noqa: F401
+    import scipy.stats  # noqa: F401
+    import statsmodels.stats.proportion  # noqa: F401
 
     import journeykit  # noqa: F401
 
