@@ -73,6 +73,18 @@ def sessionize(events, *, gap="30min"):
     return out[[*events.columns.drop("session_id", errors="ignore"), "session_id"]]
 
 
+def _check_states(events, unit: str, states: str) -> str:
+    """Check the events, the unit and the states column; return the unit's column."""
+    require(events, ("customer_id", "timestamp", "event"), param="events")
+    key = unit_column(events, unit)
+    if states not in events.columns:
+        raise JourneyDataError(
+            f"states={states!r}: no such column. {suggest(states, list(events.columns))} Fix: "
+            "pass the column whose values are the journey states (event, stage, channel)."
+        )
+    return key
+
+
 @dataclass(frozen=True, repr=False)
 class Transitions(Result):
     """The first-order transition matrix: counts and row probabilities."""
@@ -149,13 +161,7 @@ def transitions(
     """
     import ibis
 
-    require(events, ("customer_id", "timestamp", "event"), param="events")
-    key = unit_column(events, unit)
-    if states not in events.columns:
-        raise JourneyDataError(
-            f"states={states!r}: no such column. {suggest(states, list(events.columns))} Fix: "
-            "pass the column whose values are the journey states (event, stage, channel)."
-        )
+    key = _check_states(events, unit, states)
     t = _engine.as_table(events)
     t = t.filter(t[states].notnull() & t[key].notnull())
     t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
@@ -186,13 +192,7 @@ def _numbered(events, *, unit: str, states: str, collapse_repeats: bool, convers
     ``conversion`` event. Returns (numbered Ibis table, per-unit flags or None)."""
     import ibis
 
-    require(events, ("customer_id", "timestamp", "event"), param="events")
-    key = unit_column(events, unit)
-    if states not in events.columns:
-        raise JourneyDataError(
-            f"states={states!r}: no such column. {suggest(states, list(events.columns))} Fix: "
-            "pass the column whose values are the journey states (event, stage, channel)."
-        )
+    key = _check_states(events, unit, states)
     t = _engine.as_table(events)
     t = t.filter(t[key].notnull())
     flags = None
@@ -260,9 +260,9 @@ def top_paths(
     ...     "timestamp": pd.to_datetime(["2024-01-01"] * 5, utc=True)
     ...                  + pd.to_timedelta([0, 1, 2, 0, 1], unit="min")})
     >>> top_paths(ev, unit="customer").table[["path", "units", "conversion_rate"]]
-                   path  units  conversion_rate
-    0  view > purchase      1              1.0
-    1      view > cart      1              0.0
+                  path  units  conversion_rate
+    0      view > cart      1              0.0
+    1  view > purchase      1              1.0
     """
     for name, value in (("n", n), ("max_steps", max_steps)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
