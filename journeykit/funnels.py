@@ -104,7 +104,7 @@ def _distinct(t, column: str) -> list[str]:
     return sorted(str(v) for v in values)
 
 
-def _resolve(t, steps, exclude) -> tuple[str, list[tuple[str, ...]]]:
+def _resolve(t, steps, exclude) -> str:
     """The column the step names live in ('event', or 'stage' for journey stages)."""
     names = [n for step in steps for n in step]
     events = _distinct(t, "event")
@@ -127,7 +127,7 @@ def _resolve(t, steps, exclude) -> tuple[str, list[tuple[str, ...]]]:
                     f"exclude: {name!r} is not an event in the data. {suggest(name, events)} "
                     "Fix: use event names that occur."
                 )
-    return column, steps
+    return column
 
 
 def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...], tuple]]:
@@ -246,7 +246,7 @@ def _reached(
     start = None if start is None else as_utc(start, param="start")
     end = None if end is None else as_utc(end, param="end")
     t = _engine.as_table(events)
-    column, steps = _resolve(t, steps, exclude)
+    column = _resolve(t, steps, exclude)
     wanted = {name for step in steps for name in step}
     x_names = {name for names, _ in exclude for name in names}
     e = t.filter(t[column].isin(sorted(wanted)) | t["event"].isin(sorted(x_names)))
@@ -327,11 +327,11 @@ def funnel(
     """
     if not 0 < level < 1:
         raise JourneyDataError(f"level={level!r}: expected a number between 0 and 1, e.g. 0.95.")
+    t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
     per, labels, window = _reached(
-        events, steps, window=window, order=order, exclude=exclude, unit=unit, start=start, end=end
+        t, steps, window=window, order=order, exclude=exclude, unit=unit, start=start, end=end
     )
-    t = _engine.as_table(events)
-    key = unit_column(events, unit)
+    key = unit_column(t, unit)
     groups, names = _groups(t, key, by)
     if groups is not None:
         per = _attach(per, groups, key)
@@ -459,12 +459,11 @@ def time_to_convert(
     ``times`` holds one row per converting unit (hours, and the group). Other options
     (``exclude``, ``start``, ``end``) go to :func:`funnel`'s matching.
     """
-    per, labels, window = _reached(
-        events, [from_step, to_step], window=window, unit=unit, **options
-    )
+    t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
+    per, labels, window = _reached(t, [from_step, to_step], window=window, unit=unit, **options)
     per = per.filter(per["reach"] >= 2)
-    key = unit_column(events, unit)
-    groups, names = _groups(_engine.as_table(events), key, by)
+    key = unit_column(t, unit)
+    groups, names = _groups(t, key, by)
     if groups is not None:
         per = _attach(per, groups, key)
     backend = _engine.backend_name(per)

@@ -287,15 +287,14 @@ def top_paths(
             low = (t["at"] - max_steps + 1).clip(lower=1)
             t = t.filter((t["rn"] <= t["at"]) & (t["rn"] >= low)).mutate(rn=t["rn"] - low + 1)
         t = t.drop("at")
-    cut = max_steps
     wide = t.group_by("unit").aggregate(
         length=t["rn"].max(),
-        **{f"s{k}": t["state"].max(where=t["rn"] == k) for k in range(1, cut + 1)},
+        **{f"s{k}": t["state"].max(where=t["rn"] == k) for k in range(1, max_steps + 1)},
     )
-    wide = wide.mutate(longer=wide["length"] > cut)
+    wide = wide.mutate(longer=wide["length"] > max_steps)
     if flags is not None:
         wide = wide.left_join(flags, "unit").drop("unit_right")
-    columns = [f"s{k}" for k in range(1, cut + 1)]
+    columns = [f"s{k}" for k in range(1, max_steps + 1)]
     counts = wide.group_by([*columns, "longer"]).aggregate(
         units=wide.count(), converted=wide["converted"].fill_null(0).sum()
     )
