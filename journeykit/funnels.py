@@ -27,7 +27,15 @@ import pandas as pd
 
 from . import _engine, plots
 from .errors import JourneyDataError, JourneyWarning
-from .events import STAGES, as_timedelta, as_utc, check_choice, require, suggest
+from .events import (
+    STAGES,
+    as_timedelta,
+    as_utc,
+    check_choice,
+    check_events_exist,
+    require,
+    suggest,
+)
 from .lifecycle import _attach, _groups
 from .paths import unit_column
 from .results import Result, wilson
@@ -121,12 +129,7 @@ def _resolve(t, steps, exclude) -> str:
                 "Fix: use names from that list."
             )
     for names_x, _ in exclude:
-        for name in names_x:
-            if name not in events:
-                raise JourneyDataError(
-                    f"exclude: {name!r} is not an event in the data. {suggest(name, events)} "
-                    "Fix: use event names that occur."
-                )
+        check_events_exist(t, names_x, param="exclude", known=events)
     return column
 
 
