@@ -270,8 +270,10 @@ def top_paths(
     t, flags = _numbered(
         events, unit=unit, states=states, collapse_repeats=collapse_repeats, conversion=conversion
     )
-    check = _engine.to_pandas(t.select("state").distinct())["state"].tolist()
-    for name, value in (("starting_with", starting_with), ("ending_with", ending_with)):
+    anchors = {"starting_with": starting_with, "ending_with": ending_with}
+    if any(value is not None for value in anchors.values()):
+        check = _engine.to_pandas(t.select("state").distinct())["state"].tolist()
+    for name, value in anchors.items():
         if value is not None and value not in check:
             raise JourneyDataError(
                 f"{name}={value!r}: no such {states} in the data. {suggest(value, check)} "

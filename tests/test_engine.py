@@ -1,6 +1,7 @@
 """The same Ibis code gives identical results on pandas input, DuckDB over Parquet and PySpark."""
 
 import ibis
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,3 +70,43 @@ def test_segmentation_identical_on_pyspark(parquet_events, spark):
         rfm(events, as_of="2024-06-30").customers,
         check_dtype=False,
     )
+
+
+@pytest.mark.parametrize("plan", ["asof", "window"])
+def test_next_time_matches_merge_asof(plan, monkeypatch):
+    # reference: pandas merge_asof(direction="forward"), which takes the first right row at
+    # or after each left time; whole hours make ties common, unit e has no right rows and
+    # null left times (an unmatched earlier step) must give null
+    monkeypatch.setattr(_engine, "ASOF_BACKENDS", ("duckdb",) if plan == "asof" else ())
+    rng = np.random.default_rng(3)
+    start = pd.Timestamp("2024-01-01", tz="UTC")
+    left = pd.DataFrame(
+        {
+            "unit": rng.choice(list("abcde"), 300),
+            "at": start + pd.to_timedelta(rng.integers(0, 60, 300), unit="h"),
+            "row": np.arange(300),
+        }
+    )
+    left.loc[:4, "at"] = pd.NaT
+    right = pd.DataFrame(
+        {
+            "unit": rng.choice(list("abcd"), 100),
+            "timestamp": start + pd.to_timedelta(rng.integers(0, 60, 100), unit="h"),
+        }
+    )
+    got = _engine.next_time(ibis.memtable(left), "at", ibis.memtable(right), "next")
+    got = _engine.to_pandas(got).sort_values("row", ignore_index=True)
+    timed = left.dropna(subset=["at"]).sort_values("at")
+    want = pd.merge_asof(
+        timed,
+        right.rename(columns={"timestamp": "next"}).sort_values("next"),
+        left_on="at",
+        right_on="next",
+        by="unit",
+        direction="forward",
+    )
+    want = pd.concat([left[left["at"].isna()].assign(next=pd.NaT), want])
+    us = "datetime64[us, UTC]"
+    want = want.sort_values("row", ignore_index=True).astype({"at": us, "next": us})
+    assert want["next"].notna().sum() > 100 and want["next"].isna().sum() > 10
+    pd.testing.assert_frame_equal(got, want[got.columns], check_dtype=False)

@@ -2,6 +2,8 @@
 (hypothesis), the simulator's true stage conversions, chi-square against statsmodels, and
 bad input."""
 
+from unittest import mock
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -198,17 +200,43 @@ def _brute_reach(rows, n, window, order):
     return best
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _greedy(rows, t0, n, window, exclude):
+    """Reference for one strict attempt from ``t0``, in plain Python: each step matched to
+    the first event of it at or after the previous step; returns (reach, matched times).
+    ``exclude`` is (i, j) for the exclusion event (code -1), or None."""
+    times = [t0]
+    for k in range(2, n + 1):
+        later = [t for t, s in rows if s == k and t >= times[-1]]
+        if not later:
+            break
+        times.append(min(later))
+    reach = 1
+    for k in range(2, len(times) + 1):
+        if times[k - 1] > t0 + window:
+            break
+        if exclude is not None and exclude[1] == k:
+            start, stop = times[exclude[0] - 1], times[k - 1]
+            if any(start <= t < stop for t, s in rows if s == -1):
+                break
+        reach = k
+    return reach, times
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=st.lists(
-        st.tuples(st.sampled_from("ab"), st.integers(0, 12), st.sampled_from("vcbx")),
+        st.tuples(st.sampled_from("aab"), st.integers(0, 10), st.sampled_from("vcbx")),
         min_size=1,
-        max_size=14,
+        max_size=18,
     ),
     window=st.integers(1, 6),
     order=st.sampled_from(["strict", "any"]),
+    exclude=st.sampled_from([None, (1, 2), (1, 3), (2, 3)]),
+    plan=st.sampled_from(["asof", "window"]),
 )
-def test_reach_matches_brute_force(data, window, order):
+def test_reach_matches_brute_force(data, window, order, exclude, plan):
+    if order == "any":
+        exclude = None
     names = {"v": "view", "c": "cart", "b": "buy", "x": "other"}
     ev = pd.DataFrame(
         {
@@ -218,16 +246,37 @@ def test_reach_matches_brute_force(data, window, order):
             "event": [names[e] for _, _, e in data],
         }
     )
-    # customer z does every step once, so every step name occurs in the data
-    z = make_events([("z", "2024-01-01 00:00", e) for e in STEPS])[ev.columns]
+    # customer z does every step (and the other event) once, so every name occurs
+    z = make_events([("z", "2024-01-01 00:00", e) for e in [*STEPS, "other"]])[ev.columns]
     ev = pd.concat([ev, z], ignore_index=True)
-    per = _engine.to_pandas(_reached(ev, STEPS, window=f"{window}h", order=order)[0])
-    got = dict(zip(per["customer_id"], per["reach"]))
-    code = {"view": 1, "cart": 2, "buy": 3}
+    # both plans of next_time: DuckDB's ASOF join and the portable window (used on Spark)
+    with mock.patch.object(_engine, "ASOF_BACKENDS", ("duckdb",) if plan == "asof" else ()):
+        per = _reached(
+            ev,
+            STEPS,
+            window=f"{window}h",
+            order=order,
+            exclude=None if exclude is None else {"other": exclude},
+        )[0]
+        per = _engine.to_pandas(per).set_index("customer_id")
+    code = {"view": 1, "cart": 2, "buy": 3, "other": -1}
+    width = pd.Timedelta(hours=window)
     for customer, part in ev.groupby("customer_id"):
-        rows = [(h, code.get(e, 0)) for h, e in zip(part["timestamp"], part["event"])]
-        want = _brute_reach(rows, 3, pd.Timedelta(hours=window), order)
-        assert got.get(customer, 0) == want, (customer, rows)
+        rows = [(h, code[e]) for h, e in zip(part["timestamp"], part["event"])]
+        got = per["reach"].get(customer, 0)
+        if exclude is None:
+            assert got == _brute_reach(rows, 3, width, order), (customer, rows)
+        if order == "any":
+            continue
+        attempts = [_greedy(rows, t, 3, width, exclude) for t, s in sorted(rows) if s == 1]
+        if not attempts:
+            assert got == 0
+            continue
+        best = max(reach for reach, _ in attempts)
+        times = next(times for reach, times in attempts if reach == best)  # the earliest
+        assert got == best, (customer, rows)
+        credited = [per.loc[customer, f"t{k}"] for k in range(1, best + 1)]
+        assert credited == times[:best], (customer, rows)
 
 
 def test_stage_conversion_matches_the_simulator():
@@ -267,8 +316,10 @@ def test_bad_input():
     ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 11:00", "cart")])
     with pytest.raises(JourneyDataError, match="'veiw'.*Did you mean 'view'.*Known events"):
         funnel(ev, ["veiw", "cart"])
-    with pytest.raises(JourneyDataError, match="two or more"):
+    with pytest.raises(JourneyDataError, match="needs 2 to 50"):
         funnel(ev, ["view"])
+    with pytest.raises(JourneyDataError, match="needs 2 to 50"):
+        funnel(ev, [f"e{k}" for k in range(51)])
     with pytest.raises(JourneyDataError, match="steps="):
         funnel(ev, "view")
     for window in ("-1D", 0, "soon"):
