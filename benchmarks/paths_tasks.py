@@ -49,14 +49,41 @@ def transitions_journeykit(events):
 STEPS = ["page_view", "product_view", "add_to_cart", "purchase"]
 WINDOW_DAYS = 7
 
-FUNNEL_SQL = """
-WITH e AS (
+FUNNEL_EVENTS = """
+e AS (
   SELECT customer_id AS u, "timestamp" AS ts,
          CASE event WHEN 'page_view' THEN 1 WHEN 'product_view' THEN 2
                     WHEN 'add_to_cart' THEN 3 ELSE 4 END AS s
   FROM read_parquet('{path}') WHERE event IN ('page_view', 'product_view', 'add_to_cart',
                                              'purchase')
-),
+)"""
+FUNNEL_COUNTS = """
+r AS (
+  SELECT u, max(CASE WHEN t4 <= t1 + INTERVAL {days} DAY THEN 4
+                     WHEN t3 <= t1 + INTERVAL {days} DAY THEN 3
+                     WHEN t2 <= t1 + INTERVAL {days} DAY THEN 2 ELSE 1 END) AS reach
+  FROM a GROUP BY u
+)
+SELECT k.step_number, count(r.u) AS n
+FROM range(1, 5) AS k(step_number) LEFT JOIN r ON r.reach >= k.step_number
+GROUP BY 1 ORDER BY 1
+"""
+FUNNEL_SQL = (
+    "WITH"
+    + FUNNEL_EVENTS
+    + """,
+s1 AS (SELECT u, ts FROM e WHERE s = 1), s2 AS (SELECT u, ts FROM e WHERE s = 2),
+s3 AS (SELECT u, ts FROM e WHERE s = 3), s4 AS (SELECT u, ts FROM e WHERE s = 4),
+a2 AS (SELECT s1.u, s1.ts AS t1, s2.ts AS t2
+       FROM s1 ASOF LEFT JOIN s2 ON s1.u = s2.u AND s2.ts >= s1.ts),
+a3 AS (SELECT a2.*, s3.ts AS t3 FROM a2 ASOF LEFT JOIN s3 ON a2.u = s3.u AND s3.ts >= a2.t2),
+a AS (SELECT a3.*, s4.ts AS t4 FROM a3 ASOF LEFT JOIN s4 ON a3.u = s4.u AND s4.ts >= a3.t3),"""
+    + FUNNEL_COUNTS
+)
+FUNNEL_SQL_WINDOW = (
+    "WITH"
+    + FUNNEL_EVENTS
+    + """,
 w AS (
   SELECT u, ts, s, min(ts) FILTER (WHERE s = 2) OVER f AS n2,
          min(ts) FILTER (WHERE s = 3) OVER f AS n3, min(ts) FILTER (WHERE s = 4) OVER f AS n4
@@ -70,17 +97,9 @@ a AS (
   FROM w LEFT JOIN l3 ON l3.u = w.u AND l3.ts = w.n2
          LEFT JOIN l4 ON l4.u = w.u AND l4.ts = l3.n3
   WHERE w.s = 1
-),
-r AS (
-  SELECT u, max(CASE WHEN t4 <= t1 + INTERVAL {days} DAY THEN 4
-                     WHEN t3 <= t1 + INTERVAL {days} DAY THEN 3
-                     WHEN t2 <= t1 + INTERVAL {days} DAY THEN 2 ELSE 1 END) AS reach
-  FROM a GROUP BY u
+),"""
+    + FUNNEL_COUNTS
 )
-SELECT k.step_number, count(r.u) AS n
-FROM range(1, 5) AS k(step_number) LEFT JOIN r ON r.reach >= k.step_number
-GROUP BY 1 ORDER BY 1
-"""
 
 
 def funnel_pandas(path: Path):
@@ -111,6 +130,10 @@ def funnel_pandas(path: Path):
 
 def funnel_sql(path: Path):
     return _duckdb().sql(FUNNEL_SQL.format(path=path, days=WINDOW_DAYS)).df()
+
+
+def funnel_sql_window(path: Path):
+    return _duckdb().sql(FUNNEL_SQL_WINDOW.format(path=path, days=WINDOW_DAYS)).df()
 
 
 def funnel_journeykit(events):
@@ -179,6 +202,7 @@ PATHS_TASKS = {
     "funnel (4 steps, strict, 7-day window)": {
         "pandas": funnel_pandas,
         "duckdb_sql": funnel_sql,
+        "duckdb_sql_window": funnel_sql_window,
         "journeykit": funnel_journeykit,
     },
     "top_paths (sessions, 6 steps, top 20)": {
@@ -196,10 +220,12 @@ NOTES = {
     "funnel (4 steps, strict, 7-day window)": (
         "page_view > product_view > add_to_cart > purchase: customers reaching each step, "
         "every page_view an attempt, greedy earliest matching, credited with the "
-        "furthest-reaching attempt. `pandas`: one forward `merge_asof` per step; "
-        "`duckdb_sql`: MIN ... FILTER over a RANGE window to the end of the customer's events "
-        "(the next event of each step), then equality joins to chain the steps; `journeykit`: "
-        "`funnel` (the same plan in Ibis, plus Wilson intervals, drop-off and step timing)."
+        "furthest-reaching attempt. `pandas`: one forward `merge_asof` per step; `duckdb_sql`: "
+        "one ASOF LEFT JOIN per step (the next event of that step at or after the previous "
+        "one); `duckdb_sql_window`: MIN ... FILTER over a RANGE window to the end of the "
+        "customer's events, then equality joins to chain the steps; `journeykit`: `funnel`: "
+        "per step, a RANGE window over the union of the attempts still going and that "
+        "step's events, then the credited attempt's step times, Wilson intervals and drop-off."
     ),
     "top_paths (sessions, 6 steps, top 20)": (
         "The 20 most frequent session paths (repeats collapsed, cut at 6 steps). `pandas`: "

@@ -164,33 +164,51 @@ def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...]
     return out
 
 
-def _strict_attempts(e, n: int, window, exclude, end):
-    """One row per attempt: unit, t1..tn (matched times or null) and reach."""
+def _strict_attempts(at, x_at, window, exclude, end):
+    """One row per attempt: unit, reach and t1..tn (the matched times up to the step where
+    the attempt stopped, null after it). ``at[k - 1]``: the events (unit, timestamp) of step
+    k; ``x_at[m]``: those of exclusion m."""
     import ibis
 
-    a = e.filter(e["s"] == 1)
+    n = len(at)
+    a = at[0]
     if end is not None:
         a = a.filter(a["timestamp"] < end.to_pydatetime())
     a = a.select("unit", t1="timestamp")
-    for k in range(1, n + 1):
-        if k > 1:  # greedy: the first step-k event at or after the time matched for k-1
-            a = _engine.next_time(a, f"t{k - 1}", e.filter(e["s"] == k), f"t{k}")
-        for m, (_, (i, _j)) in enumerate(exclude):
-            if i == k:  # the exclusion clock starts at the time matched for step i
-                a = _engine.next_time(a, f"t{k}", e.filter(e[f"is_x{m}"]), f"x{m}")
+    backend = _engine.backend_name(a)
     # in integer microseconds: DuckDB adds an interval to a TIMESTAMPTZ through ICU, which
     # took 0.8 s per comparison on 4M attempts
-    backend = _engine.backend_name(a)
-    limit = _engine.epoch_us(a["t1"], backend) + window // pd.Timedelta(microseconds=1)
-    ok, reach = ibis.literal(True), ibis.literal(1)
-    for k in range(2, n + 1):
-        step_ok = a[f"t{k}"].notnull() & (_engine.epoch_us(a[f"t{k}"], backend) <= limit)
-        for m, (_, (_i, j)) in enumerate(exclude):
-            if j == k:
-                step_ok &= ~(a[f"x{m}"].notnull() & (a[f"x{m}"] < a[f"t{k}"]))
-        ok &= step_ok.fill_null(False)
-        reach = reach + ok.cast("int64")
-    return a.select("unit", *[f"t{k}" for k in range(1, n + 1)], reach=reach)
+    width = window // pd.Timedelta(microseconds=1)
+    times = [f"t{k}" for k in range(1, n + 1)]
+    stopped = []
+    for k in range(1, n + 1):
+        if k > 1:  # greedy: the first step-k event at or after the time matched for k-1
+            a = _engine.next_time(a, f"t{k - 1}", at[k - 1], f"t{k}")
+            late = (
+                _engine.epoch_us(a[f"t{k}"], backend) > _engine.epoch_us(a["t1"], backend) + width
+            )
+            stop = a[f"t{k}"].isnull() | late
+            for m, (_, (_i, j)) in enumerate(exclude):
+                if j == k:
+                    stop |= a[f"x{m}"].notnull() & (a[f"x{m}"] < a[f"t{k}"])
+            stop = stop.fill_null(True)
+            if k == n:
+                a = a.select("unit", *times, reach=(n - stop.cast("int64")).cast("int64"))
+                break
+            # only attempts still going are matched further: fewer rows at each step
+            a = a.mutate(stop=stop)
+            out = a.filter(a["stop"])
+            nulls = {c: ibis.null().cast(out["t1"].type()) for c in times[k:]}
+            stopped.append(
+                out.select("unit", *times[:k], **nulls, reach=ibis.literal(k - 1, "int64"))
+            )
+            a = a.filter(~a["stop"]).drop("stop")
+        for m, (_, (i, _j)) in enumerate(exclude):
+            if i == k:  # the exclusion clock starts at the time matched for step i
+                a = _engine.next_time(a, f"t{k}", x_at[m], f"x{m}")
+    for part in stopped:
+        a = a.union(part)
+    return a
 
 
 def _any_attempts(e, n: int, window, end):
@@ -250,19 +268,25 @@ def _reached(
     end = None if end is None else as_utc(end, param="end")
     t = _engine.as_table(events)
     column = _resolve(t, steps, exclude)
-    wanted = {name for step in steps for name in step}
-    x_names = {name for names, _ in exclude for name in names}
-    e = t.filter(t[column].isin(sorted(wanted)) | t["event"].isin(sorted(x_names)))
-    e = e.filter(e[key].notnull())
+    keep = t[key].notnull()
     if start is not None:
-        e = e.filter(e["timestamp"] >= start.to_pydatetime())
-    s = ibis.cases(*((e[column].isin(list(names)), k) for k, names in enumerate(steps, 1)), else_=0)
-    flags = {f"is_x{m}": e["event"].isin(list(names)) for m, (names, _) in enumerate(exclude)}
-    e = e.select(unit=e[key], timestamp=e["timestamp"], s=s, **flags)
+        keep &= t["timestamp"] >= start.to_pydatetime()
     n = len(steps)
     if order == "strict":
-        attempts = _strict_attempts(e, n, window, exclude, end)
+        # each step's events as its own query on the events: sharing one filtered table
+        # makes it a materialized CTE (on 10M events 0.3 s slower and 300 MB more memory)
+        def rows(column, names):
+            r = t.filter(keep & t[column].isin(list(names)))
+            return r.select(unit=r[key], timestamp=r["timestamp"])
+
+        at = [rows(column, names) for names in steps]
+        x_at = [rows("event", names) for names, _ in exclude]
+        attempts = _strict_attempts(at, x_at, window, exclude, end)
     else:
+        wanted = sorted({name for names in steps for name in names})
+        e = t.filter(keep & t[column].isin(wanted))
+        s = ibis.cases(*((e[column].isin(list(names)), k) for k, names in enumerate(steps, 1)))
+        e = e.select(unit=e[key], timestamp=e["timestamp"], s=s)
         attempts = _any_attempts(e, n, window, end)
     per = _credited(attempts, n, order)
     return per.rename({key: "unit"}), [" | ".join(names) for names in steps], window

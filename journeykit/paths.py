@@ -188,25 +188,24 @@ def transitions(
 
 def _numbered(events, *, unit: str, states: str, collapse_repeats: bool, conversion=None):
     """Each unit's states in time order, numbered ``rn`` = 1, 2, ... (runs of one state
-    collapsed to one when ``collapse_repeats``), and per unit whether it ever had the
-    ``conversion`` event. Returns (numbered Ibis table, per-unit flags or None)."""
+    collapsed to one when ``collapse_repeats``); with ``conversion``, also ``converted``: 1
+    on every row of a unit that ever had that event, else 0."""
     import ibis
 
     key = _check_states(events, unit, states)
     t = _engine.as_table(events)
     t = t.filter(t[key].notnull())
-    flags = None
-    if conversion is not None:
-        flags = t.group_by(unit=t[key]).aggregate(
-            converted=(t["event"] == conversion).cast("int64").max()
-        )
+    extra = {}
+    if conversion is not None:  # over all the unit's events, before rows are dropped below
+        is_conversion = (t["event"] == conversion).cast("int64")
+        t = t.mutate(converted=is_conversion.max().over(ibis.window(group_by=key)))
+        extra = {"converted": t["converted"]}
     t = t.filter(t[states].notnull())
-    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
+    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"), **extra)
     w = ibis.window(group_by="unit", order_by=["timestamp", "state"])
     if collapse_repeats:
         t = t.filter(t["state"].lag().over(w).isnull() | (t["state"].lag().over(w) != t["state"]))
-    t = t.mutate(rn=ibis.row_number().over(w) + 1)
-    return t, flags
+    return t.mutate(rn=ibis.row_number().over(w) + 1)
 
 
 @dataclass(frozen=True, repr=False)
@@ -267,7 +266,7 @@ def top_paths(
     for name, value in (("n", n), ("max_steps", max_steps)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise JourneyDataError(f"{name}={value!r}: expected a whole number of 1 or more.")
-    t, flags = _numbered(
+    t = _numbered(
         events, unit=unit, states=states, collapse_repeats=collapse_repeats, conversion=conversion
     )
     anchors = {"starting_with": starting_with, "ending_with": ending_with}
@@ -291,14 +290,13 @@ def top_paths(
         t = t.drop("at")
     wide = t.group_by("unit").aggregate(
         length=t["rn"].max(),
+        converted=t["converted"].max(),
         **{f"s{k}": t["state"].max(where=t["rn"] == k) for k in range(1, max_steps + 1)},
     )
     wide = wide.mutate(longer=wide["length"] > max_steps)
-    if flags is not None:
-        wide = wide.left_join(flags, "unit").drop("unit_right")
     columns = [f"s{k}" for k in range(1, max_steps + 1)]
     counts = wide.group_by([*columns, "longer"]).aggregate(
-        units=wide.count(), converted=wide["converted"].fill_null(0).sum()
+        units=wide.count(), converted=wide["converted"].sum()
     )
     counts = _engine.to_pandas(counts)
     if counts.empty:
@@ -354,7 +352,7 @@ def sankey_data(
         raise JourneyDataError(f"steps={steps!r}: expected a whole number of 2 or more.")
     import ibis
 
-    t, _ = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
+    t = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
     t = t.filter(t["rn"] <= steps)
     w = ibis.window(group_by="unit", order_by="rn")
     nxt = t["state"].lead().over(w)

@@ -72,12 +72,10 @@ def test_segmentation_identical_on_pyspark(parquet_events, spark):
     )
 
 
-@pytest.mark.parametrize("plan", ["asof", "window"])
-def test_next_time_matches_merge_asof(plan, monkeypatch):
+def test_next_time_matches_merge_asof():
     # reference: pandas merge_asof(direction="forward"), which takes the first right row at
     # or after each left time; whole hours make ties common, unit e has no right rows and
     # null left times (an unmatched earlier step) must give null
-    monkeypatch.setattr(_engine, "ASOF_BACKENDS", ("duckdb",) if plan == "asof" else ())
     rng = np.random.default_rng(3)
     start = pd.Timestamp("2024-01-01", tz="UTC")
     left = pd.DataFrame(

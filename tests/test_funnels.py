@@ -2,8 +2,6 @@
 (hypothesis), the simulator's true stage conversions, chi-square against statsmodels, and
 bad input."""
 
-from unittest import mock
-
 import ibis
 import numpy as np
 import pandas as pd
@@ -232,9 +230,8 @@ def _greedy(rows, t0, n, window, exclude):
     window=st.integers(1, 6),
     order=st.sampled_from(["strict", "any"]),
     exclude=st.sampled_from([None, (1, 2), (1, 3), (2, 3)]),
-    plan=st.sampled_from(["asof", "window"]),
 )
-def test_reach_matches_brute_force(data, window, order, exclude, plan):
+def test_reach_matches_brute_force(data, window, order, exclude):
     if order == "any":
         exclude = None
     names = {"v": "view", "c": "cart", "b": "buy", "x": "other"}
@@ -249,16 +246,10 @@ def test_reach_matches_brute_force(data, window, order, exclude, plan):
     # customer z does every step (and the other event) once, so every name occurs
     z = make_events([("z", "2024-01-01 00:00", e) for e in [*STEPS, "other"]])[ev.columns]
     ev = pd.concat([ev, z], ignore_index=True)
-    # both plans of next_time: DuckDB's ASOF join and the portable window (used on Spark)
-    with mock.patch.object(_engine, "ASOF_BACKENDS", ("duckdb",) if plan == "asof" else ()):
-        per = _reached(
-            ev,
-            STEPS,
-            window=f"{window}h",
-            order=order,
-            exclude=None if exclude is None else {"other": exclude},
-        )[0]
-        per = _engine.to_pandas(per).set_index("customer_id")
+    options = {"window": f"{window}h", "order": order}
+    if exclude is not None:
+        options["exclude"] = {"other": exclude}
+    per = _engine.to_pandas(_reached(ev, STEPS, **options)[0]).set_index("customer_id")
     code = {"view": 1, "cart": 2, "buy": 3, "other": -1}
     width = pd.Timedelta(hours=window)
     for customer, part in ev.groupby("customer_id"):
