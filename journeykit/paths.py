@@ -186,22 +186,15 @@ def transitions(
     return Transitions(counts, states, unit)
 
 
-def _numbered(events, *, unit: str, states: str, collapse_repeats: bool, conversion=None):
+def _numbered(events, *, unit: str, states: str, collapse_repeats: bool):
     """Each unit's states in time order, numbered ``rn`` = 1, 2, ... (runs of one state
-    collapsed to one when ``collapse_repeats``); with ``conversion``, also ``converted``: 1
-    on every row of a unit that ever had that event, else 0."""
+    collapsed to one when ``collapse_repeats``)."""
     import ibis
 
     key = _check_states(events, unit, states)
     t = _engine.as_table(events)
-    t = t.filter(t[key].notnull())
-    extra = {}
-    if conversion is not None:  # over all the unit's events, before rows are dropped below
-        is_conversion = (t["event"] == conversion).cast("int64")
-        t = t.mutate(converted=is_conversion.max().over(ibis.window(group_by=key)))
-        extra = {"converted": t["converted"]}
-    t = t.filter(t[states].notnull())
-    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"), **extra)
+    t = t.filter(t[key].notnull() & t[states].notnull())
+    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
     w = ibis.window(group_by="unit", order_by=["timestamp", "state"])
     if collapse_repeats:
         t = t.filter(t["state"].lag().over(w).isnull() | (t["state"].lag().over(w) != t["state"]))
@@ -266,9 +259,7 @@ def top_paths(
     for name, value in (("n", n), ("max_steps", max_steps)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise JourneyDataError(f"{name}={value!r}: expected a whole number of 1 or more.")
-    t = _numbered(
-        events, unit=unit, states=states, collapse_repeats=collapse_repeats, conversion=conversion
-    )
+    t = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
     anchors = {"starting_with": starting_with, "ending_with": ending_with}
     if any(value is not None for value in anchors.values()):
         check = _engine.to_pandas(t.select("state").distinct())["state"].tolist()
@@ -290,10 +281,15 @@ def top_paths(
         t = t.drop("at")
     wide = t.group_by("unit").aggregate(
         length=t["rn"].max(),
-        converted=t["converted"].max(),
         **{f"s{k}": t["state"].max(where=t["rn"] == k) for k in range(1, max_steps + 1)},
     )
     wide = wide.mutate(longer=wide["length"] > max_steps)
+    # units that ever had the conversion event (any state, even a null one): a small table
+    source = _engine.as_table(events)
+    key = unit_column(events, unit)
+    buyers = source.filter(source["event"] == conversion).select(buyer=source[key]).distinct()
+    wide = wide.left_join(buyers, wide["unit"] == buyers["buyer"])
+    wide = wide.mutate(converted=wide["buyer"].notnull().cast("int64"))
     columns = [f"s{k}" for k in range(1, max_steps + 1)]
     counts = wide.group_by([*columns, "longer"]).aggregate(
         units=wide.count(), converted=wide["converted"].sum()
