@@ -313,7 +313,7 @@ def funnel(
         Canonical events (from :func:`read_events`).
     steps : list
         Event names, or sets of names any of which counts (``{'ideal_paid', 'card_paid'}``),
-        or journey stages when the events carry a ``stage`` column.
+        or journey stages when the events carry a ``stage`` column; 2 to 50 steps.
     window : str, Timedelta or number of days
         Every step must come within ``window`` of the attempt's start (the edge counts).
     order : {'strict', 'any'}
