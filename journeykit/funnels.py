@@ -165,9 +165,9 @@ def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...]
 
 
 def _strict_attempts(at, x_at, window, exclude, end):
-    """One row per attempt: unit, reach and t1..tn (the matched times up to the step where
-    the attempt stopped, null after it). ``at[k - 1]``: the events (unit, timestamp) of step
-    k; ``x_at[m]``: those of exclusion m."""
+    """One row per attempt: unit, reach and t1..tn (the matched times; read them up to
+    ``reach``, later ones are null or past the window). ``at[k - 1]``: the events (unit,
+    timestamp) of step k; ``x_at[m]``: those of exclusion m."""
     import ibis
 
     n = len(at)
