@@ -116,6 +116,18 @@ class Transitions(Result):
         return plots.transition_heatmap(shares, counts.fillna(0).astype("int64"), ax)
 
 
+def _states_in_order(events, unit: str, states: str):
+    """Each unit's events with a state (unit, timestamp, state as text) and the window that
+    orders them (by time, ties by state)."""
+    import ibis
+
+    key = _check_states(events, unit, states)
+    t = _engine.as_table(events)
+    t = t.filter(t[key].notnull() & t[states].notnull())
+    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
+    return t, ibis.window(group_by="unit", order_by=["timestamp", "state"])
+
+
 def _ordered(values, *, last=None):
     head = [v for v in values if v == START]
     tail = [v for v in values if v == last]
@@ -161,11 +173,7 @@ def transitions(
     """
     import ibis
 
-    key = _check_states(events, unit, states)
-    t = _engine.as_table(events)
-    t = t.filter(t[states].notnull() & t[key].notnull())
-    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
-    w = ibis.window(group_by="unit", order_by=["timestamp", "state"])
+    t, w = _states_in_order(events, unit, states)
     t = t.mutate(previous=t["state"].lag().over(w), next=t["state"].lead().over(w))
     pairs = t.select(source=t["state"], target=t["next"])
     if add_start_end:
@@ -191,11 +199,7 @@ def _numbered(events, *, unit: str, states: str, collapse_repeats: bool):
     collapsed to one when ``collapse_repeats``)."""
     import ibis
 
-    key = _check_states(events, unit, states)
-    t = _engine.as_table(events)
-    t = t.filter(t[key].notnull() & t[states].notnull())
-    t = t.select(unit=t[key], timestamp=t["timestamp"], state=t[states].cast("string"))
-    w = ibis.window(group_by="unit", order_by=["timestamp", "state"])
+    t, w = _states_in_order(events, unit, states)
     if collapse_repeats:
         t = t.filter(t["state"].lag().over(w).isnull() | (t["state"].lag().over(w) != t["state"]))
     return t.mutate(rn=ibis.row_number().over(w) + 1)
@@ -259,7 +263,8 @@ def top_paths(
     for name, value in (("n", n), ("max_steps", max_steps)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
             raise JourneyDataError(f"{name}={value!r}: expected a whole number of 1 or more.")
-    t = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
+    source = _engine.as_table(events)  # one table (one memtable for pandas) for both uses
+    t = _numbered(source, unit=unit, states=states, collapse_repeats=collapse_repeats)
     anchors = {"starting_with": starting_with, "ending_with": ending_with}
     if any(value is not None for value in anchors.values()):
         check = _engine.to_pandas(t.select("state").distinct())["state"].tolist()
@@ -285,8 +290,7 @@ def top_paths(
     )
     wide = wide.mutate(longer=wide["length"] > max_steps)
     # units that ever had the conversion event (any state, even a null one): a small table
-    source = _engine.as_table(events)
-    key = unit_column(events, unit)
+    key = unit_column(source, unit)
     buyers = source.filter(source["event"] == conversion).select(buyer=source[key]).distinct()
     wide = wide.left_join(buyers, wide["unit"] == buyers["buyer"])
     wide = wide.mutate(converted=wide["buyer"].notnull().cast("int64"))
