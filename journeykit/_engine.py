@@ -116,6 +116,25 @@ def epoch_us(column, backend: str):
     return fn(column)
 
 
+def arg_min(column, key, backend: str):
+    """``column`` at the row of the smallest ``key`` (an integer), nulls in ``column`` kept.
+
+    Ibis compiles ``argmin`` for DuckDB as ``first(column ORDER BY key)``, which DuckDB runs
+    through a generic sort key: on 4M attempts in 1M groups its own ``arg_min_null`` took
+    0.45 s against 0.65 s. (``arg_min`` would skip rows where ``column`` is null.)
+    """
+    import ibis
+
+    if backend != "duckdb":
+        return column.argmin(key)
+    fn = ibis.udf.agg.builtin(
+        lambda c, k: None,
+        name="arg_min_null",
+        signature=((column.type(), key.type()), column.type()),
+    )
+    return fn(column, key)
+
+
 def utc_wall_clock(column, backend: str):
     """A tz-aware UTC timestamp column as naive UTC wall-clock time, for calendar fields.
 

@@ -232,12 +232,12 @@ def _credited(a, n: int, order: str):
     # one sortable integer, furthest reach first and then earliest start, so a single
     # aggregation picks the attempt (a join back to the best reach took 2 s on 1M units);
     # epoch microseconds of any date in years 1000-5000 are below 10**17 in size
-    rank = _engine.epoch_us(a[first], _engine.backend_name(a)) - a["reach"] * 10**17
+    backend = _engine.backend_name(a)
+    rank = _engine.epoch_us(a[first], backend) - a["reach"] * 10**17
     times = [f"t{k}" for k in range(1, n + 1)]
     extra = [first] if order == "any" else []
-    return a.group_by("unit").aggregate(
-        reach=a["reach"].max(), **{c: a[c].argmin(rank) for c in [*extra, *times]}
-    )
+    picked = {c: _engine.arg_min(a[c], rank, backend) for c in [*extra, *times]}
+    return a.group_by("unit").aggregate(reach=a["reach"].max(), **picked)
 
 
 def _reached(

@@ -108,3 +108,26 @@ def test_next_time_matches_merge_asof():
     want = want.sort_values("row", ignore_index=True).astype({"at": us, "next": us})
     assert want["next"].notna().sum() > 100 and want["next"].isna().sum() > 10
     pd.testing.assert_frame_equal(got, want[got.columns], check_dtype=False)
+
+
+def test_arg_min_keeps_nulls_of_the_picked_row():
+    # reference: pandas idxmin per group, then that row's value as it is (null included);
+    # DuckDB's plain arg_min would skip the null and return another row's value
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {
+            "unit": rng.choice(list("abcdefgh"), 200),
+            "key": rng.permutation(200).astype("int64"),
+            "value": rng.normal(size=200),
+        }
+    )
+    frame.loc[frame["key"] % 3 == 0, "value"] = np.nan
+    t = ibis.memtable(frame)
+    got = t.group_by("unit").aggregate(
+        value=_engine.arg_min(t["value"], t["key"], _engine.backend_name(t))
+    )
+    got = _engine.to_pandas(got).sort_values("unit", ignore_index=True)
+    want = frame.loc[frame.groupby("unit")["key"].idxmin(), ["unit", "value"]]
+    want = want.sort_values("unit", ignore_index=True)
+    assert want["value"].isna().sum() >= 1 and want["value"].notna().sum() >= 1
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
