@@ -178,3 +178,22 @@ def test_paths_bad_input():
         sankey_data(ev, unit="customer", steps=1)
     with pytest.raises(JourneyDataError, match="by='stage'"):
         channel_mix(ev)
+
+
+@pytest.mark.spark
+def test_same_paths_on_pyspark(spark, tmp_path):
+    # the state codes are a small pandas table joined to the events: on PySpark too
+    sim = jk.simulate.webshop(300, seed=2)
+    path = tmp_path / "events.parquet"
+    sim.events.to_parquet(path)
+    lazy = ibis.pyspark.connect(spark).read_parquet(str(path))
+    for events in (sim.events, lazy):
+        got = (
+            transitions(events, unit="customer", states="stage").table,
+            top_paths(events, ending_with="purchase").table,
+            sankey_data(events, steps=4).links,
+        )
+        if events is sim.events:
+            want = got
+    for a, b in zip(want, got):
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)
