@@ -230,14 +230,15 @@ NOTES = {
     "top_paths (sessions, 6 steps, top 20)": (
         "The 20 most frequent session paths (repeats collapsed, cut at 6 steps). `pandas`: "
         "sort, drop repeats, cumcount, join, value counts; `duckdb_sql`: LAG, ROW_NUMBER, "
-        "ordered STRING_AGG; `journeykit`: `top_paths` (one column per step instead of an "
-        "ordered string aggregate, which Spark lacks; also conversion rates)."
+        "ordered STRING_AGG; `journeykit`: `top_paths` (events as integer codes of their "
+        "names in the windows; one column per step instead of an ordered string aggregate, "
+        "which Spark lacks; also conversion rates)."
     ),
     "transitions (events within sessions)": (
         "Counts of consecutive event pairs within each session, with start and end states. "
         "`pandas`: sort, shift within session, value counts; `duckdb_sql`: LAG/LEAD window "
         "functions and a GROUP BY; `journeykit`: `transitions(events, unit='session')` on "
-        "the lazy table (also the row probabilities)."
+        "the lazy table, events as integer codes of their names (also the row probabilities)."
     ),
 }
 FLOORS = {
