@@ -48,6 +48,7 @@ def transitions_journeykit(events):
 
 STEPS = ["page_view", "product_view", "add_to_cart", "purchase"]
 WINDOW_DAYS = 7
+QUARTILES = ["time_q1", "time_median", "time_q3"]  # seconds from the previous step
 
 FUNNEL_EVENTS = """
 e AS (
@@ -58,15 +59,31 @@ e AS (
                                              'purchase')
 )"""
 FUNNEL_COUNTS = """
+p AS (
+  SELECT u, t1, t2, t3, t4,
+         CASE WHEN t4 <= t1 + INTERVAL {days} DAY THEN 4
+              WHEN t3 <= t1 + INTERVAL {days} DAY THEN 3
+              WHEN t2 <= t1 + INTERVAL {days} DAY THEN 2 ELSE 1 END AS reach
+  FROM a
+),
 r AS (
-  SELECT u, max(CASE WHEN t4 <= t1 + INTERVAL {days} DAY THEN 4
-                     WHEN t3 <= t1 + INTERVAL {days} DAY THEN 3
-                     WHEN t2 <= t1 + INTERVAL {days} DAY THEN 2 ELSE 1 END) AS reach
-  FROM a GROUP BY u
+  SELECT u, max(reach) AS reach,
+         arg_min_null(t1, epoch_us(t1) - reach * 100000000000000000) AS t1,
+         arg_min_null(t2, epoch_us(t1) - reach * 100000000000000000) AS t2,
+         arg_min_null(t3, epoch_us(t1) - reach * 100000000000000000) AS t3,
+         arg_min_null(t4, epoch_us(t1) - reach * 100000000000000000) AS t4
+  FROM p GROUP BY u
+),
+d AS (
+  SELECT k.step_number, r.u,
+         CASE k.step_number WHEN 2 THEN epoch_us(t2) - epoch_us(t1)
+                            WHEN 3 THEN epoch_us(t3) - epoch_us(t2)
+                            WHEN 4 THEN epoch_us(t4) - epoch_us(t3) END / 1e6 AS seconds
+  FROM range(1, 5) AS k(step_number) LEFT JOIN r ON r.reach >= k.step_number
 )
-SELECT k.step_number, count(r.u) AS n
-FROM range(1, 5) AS k(step_number) LEFT JOIN r ON r.reach >= k.step_number
-GROUP BY 1 ORDER BY 1
+SELECT step_number, count(u) AS n, quantile_cont(seconds, 0.25) AS time_q1,
+       quantile_cont(seconds, 0.5) AS time_median, quantile_cont(seconds, 0.75) AS time_q3
+FROM d GROUP BY 1 ORDER BY 1
 """
 FUNNEL_SQL = (
     "WITH"
@@ -103,7 +120,9 @@ a AS (
 
 
 def funnel_pandas(path: Path):
-    """Vectorised pandas: one forward merge_asof per step (greedy earliest matching)."""
+    """Vectorised pandas: one forward merge_asof per step (greedy earliest matching), then
+    each customer's credited attempt (idxmax of one rank) and the quartiles of the times."""
+    import numpy as np
     import pandas as pd
 
     ev = pd.read_parquet(path, columns=["customer_id", "timestamp", "event"])
@@ -111,21 +130,29 @@ def funnel_pandas(path: Path):
     code = ev["event"].map({name: k for k, name in enumerate(STEPS, 1)})
     ev = pd.DataFrame({"u": ev["customer_id"], "ts": ev["timestamp"], "s": code.to_numpy()})
     a = ev[ev["s"] == 1][["u", "ts"]].rename(columns={"ts": "t1"})
-    limit = a["t1"] + pd.Timedelta(days=WINDOW_DAYS)
-    a = a.assign(limit=limit)
-    reach = pd.Series(1, index=a.index)
-    live = a
+    a = a.assign(limit=a["t1"] + pd.Timedelta(days=WINDOW_DAYS), reach=1)
+    live = a[["u", "t1", "limit"]].assign(t=a["t1"])
     for k in range(2, len(STEPS) + 1):
         right = ev[ev["s"] == k][["u", "ts"]].sort_values("ts")
-        left = (live if "t" in live else live.assign(t=live["t1"])).sort_values("t")
+        left = live.sort_values("t")
         hit = pd.merge_asof(left, right, left_on="t", right_on="ts", by="u", direction="forward")
         hit.index = left.index
-        ok = hit["ts"].notna() & (hit["ts"] <= hit["limit"])
-        reach[ok[ok].index] = k
-        live = hit[ok].drop(columns="t").rename(columns={"ts": "t"})
-    best = reach.groupby(a["u"]).max()
-    n = [(best >= k).sum() for k in range(1, len(STEPS) + 1)]
-    return pd.DataFrame({"step_number": range(1, len(STEPS) + 1), "n": n})
+        hit = hit[hit["ts"].notna() & (hit["ts"] <= hit["limit"])]
+        a.loc[hit.index, "reach"] = k
+        a[f"t{k}"] = hit["ts"]  # aligned on the attempts' index, NaT elsewhere
+        live = hit.drop(columns="t").rename(columns={"ts": "t"})
+    # credited: furthest reach, then earliest start (the rank journeykit uses)
+    rank = a["reach"] * 10**17 - a["t1"].dt.as_unit("us").astype("int64")
+    best = a.loc[rank.groupby(a["u"]).idxmax()]
+    rows = []
+    for k in range(1, len(STEPS) + 1):
+        reached = best[best["reach"] >= k]
+        q = [np.nan] * 3
+        if k > 1:
+            seconds = (reached[f"t{k}"] - reached[f"t{k - 1}"]).dt.total_seconds()
+            q = seconds.quantile([0.25, 0.5, 0.75]).tolist()
+        rows.append([k, len(reached), *q])
+    return pd.DataFrame(rows, columns=["step_number", "n", *QUARTILES])
 
 
 def funnel_sql(path: Path):
@@ -140,7 +167,8 @@ def funnel_journeykit(events):
     import journeykit as jk
 
     table = jk.funnel(events, STEPS, window=f"{WINDOW_DAYS}D").table
-    return table[["step_number", "n"]]
+    seconds = {q: table[q].dt.total_seconds() for q in QUARTILES}
+    return table[["step_number", "n"]].assign(**seconds)
 
 
 TOP_PATHS_SQL = """
@@ -218,9 +246,12 @@ PATHS_TASKS = {
 }
 NOTES = {
     "funnel (4 steps, strict, 7-day window)": (
-        "page_view > product_view > add_to_cart > purchase: customers reaching each step, "
-        "every page_view an attempt, greedy earliest matching, credited with the "
-        "furthest-reaching attempt. `pandas`: one forward `merge_asof` per step; `duckdb_sql`: "
+        "page_view > product_view > add_to_cart > purchase: customers reaching each step and "
+        "the quartiles of the time since the previous step, every page_view an attempt, "
+        "greedy earliest matching, each customer credited with the furthest-reaching attempt "
+        "(the earliest among equals); every contender computes that whole table, and the "
+        "checked results include the quartiles. `pandas`: one forward `merge_asof` per "
+        "step, then `idxmax` of one rank per customer; `duckdb_sql`: "
         "one ASOF LEFT JOIN per step (the next event of that step at or after the previous "
         "one); `duckdb_sql_window`: MIN ... FILTER over a RANGE window to the end of the "
         "customer's events, then equality joins to chain the steps; `journeykit`: `funnel`: "
