@@ -41,6 +41,18 @@ def spark():
     session.stop()
 
 
+@pytest.fixture
+def shop_on_spark(spark, tmp_path):
+    """A small simulated shop as pandas events and as the same events on PySpark."""
+    import ibis
+
+    import journeykit as jk
+
+    events = jk.simulate.webshop(300, seed=2).events
+    events.to_parquet(tmp_path / "events.parquet")
+    return events, ibis.pyspark.connect(spark).read_parquet(str(tmp_path / "events.parquet"))
+
+
 def make_events(rows):
     """Canonical events from (customer, 'YYYY-MM-DD HH:MM', event[, revenue]) tuples."""
     frame = pd.DataFrame(

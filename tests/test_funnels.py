@@ -343,14 +343,11 @@ def test_small_groups_warn():
 
 
 @pytest.mark.spark
-def test_same_result_on_pyspark(spark, tmp_path):
-    sim = jk.simulate.webshop(300, seed=2)
-    path = tmp_path / "events.parquet"
-    sim.events.to_parquet(path)
-    lazy = ibis.pyspark.connect(spark).read_parquet(str(path))
+def test_same_result_on_pyspark(shop_on_spark):
+    events, lazy = shop_on_spark
     steps = ["page_view", "product_view", "add_to_cart", "purchase"]
     for order in ("strict", "any"):
-        here = funnel(sim.events, steps, window="7D", order=order, by="channel").table
+        here = funnel(events, steps, window="7D", order=order, by="channel").table
         there = funnel(lazy, steps, window="7D", order=order, by="channel").table
         pd.testing.assert_frame_equal(here, there, check_dtype=False)
 

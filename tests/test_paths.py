@@ -181,19 +181,15 @@ def test_paths_bad_input():
 
 
 @pytest.mark.spark
-def test_same_paths_on_pyspark(spark, tmp_path):
+def test_same_paths_on_pyspark(shop_on_spark):
     # the state codes are a small pandas table joined to the events: on PySpark too
-    sim = jk.simulate.webshop(300, seed=2)
-    path = tmp_path / "events.parquet"
-    sim.events.to_parquet(path)
-    lazy = ibis.pyspark.connect(spark).read_parquet(str(path))
-    for events in (sim.events, lazy):
-        got = (
+    results = [
+        (
             transitions(events, unit="customer", states="stage").table,
             top_paths(events, ending_with="purchase").table,
             sankey_data(events, steps=4).links,
         )
-        if events is sim.events:
-            want = got
-    for a, b in zip(want, got):
-        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+        for events in shop_on_spark
+    ]
+    for here, there in zip(*results):
+        pd.testing.assert_frame_equal(here, there, check_dtype=False)
