@@ -368,9 +368,8 @@ def funnel(
     backend = _engine.backend_name(t)
     for k in range(2, n + 1):
         micros = _engine.epoch_us(per[f"t{k}"], backend) - _engine.epoch_us(since[k], backend)
-        seconds = micros / 1_000_000
-        for name, q in QUARTILES.items():
-            aggs[f"{name}{k}"] = seconds.quantile(q, where=per["reach"] >= k)
+        seconds = micros / 1_000_000  # the three quartiles as one aggregate (one sort)
+        aggs[f"q{k}"] = seconds.quantile(list(QUARTILES.values()), where=per["reach"] >= k)
     counts = per.group_by(names).aggregate(**aggs) if names else per.aggregate(**aggs)
     counts = _engine.to_pandas(counts)
     if names:
@@ -382,8 +381,9 @@ def funnel(
             item["n"] = int(row[f"n{k}"]) if pd.notna(row[f"n{k}"]) else 0
             item["previous"] = int(row[f"n{k - 1}"]) if k > 1 else item["n"]
             item["first"] = int(row["n1"]) if pd.notna(row["n1"]) else 0
-            for name in QUARTILES:
-                value = row.get(f"{name}{k}", np.nan)
+            values = row.get(f"q{k}")
+            values = [np.nan] * len(QUARTILES) if values is None else values
+            for name, value in zip(QUARTILES, values):
                 item[name] = pd.to_timedelta(value, unit="s") if pd.notna(value) else pd.NaT
             rows.append(item)
     table = pd.DataFrame(rows)

@@ -75,6 +75,28 @@ def test_repeated_attempts_furthest_then_earliest():
     assert per.loc[0, "t1"] == pd.Timestamp("2024-01-20 10:00", tz="UTC")
 
 
+def test_time_quartiles_per_group_equal_pandas_quantiles():
+    # reference: pandas' linear-interpolation quantile (R type 7, as DuckDB's
+    # quantile_cont) of each credited attempt's time since the previous step, per channel
+    sim = jk.simulate.webshop(400, seed=6)
+    steps = ["page_view", "product_view", "add_to_cart", "purchase"]
+    got = funnel(sim.events, steps, window="7D", by="channel").table
+    per = _engine.to_pandas(_reached(sim.events, steps, window="7D")[0])
+    first = sim.events.sort_values(["timestamp", "event"]).drop_duplicates("customer_id")
+    per = per.merge(first[["customer_id", "channel"]], on="customer_id")
+    checked = 0
+    for (channel, k), row in got.set_index(["channel", "step_number"]).iterrows():
+        part = per[(per["channel"] == channel) & (per["reach"] >= k)]
+        if k == 1 or part.empty:
+            assert pd.isna(row["time_median"])
+            continue
+        seconds = (part[f"t{k}"] - part[f"t{k - 1}"]).dt.total_seconds()
+        for name, q in (("time_q1", 0.25), ("time_median", 0.5), ("time_q3", 0.75)):
+            assert row[name].total_seconds() == pytest.approx(seconds.quantile(q), abs=1e-6)
+            checked += 1
+    assert checked >= 30
+
+
 def test_sets_of_names_and_drop_off():
     ev = make_events(
         [
