@@ -1,8 +1,10 @@
 """Paths through the journey: sessions and first-order transitions between touchpoints.
 
-Event-level work is one Ibis expression per function (DuckDB by default, or the table's own
-backend). Events of a unit are ordered by time; events at the same instant are ordered by
-their state (event name, stage or channel), so results never depend on row order.
+Event-level work is Ibis expressions run where the table lives (DuckDB by default, or the
+table's own backend): one small query lists the distinct states, then one query computes
+the result on integer codes of those states. Events of a unit are ordered by time; events at
+the same instant are ordered by their state (event name, stage or channel), so results never
+depend on row order.
 """
 
 from __future__ import annotations
