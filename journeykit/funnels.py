@@ -323,8 +323,8 @@ def funnel(
         from step 3 on; plain names apply between step 1 and the last step.
     by : str, list or DataFrame, optional
         Breakdown: event columns take their value at the unit's first event (so
-        ``'channel'`` is the acquisition channel); a DataFrame with the unit's column
-        supplies attributes such as persona.
+        ``'channel'`` is the acquisition channel; ties at that instant: the smallest
+        value); a DataFrame with the unit's column supplies attributes such as persona.
     unit : {'customer', 'session', 'account'}
         Who converts: customers, sessions (see :func:`sessionize`) or B2B accounts.
     start, end : date, optional

@@ -159,8 +159,9 @@ def _unit_table(events, *, activity, level: str, param_events: str = "events"):
 
 def _groups(t, unit: str, by):
     """Per-unit breakdown columns: event columns take their value at the unit's first
-    activity (so ``by='channel'`` is the acquisition channel); a DataFrame with a ``unit``
-    column supplies attributes (persona, segment, ...). Returns (Ibis table or None, names)."""
+    activity (so ``by='channel'`` is the acquisition channel; between events at that same
+    instant, the smallest value, a missing one last); a DataFrame with a ``unit`` column
+    supplies attributes (persona, segment, ...). Returns (Ibis table or None, names)."""
     import ibis
 
     if by is None:
@@ -176,7 +177,13 @@ def _groups(t, unit: str, by):
         return ibis.memtable(attrs), names
     names = [by] if isinstance(by, str) else list(by)
     require(t, names, param="by")
-    firsts = t.group_by(unit).aggregate(**{n: t[n].argmin(t["timestamp"]) for n in names})
+    # the key orders ties at the first instant the same way on every engine (Spark and DuckDB
+    # sort a null struct field differently, hence the explicit missing flag)
+    key = {
+        n: ibis.struct({"at": t["timestamp"], "missing": t[n].isnull(), "value": t[n]})
+        for n in names
+    }
+    firsts = t.group_by(unit).aggregate(**{n: t[n].argmin(key[n]) for n in names})
     return firsts, names
 
 

@@ -97,6 +97,41 @@ def test_time_quartiles_per_group_equal_pandas_quantiles():
     assert checked >= 30
 
 
+def _tied_first_channels():
+    # a: two channels at its first instant -> the smallest ('ads'); b: a missing channel
+    # and 'seo' at its first instant -> 'seo'
+    return make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:00", "cart"),
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-01 11:00", "cart"),
+        ]
+    ).assign(channel=["seo", "ads", None, "seo", "ads"])
+
+
+def test_by_event_column_breaks_ties_at_the_first_instant_the_same_way():
+    ev = _tied_first_channels()
+    tables = [
+        funnel(ev.iloc[order].reset_index(drop=True), ["view", "cart"], by="channel").table
+        for order in ([0, 1, 2, 3, 4], [4, 3, 2, 1, 0], [1, 3, 0, 2, 4])
+    ]
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table, tables[0])
+    first = tables[0][tables[0]["step_number"] == 1].set_index("channel")["n"]
+    assert first.to_dict() == {"ads": 1, "seo": 1}
+
+
+@pytest.mark.spark
+def test_ties_at_the_first_instant_on_pyspark(spark, tmp_path):
+    ev = _tied_first_channels()
+    ev.to_parquet(tmp_path / "tied.parquet")
+    lazy = ibis.pyspark.connect(spark).read_parquet(str(tmp_path / "tied.parquet"))
+    here = funnel(ev, ["view", "cart"], by="channel").table
+    pd.testing.assert_frame_equal(funnel(lazy, ["view", "cart"], by="channel").table, here)
+
+
 def test_sets_of_names_and_drop_off():
     ev = make_events(
         [
