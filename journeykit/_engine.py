@@ -80,6 +80,12 @@ def to_pandas(expr) -> pd.DataFrame:
     return out
 
 
+def distinct(table, column: str) -> list[str]:
+    """The distinct non-missing values of ``column``, as sorted text."""
+    values = to_pandas(table.select(column).distinct())[column].dropna()
+    return sorted(str(v) for v in values)
+
+
 def to_scalar(expr):
     """Execute a scalar Ibis expression."""
     return expr.to_pandas()

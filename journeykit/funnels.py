@@ -108,18 +108,13 @@ def _as_steps(steps) -> list[tuple[str, ...]]:
     return out
 
 
-def _distinct(t, column: str) -> list[str]:
-    values = _engine.to_pandas(t.select(column).distinct())[column].dropna()
-    return sorted(str(v) for v in values)
-
-
 def _resolve(t, steps, exclude) -> str:
     """The column the step names live in ('event', or 'stage' for journey stages)."""
     names = [n for step in steps for n in step]
-    events = _distinct(t, "event")
+    events = _engine.distinct(t, "event")
     column, known = "event", events
     if "stage" in t.columns and not set(names) <= set(events):
-        stages = _distinct(t, "stage")
+        stages = _engine.distinct(t, "stage")
         if set(names) <= set(stages):
             column, known = "stage", stages
     for name in names:
@@ -451,7 +446,7 @@ def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:
             "with journeykit.map_stages first."
         )
     if stages is None:
-        present = set(_distinct(_engine.as_table(events), "stage"))
+        present = set(_engine.distinct(_engine.as_table(events), "stage"))
         stages = [s for s in STAGES if s in present]
     return funnel(events, list(stages), **options)
 

@@ -133,7 +133,7 @@ def _states_in_order(events, unit: str, states: str):
     t = _engine.as_table(events)
     t = t.filter(t[key].notnull() & t[states].notnull())
     t = t.select(unit=t[key], timestamp=t["timestamp"], name=t[states].cast("string"))
-    names = sorted(_engine.to_pandas(t.select("name").distinct())["name"].astype(str))
+    names = _engine.distinct(t, "name")
     codes = ibis.memtable(
         pd.DataFrame({"name": names, "state": np.arange(len(names), dtype="int32")}),
         schema={"name": "string", "state": "int32"},

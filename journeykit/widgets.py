@@ -28,6 +28,14 @@ def _show(output, result) -> None:
         plt.close(ax.figure)
 
 
+def _breakdown(by, customers):
+    """The ``by`` choice as a function argument: a column of ``customers`` becomes the frame
+    (customer_id, that column); an event column or None passes through."""
+    if by is not None and customers is not None and by in customers.columns:
+        return customers[["customer_id", by]]
+    return by
+
+
 def _explorer(controls: dict, rows: list[list[str]], run):
     """Lay the controls out in ``rows``, call ``run(values)`` on every change and show the
     Result it returns; the box keeps ``controls``, ``result``, ``update`` and ``seconds``."""
@@ -72,7 +80,7 @@ def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
     span = _engine.to_pandas(
         table.aggregate(lo=table["timestamp"].min(), hi=table["timestamp"].max())
     )
-    names = sorted(_engine.to_pandas(table.select("event").distinct())["event"])
+    names = _engine.distinct(table, "event")
     by_options = [("nothing", None)]
     by_options += [(c, c) for c in ("channel", "stage") if c in table.columns]
     if customers is not None:
@@ -93,9 +101,7 @@ def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
     }
 
     def run(values):
-        by = values["by"]
-        if by is not None and customers is not None and by in customers.columns:
-            by = customers[["customer_id", by]]
+        by = _breakdown(values["by"], customers)
         return lifecycle(
             table,
             as_of=pd.Timestamp(values["as_of"], tz="UTC") + pd.Timedelta(days=1),
@@ -229,9 +235,7 @@ def retention_explorer(events, *, customers: pd.DataFrame | None = None, start=N
     def run(values):
         key = (values["churn_days"], values["by"])
         if key not in cache:
-            by = values["by"]
-            if by is not None and customers is not None and by in customers.columns:
-                by = customers[["customer_id", by]]
+            by = _breakdown(values["by"], customers)
             cache[key] = durations(
                 table, churn_after=f"{values['churn_days']}D", start=start, by=by
             )
@@ -251,7 +255,7 @@ def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
     from .funnels import funnel
 
     table = _engine.as_table(events)  # registered with the engine once, reused per update
-    names = sorted(_engine.to_pandas(table.select("event").distinct())["event"])
+    names = _engine.distinct(table, "event")
     default = [
         n for n in ("product_view", "add_to_cart", "checkout_start", "purchase") if n in names
     ]
@@ -273,9 +277,7 @@ def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
     }
 
     def run(values):
-        by = values["by"]
-        if by is not None and customers is not None and by in customers.columns:
-            by = customers[["customer_id", by]]
+        by = _breakdown(values["by"], customers)
         return funnel(
             table,
             list(values["steps"]),
