@@ -80,6 +80,16 @@ def to_pandas(expr) -> pd.DataFrame:
     return out
 
 
+def keep(table):
+    """``table`` computed now and held as an in-memory Arrow table that later queries read
+    directly (for work reused across calls, as in an explorer). Not Ibis' ``cache()``: on
+    DuckDB its temp tables are dropped by a finalizer that fails at interpreter exit and
+    prints a traceback each time."""
+    import ibis
+
+    return ibis.memtable(table.to_pyarrow())
+
+
 def distinct(table, column: str) -> list[str]:
     """The distinct non-missing values of ``column``, as sorted text."""
     values = to_pandas(table.select(column).distinct())[column].dropna()

@@ -37,7 +37,7 @@ from .events import (
     suggest,
 )
 from .lifecycle import _attach, _groups
-from .paths import unit_column
+from .paths import UNITS, unit_column
 from .results import Result, wilson
 
 ORDERS = ("strict", "any")
@@ -159,10 +159,12 @@ def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...]
     return out
 
 
-def _strict_attempts(at, x_at, window, exclude, end):
-    """One row per attempt: unit, reach and t1..tn (the matched times; read them up to
-    ``reach``, later ones are null or past the window). ``at[k - 1]``: the events (unit,
-    timestamp) of step k; ``x_at[m]``: those of exclusion m."""
+def _strict_attempts(at, x_at, exclude, end):
+    """One row per attempt: unit, reach and t1..tn, the greedy matches *ignoring the
+    window* (:func:`_within` applies it, so one set of attempts serves every window). Read
+    the times up to ``reach``; the one after may be the match an exclusion voided, later
+    ones are null. ``at[k - 1]``: the events (unit, timestamp) of step k; ``x_at[m]``:
+    those of exclusion m."""
     import ibis
 
     n = len(at)
@@ -170,19 +172,12 @@ def _strict_attempts(at, x_at, window, exclude, end):
     if end is not None:
         a = a.filter(a["timestamp"] < end.to_pydatetime())
     a = a.select("unit", t1="timestamp")
-    backend = _engine.backend_name(a)
-    # in integer microseconds: DuckDB adds an interval to a TIMESTAMPTZ through ICU, which
-    # took 0.8 s per comparison on 4M attempts
-    width = window // pd.Timedelta(microseconds=1)
     times = [f"t{k}" for k in range(1, n + 1)]
     stopped = []
     for k in range(1, n + 1):
         if k > 1:  # greedy: the first step-k event at or after the time matched for k-1
             a = _engine.next_time(a, f"t{k - 1}", at[k - 1], f"t{k}")
-            late = (
-                _engine.epoch_us(a[f"t{k}"], backend) > _engine.epoch_us(a["t1"], backend) + width
-            )
-            stop = a[f"t{k}"].isnull() | late
+            stop = a[f"t{k}"].isnull()
             for m, (_, (_i, j)) in enumerate(exclude):
                 if j == k:
                     stop |= a[f"x{m}"].notnull() & (a[f"x{m}"] < a[f"t{k}"])
@@ -206,6 +201,23 @@ def _strict_attempts(at, x_at, window, exclude, end):
     return a
 
 
+def _within(a, n: int, window):
+    """Strict attempts with ``reach`` cut to the steps matched no later than ``window``
+    after t1: matched times only grow along an attempt, so counting them is enough."""
+    import ibis
+
+    backend = _engine.backend_name(a)
+    # in integer microseconds: DuckDB adds an interval to a TIMESTAMPTZ through ICU, which
+    # took 0.8 s per comparison on 4M attempts
+    width = window // pd.Timedelta(microseconds=1)
+    t1 = _engine.epoch_us(a["t1"], backend)
+    inside = ibis.literal(1, "int64")
+    for k in range(2, n + 1):
+        late = _engine.epoch_us(a[f"t{k}"], backend) - t1 > width
+        inside += (~late).fill_null(False).cast("int64")
+    return a.mutate(reach=ibis.least(a["reach"], inside))
+
+
 def _any_attempts(e, n: int, window, end):
     import ibis
 
@@ -221,8 +233,10 @@ def _any_attempts(e, n: int, window, end):
     return a.select("unit", *firsts, start="timestamp", reach=reach)
 
 
-def _credited(a, n: int, order: str):
-    """Per unit: its furthest-reaching attempt, the earliest among equals."""
+def _credited(a, n: int, order: str, window):
+    """Per unit: its furthest-reaching attempt within ``window``, the earliest among equals."""
+    if order == "strict":
+        a = _within(a, n, window)
     first = "t1" if order == "strict" else "start"
     # one sortable integer, furthest reach first and then earliest start, so a single
     # aggregation picks the attempt (a join back to the best reach took 2 s on 1M units);
@@ -235,38 +249,26 @@ def _credited(a, n: int, order: str):
     return a.group_by("unit").aggregate(reach=a["reach"].max(), **picked)
 
 
-def _reached(
-    events,
-    steps,
-    *,
-    window="30D",
-    order: str = "strict",
-    exclude=None,
-    unit: str = "customer",
-    start=None,
-    end=None,
-):
-    """Per unit (its own column name): how far it got (``reach``) and the times of its
-    credited attempt (``t1``..``tn``; ``start`` too for ``order='any'``), as a lazy Ibis
-    table, with the step labels and the window. The building block of :func:`funnel` and
-    :func:`time_to_convert`; the rules are in the module docstring.
-    """
+def _attempts(t, steps, *, window, order, exclude, unit, start, end):
+    """The attempts (rules in the module docstring) as a lazy Ibis table, with the step
+    labels and the parsed window: per attempt ``unit``, ``reach`` and ``t1``..``tn``
+    (``start`` too for ``order='any'``). Strict attempts ignore the window (so they can be
+    kept for several windows; :func:`_credited` applies it); 'any' attempts use it."""
     import ibis
 
     check_choice("order", order, ORDERS)
     window = as_timedelta(window, param="window")
-    require(events, ("customer_id", "timestamp", "event"), param="events")
-    key = unit_column(events, unit)
+    require(t, ("customer_id", "timestamp", "event"), param="events")
+    key = unit_column(t, unit)
     steps = _as_steps(steps)
     exclude = _as_exclude(exclude, len(steps), order)
     start = None if start is None else as_utc(start, param="start")
     end = None if end is None else as_utc(end, param="end")
-    t = _engine.as_table(events)
     column = _resolve(t, steps, exclude)
     keep = t[key].notnull()
     if start is not None:
         keep &= t["timestamp"] >= start.to_pydatetime()
-    n = len(steps)
+    labels = [" | ".join(names) for names in steps]
     if order == "strict":
         # each step's events as its own query on the events: sharing one filtered table
         # makes it a materialized CTE (on 10M events 0.3 s slower and 300 MB more memory)
@@ -276,15 +278,25 @@ def _reached(
 
         at = [rows(column, names) for names in steps]
         x_at = [rows("event", names) for names, _ in exclude]
-        attempts = _strict_attempts(at, x_at, window, exclude, end)
-    else:
-        wanted = sorted({name for names in steps for name in names})
-        e = t.filter(keep & t[column].isin(wanted))
-        s = ibis.cases(*((e[column].isin(list(names)), k) for k, names in enumerate(steps, 1)))
-        e = e.select(unit=e[key], timestamp=e["timestamp"], s=s)
-        attempts = _any_attempts(e, n, window, end)
-    per = _credited(attempts, n, order)
-    return per.rename({key: "unit"}), [" | ".join(names) for names in steps], window
+        return _strict_attempts(at, x_at, exclude, end), labels, window
+    wanted = sorted({name for names in steps for name in names})
+    e = t.filter(keep & t[column].isin(wanted))
+    s = ibis.cases(*((e[column].isin(list(names)), k) for k, names in enumerate(steps, 1)))
+    e = e.select(unit=e[key], timestamp=e["timestamp"], s=s)
+    return _any_attempts(e, len(steps), window, end), labels, window
+
+
+def _reached(events, steps, *, window="30D", order="strict", unit="customer", **options):
+    """Per unit (its own column name): how far it got (``reach``) and the times of its
+    credited attempt (``t1``..``tn``; ``start`` too for ``order='any'``), as a lazy Ibis
+    table, with the step labels and the window. The building block of :func:`funnel` and
+    :func:`time_to_convert`. ``options``: ``exclude``, ``start``, ``end``.
+    """
+    t = _engine.as_table(events)
+    options = {"exclude": None, "start": None, "end": None, **options}
+    a, labels, window = _attempts(t, steps, window=window, order=order, unit=unit, **options)
+    per = _credited(a, len(labels), order, window)
+    return per.rename({unit_column(t, unit): "unit"}), labels, window
 
 
 def funnel(
@@ -350,17 +362,24 @@ def funnel(
     if not 0 < level < 1:
         raise JourneyDataError(f"level={level!r}: expected a number between 0 and 1, e.g. 0.95.")
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
-    per, labels, window = _reached(
-        t, steps, window=window, order=order, exclude=exclude, unit=unit, start=start, end=end
-    )
-    key = unit_column(t, unit)
-    groups, names = _groups(t, key, by)
+    options = {"order": order, "exclude": exclude, "unit": unit, "start": start, "end": end}
+    attempts, labels, window = _attempts(t, steps, window=window, **options)
+    groups, names = _groups(t, unit_column(t, unit), by)
+    dated = start is not None or end is not None
+    return _count(attempts, labels, window, order, unit, groups, names, level, dated)
+
+
+def _count(attempts, labels, window, order, unit, groups, names, level, dated) -> Funnel:
+    """The :class:`Funnel` of ``attempts`` (from :func:`_attempts`) within ``window``, per
+    ``by`` group (``groups``, ``names`` from ``_groups``)."""
+    key = UNITS[unit]
+    per = _credited(attempts, len(labels), order, window).rename({key: "unit"})
     if groups is not None:
         per = _attach(per, groups, key)
     n = len(labels)
     aggs = {f"n{k}": (per["reach"] >= k).cast("int64").sum() for k in range(1, n + 1)}
     since = {k: per[f"t{k - 1}"] if order == "strict" else per["start"] for k in range(2, n + 1)}
-    backend = _engine.backend_name(t)
+    backend = _engine.backend_name(per)
     for k in range(2, n + 1):
         micros = _engine.epoch_us(per[f"t{k}"], backend) - _engine.epoch_us(since[k], backend)
         seconds = micros / 1_000_000  # the three quartiles as one aggregate (one sort)
@@ -385,7 +404,7 @@ def funnel(
     if table.empty or table["first"].sum() == 0:
         raise JourneyDataError(
             f"steps: no {unit} has an event of the first step ({labels[0]!r})"
-            + ("" if start is None and end is None else " in [start, end)")
+            + (" in [start, end)" if dated else "")
             + ". Fix: check the first step and the dates."
         )
     for out, num, den in (("conversion", "n", "first"), ("step_conversion", "n", "previous")):
@@ -422,10 +441,47 @@ def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                 f"funnel: step {label!r} has expected counts below 5 in some by group; the "
                 "chi-square p-value is approximate. Merge small groups for a reliable test.",
                 JourneyWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         rows.append({"step_number": k, "step": label, "chi2": stat, "dof": dof, "p_value": p})
     return pd.DataFrame(rows, columns=columns)
+
+
+def _repeated(events):
+    """``run(steps, window=, order=, unit=, by=)``: :func:`funnel` for repeated calls on one
+    table (:func:`journeykit.widgets.funnel_explorer`). What does not depend on the window
+    is computed once and kept in memory (``_engine.keep``): the strict attempts per
+    (steps, unit) and the breakdown per (by, unit), so a new window only credits the kept
+    attempts. A DataFrame ``by`` is told apart by its columns. Same rules and results as
+    :func:`funnel`; order='any' matches within the window, so it calls :func:`funnel`."""
+    t = _engine.as_table(events)
+    kept: dict = {}
+
+    def keep(key, make):
+        if key not in kept:
+            kept[key] = make()
+        return kept[key]
+
+    def attempts(steps, window, unit):
+        a, labels, _ = _attempts(
+            t, steps, window=window, order="strict", exclude=None, unit=unit, start=None, end=None
+        )
+        return _engine.keep(a), labels
+
+    def groups(unit, by):
+        table, names = _groups(t, unit_column(t, unit), by)
+        return (None if table is None else _engine.keep(table)), names
+
+    def run(steps, *, window, order, unit, by=None):
+        if order != "strict":
+            return funnel(t, steps, window=window, order=order, unit=unit, by=by)
+        a, labels = keep(("steps", tuple(steps), unit), lambda: attempts(steps, window, unit))
+        by_key = tuple(by.columns) if isinstance(by, pd.DataFrame) else by
+        table, names = keep(("by", by_key, unit), lambda: groups(unit, by))
+        window = as_timedelta(window, param="window")
+        return _count(a, labels, window, order, unit, table, names, 0.95, False)
+
+    return run
 
 
 def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:

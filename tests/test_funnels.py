@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journeykit as jk
-from journeykit import JourneyDataError, JourneyWarning, _engine
+from journeykit import JourneyDataError, JourneyWarning, _engine, funnels
 from journeykit.funnels import _reached, funnel, stage_funnel, time_to_convert
 
 STEPS = ["view", "cart", "buy"]
@@ -416,6 +416,30 @@ def test_lazy_input_equals_pandas_input():
         a = funnel(sim.events, steps, window="7D", exclude=exclude).table
         b = funnel(ibis.memtable(sim.events), steps, window="7D", exclude=exclude).table
         pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.filterwarnings("ignore::journeykit.JourneyWarning")  # small groups' chi-square
+def test_repeated_funnel_equals_funnel_and_keeps_the_window_free_work(monkeypatch):
+    # the explorer's runner keeps the strict attempts and the breakdown between calls; its
+    # tables must equal funnel()'s for every window, breakdown, unit and order
+    sim = jk.simulate.webshop(400, seed=5)
+    events = jk.sessionize(sim.events)
+    persona = sim.customers[["customer_id", "persona"]]
+    made = []
+    real = funnels._attempts
+    monkeypatch.setattr(funnels, "_attempts", lambda *a, **k: made.append(1) or real(*a, **k))
+    run = funnels._repeated(events)
+    steps = ["page_view", "product_view", "add_to_cart", "purchase"]
+    cases = [(w, "strict", "customer", by) for by in (None, "channel", persona) for w in (1, 9, 3)]
+    cases += [(2, "strict", "session", "channel"), (5, "any", "customer", None)]
+    for days, order, unit, by in cases:
+        options = {"window": f"{days}D", "order": order, "unit": unit, "by": by}
+        got, expected = run(steps, **options), funnel(events, steps, **options)
+        pd.testing.assert_frame_equal(got.table, expected.table)
+        pd.testing.assert_frame_equal(got.tests, expected.tests)
+    # the runner: once per (steps, unit) and once for 'any' (which matches within the
+    # window, so the runner calls funnel()); plus funnel()'s own call per case
+    assert len(made) == 2 + 1 + len(cases)
 
 
 def test_funnel_explorer_updates():
