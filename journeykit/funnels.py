@@ -201,27 +201,31 @@ def _strict_attempts(at, x_at, exclude, end):
     return a
 
 
-def _within(a, n: int, window):
-    """Strict attempts with ``reach`` cut to the steps matched no later than ``window``
-    after t1: matched times only grow along an attempt, so counting them is enough."""
+def _within(a, n: int, order: str, window):
+    """Attempts with ``reach`` cut to the leading steps matched no later than ``window``
+    after the attempt's start (t1 for strict order)."""
     import ibis
 
     backend = _engine.backend_name(a)
     # in integer microseconds: DuckDB adds an interval to a TIMESTAMPTZ through ICU, which
     # took 0.8 s per comparison on 4M attempts
     width = window // pd.Timedelta(microseconds=1)
-    t1 = _engine.epoch_us(a["t1"], backend)
-    inside = ibis.literal(1, "int64")
-    for k in range(2, n + 1):
-        late = _engine.epoch_us(a[f"t{k}"], backend) - t1 > width
-        inside += (~late).fill_null(False).cast("int64")
-    return a.mutate(reach=ibis.least(a["reach"], inside))
+    start = _engine.epoch_us(a["t1" if order == "strict" else "start"], backend)
+    ok, reach = ibis.literal(True), ibis.literal(0, "int64")
+    for k in range(1, n + 1):
+        inside = (_engine.epoch_us(a[f"t{k}"], backend) - start <= width).fill_null(False)
+        ok &= (a["reach"] >= k) & inside
+        reach += ok.cast("int64")
+    return a.mutate(reach=reach)
 
 
-def _any_attempts(e, n: int, window, end):
+def _any_attempts(e, n: int, end):
+    """One row per event of any step, an attempt starting there: unit, start, reach and
+    t1..tn, the first time of each step at or after the start, *ignoring the window*
+    (:func:`_within` applies it); reach: the leading steps that occur at all."""
     import ibis
 
-    w = ibis.window(group_by="unit", order_by="timestamp", range=(0, window.to_pytimedelta()))
+    w = ibis.window(group_by="unit", order_by="timestamp", range=(0, None))
     firsts = {f"t{k}": e["timestamp"].min(where=e["s"] == k).over(w) for k in range(1, n + 1)}
     a = e.mutate(**firsts)
     if end is not None:
@@ -235,8 +239,7 @@ def _any_attempts(e, n: int, window, end):
 
 def _credited(a, n: int, order: str, window):
     """Per unit: its furthest-reaching attempt within ``window``, the earliest among equals."""
-    if order == "strict":
-        a = _within(a, n, window)
+    a = _within(a, n, order, window)
     first = "t1" if order == "strict" else "start"
     # one sortable integer, furthest reach first and then earliest start, so a single
     # aggregation picks the attempt (a join back to the best reach took 2 s on 1M units);
@@ -249,15 +252,14 @@ def _credited(a, n: int, order: str, window):
     return a.group_by("unit").aggregate(reach=a["reach"].max(), **picked)
 
 
-def _attempts(t, steps, *, window, order, exclude, unit, start, end):
+def _attempts(t, steps, *, order, exclude, unit, start, end):
     """The attempts (rules in the module docstring) as a lazy Ibis table, with the step
-    labels and the parsed window: per attempt ``unit``, ``reach`` and ``t1``..``tn``
-    (``start`` too for ``order='any'``). Strict attempts ignore the window (so they can be
-    kept for several windows; :func:`_credited` applies it); 'any' attempts use it."""
+    labels: per attempt ``unit``, ``reach`` and ``t1``..``tn``
+    (``start`` too for ``order='any'``). The matching ignores the window (so its attempts
+    serve every window, see :func:`_repeated`); :func:`_credited` applies it."""
     import ibis
 
     check_choice("order", order, ORDERS)
-    window = as_timedelta(window, param="window")
     require(t, ("customer_id", "timestamp", "event"), param="events")
     key = unit_column(t, unit)
     steps = _as_steps(steps)
@@ -278,12 +280,12 @@ def _attempts(t, steps, *, window, order, exclude, unit, start, end):
 
         at = [rows(column, names) for names in steps]
         x_at = [rows("event", names) for names, _ in exclude]
-        return _strict_attempts(at, x_at, exclude, end), labels, window
+        return _strict_attempts(at, x_at, exclude, end), labels
     wanted = sorted({name for names in steps for name in names})
     e = t.filter(keep & t[column].isin(wanted))
     s = ibis.cases(*((e[column].isin(list(names)), k) for k, names in enumerate(steps, 1)))
     e = e.select(unit=e[key], timestamp=e["timestamp"], s=s)
-    return _any_attempts(e, len(steps), window, end), labels, window
+    return _any_attempts(e, len(steps), end), labels
 
 
 def _reached(events, steps, *, window="30D", order="strict", unit="customer", **options):
@@ -294,7 +296,8 @@ def _reached(events, steps, *, window="30D", order="strict", unit="customer", **
     """
     t = _engine.as_table(events)
     options = {"exclude": None, "start": None, "end": None, **options}
-    a, labels, window = _attempts(t, steps, window=window, order=order, unit=unit, **options)
+    window = as_timedelta(window, param="window")
+    a, labels = _attempts(t, steps, order=order, unit=unit, **options)
     per = _credited(a, len(labels), order, window)
     return per.rename({unit_column(t, unit): "unit"}), labels, window
 
@@ -363,7 +366,8 @@ def funnel(
         raise JourneyDataError(f"level={level!r}: expected a number between 0 and 1, e.g. 0.95.")
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
     options = {"order": order, "exclude": exclude, "unit": unit, "start": start, "end": end}
-    attempts, labels, window = _attempts(t, steps, window=window, **options)
+    window = as_timedelta(window, param="window")
+    attempts, labels = _attempts(t, steps, **options)
     groups, names = _groups(t, unit_column(t, unit), by)
     dated = start is not None or end is not None
     return _count(attempts, labels, window, order, unit, groups, names, level, dated)
@@ -450,10 +454,10 @@ def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 def _repeated(events):
     """``run(steps, window=, order=, unit=, by=)``: :func:`funnel` for repeated calls on one
     table (:func:`journeykit.widgets.funnel_explorer`). What does not depend on the window
-    is computed once and kept in memory (``_engine.keep``): the strict attempts per
-    (steps, unit) and the breakdown per (by, unit), so a new window only credits the kept
-    attempts. A DataFrame ``by`` is told apart by its columns. Same rules and results as
-    :func:`funnel`; order='any' matches within the window, so it calls :func:`funnel`."""
+    is computed once and kept in memory (``_engine.keep``): the attempts per (steps, order,
+    unit) and the breakdown per (by, unit), so a new window only credits the kept attempts.
+    A DataFrame ``by`` is told apart by its columns. Same rules and results as
+    :func:`funnel`."""
     t = _engine.as_table(events)
     kept: dict = {}
 
@@ -462,10 +466,9 @@ def _repeated(events):
             kept[key] = make()
         return kept[key]
 
-    def attempts(steps, window, unit):
-        a, labels, _ = _attempts(
-            t, steps, window=window, order="strict", exclude=None, unit=unit, start=None, end=None
-        )
+    def attempts(steps, order, unit):
+        options = {"exclude": None, "start": None, "end": None}
+        a, labels = _attempts(t, steps, order=order, unit=unit, **options)
         return _engine.keep(a), labels
 
     def groups(unit, by):
@@ -473,12 +476,11 @@ def _repeated(events):
         return (None if table is None else _engine.keep(table)), names
 
     def run(steps, *, window, order, unit, by=None):
-        if order != "strict":
-            return funnel(t, steps, window=window, order=order, unit=unit, by=by)
-        a, labels = keep(("steps", tuple(steps), unit), lambda: attempts(steps, window, unit))
+        window = as_timedelta(window, param="window")
+        key = ("steps", tuple(steps), order, unit)
+        a, labels = keep(key, lambda: attempts(steps, order, unit))
         by_key = tuple(by.columns) if isinstance(by, pd.DataFrame) else by
         table, names = keep(("by", by_key, unit), lambda: groups(unit, by))
-        window = as_timedelta(window, param="window")
         return _count(a, labels, window, order, unit, table, names, 0.95, False)
 
     return run
