@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import abtest_task  # benchmarks/ is on sys.path when this script runs
+import explorer_task
 import nps_task
 import paths_tasks
 import survival_tasks
@@ -285,10 +286,13 @@ def main() -> int:
     gen = generate(args.customers, path)
     print(f"simulated {gen['events']:,} events / {gen['customers']:,} customers")
     tasks = _tasks()
-    selected = [args.task] if args.task else list(tasks)
+    selected = list(tasks) if args.task is None else [t for t in tasks if t == args.task]
     results = {task: run_task(task, tasks[task], path, args.repeat) for task in selected}
     stats = {} if args.task else {module: run_stats(module, args.repeat) for module in STATS_TASKS}
-    write_results(gen, results, import_times(), args, stats)
+    explorer = None
+    if args.task in (None, explorer_task.TITLE):
+        explorer = explorer_task.measure(args.repeat)
+    write_results(gen, results, import_times(), args, stats, explorer)
     return 0
 
 
@@ -306,7 +310,7 @@ def run_stats(module, repeat: int) -> dict:
     return best
 
 
-def write_results(gen, results, imports, args, stats) -> None:
+def write_results(gen, results, imports, args, stats, explorer) -> None:
     from lifecycle_tasks import FLOORS, NOTES
 
     notes = {
@@ -353,6 +357,9 @@ def write_results(gen, results, imports, args, stats) -> None:
         lines += ["", notes[task], "", f"Floors (issues): {floors[task]}."]
     for module, best in stats.items():
         lines += ["", f"## {module.TITLE}", "", module.describe(best, args.repeat)]
+    if explorer:
+        lines += ["", f"## {explorer_task.TITLE}", ""]
+        lines.append(explorer_task.describe(explorer, args.repeat))
     lines += [
         "",
         "## import time",
