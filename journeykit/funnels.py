@@ -43,6 +43,7 @@ from .results import Result, wilson
 ORDERS = ("strict", "any")
 MAX_STEPS = 50  # _credited ranks attempts by reach * 10**17 in an int64
 QUARTILES = {"time_q1": 0.25, "time_median": 0.5, "time_q3": 0.75}
+KEPT = 8  # attempt sets and breakdowns that _repeated keeps in memory
 
 
 @dataclass(frozen=True, repr=False)
@@ -457,12 +458,14 @@ def _repeated(events):
     is computed once and kept in memory (``_engine.keep``): the attempts per (steps, order,
     unit) and the breakdown per (by, unit), so a new window only credits the kept attempts.
     A DataFrame ``by`` is told apart by its columns. Same rules and results as
-    :func:`funnel`."""
+    :func:`funnel`. The last ``KEPT`` of these are kept, so memory stays bounded."""
     t = _engine.as_table(events)
     kept: dict = {}
 
     def keep(key, make):
         if key not in kept:
+            if len(kept) == KEPT:
+                kept.pop(next(iter(kept)))  # the one computed first
             kept[key] = make()
         return kept[key]
 

@@ -258,9 +258,10 @@ def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
     window, strict or any order, the unit and the breakdown (event columns at the unit's
     first event, or the columns of ``customers``). Returns the widget; ``update()``,
     ``result`` and ``seconds`` as in :func:`lifecycle_explorer`. With fewer than two steps
-    the widget says so instead of updating. The strict attempts of each choice of steps and
-    unit, and each breakdown, are computed once and kept in memory, so moving the window
-    only credits the kept attempts again (same result as :func:`journeykit.funnel`)."""
+    the widget says so instead of updating. The attempts of each choice of steps, order and
+    unit, and each breakdown, are computed once and kept in memory (the last eight), so
+    moving the window only credits the kept attempts again (same result as
+    :func:`journeykit.funnel`)."""
     import ipywidgets as w
 
     from .funnels import _repeated

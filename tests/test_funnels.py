@@ -440,6 +440,13 @@ def test_repeated_funnel_equals_funnel_and_keeps_the_window_free_work(monkeypatc
         pd.testing.assert_frame_equal(got.tests, expected.tests)
     # the runner matches once per (steps, order, unit); funnel() once per case
     assert len(made) == 3 + len(cases)
+    # it keeps the last KEPT attempt sets and breakdowns: the first set is matched again
+    # after KEPT other sets (7 kept so far, so 2 more evict the customer/strict attempts)
+    made.clear()
+    for dropped in steps[:2]:
+        run([s for s in steps if s != dropped], window="3D", order="strict", unit="customer")
+    run(steps, window="3D", order="strict", unit="customer")
+    assert len(made) == 3
 
 
 def test_funnel_explorer_updates():
