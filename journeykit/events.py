@@ -701,7 +701,7 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
             "Fix: pass the events through read_events first."
         )
     if _engine.is_ibis(events):
-        seen = set(_engine.to_pandas(events.select("event").distinct())["event"])
+        seen = set(_engine.distinct(events, "event"))
     else:
         seen = set(events["event"].unique())
     unknown = sorted(str(e) for e in seen - set(stages))
@@ -748,7 +748,7 @@ def check_events_exist(events, names, *, param: str, known=None) -> list[str]:
     names = [names] if isinstance(names, str) else list(names)
     if known is None:
         if _engine.is_ibis(events):
-            known = _engine.to_pandas(events.select("event").distinct())["event"]
+            known = _engine.distinct(events, "event")
         else:
             known = events["event"].unique()
     known = sorted(str(k) for k in known)

@@ -99,7 +99,7 @@ def kpis(
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     require(events, by, param="by")
     t = _engine.as_table(events)
-    known = _engine.to_pandas(t.select("event").distinct())["event"]
+    known = _engine.distinct(t, "event")
     purchases = check_events_exist(t, purchase, param="purchase", known=known)
     carts = check_events_exist(t, cart, param="cart", known=known)
     if stages is not None:

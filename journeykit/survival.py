@@ -95,7 +95,7 @@ def durations(
     known = None
     names = [n for n in (start, end_event) if n is not None]
     if activity is not None or names:
-        known = _engine.to_pandas(t.select("event").distinct())["event"]
+        known = _engine.distinct(t, "event")
     if start is not None:
         check_events_exist(t, start, param="start", known=known)
     if end_event is not None:
