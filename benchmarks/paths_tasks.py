@@ -255,8 +255,10 @@ NOTES = {
         "one ASOF LEFT JOIN per step (the next event of that step at or after the previous "
         "one); `duckdb_sql_window`: MIN ... FILTER over a RANGE window to the end of the "
         "customer's events, then equality joins to chain the steps; `journeykit`: `funnel`: "
-        "per step, a RANGE window over the union of the attempts still going and that "
-        "step's events, then the credited attempt's step times, Wilson intervals and drop-off."
+        "per step, a RANGE window over the union of the attempts still matched and that "
+        "step's events; then the window cuts each attempt's reach (the matching itself does "
+        "not depend on it), and the credited attempt's step times, Wilson intervals and "
+        "drop-off."
     ),
     "top_paths (sessions, 6 steps, top 20)": (
         "The 20 most frequent session paths (repeats collapsed, cut at 6 steps). `pandas`: "
