@@ -281,11 +281,13 @@ def main() -> int:
         one(args.task, args.one, args.path, args.out)
         return 0
 
+    tasks = _tasks()
+    if args.task not in (None, explorer_task.TITLE, *tasks):
+        parser.error(f"--task {args.task!r}: expected one of {[*tasks, explorer_task.TITLE]}")
     DATA.mkdir(exist_ok=True)
     path = DATA / f"webshop_{args.customers}.parquet"
     gen = generate(args.customers, path)
     print(f"simulated {gen['events']:,} events / {gen['customers']:,} customers")
-    tasks = _tasks()
     selected = list(tasks) if args.task is None else [t for t in tasks if t == args.task]
     results = {task: run_task(task, tasks[task], path, args.repeat) for task in selected}
     stats = {} if args.task else {module: run_stats(module, args.repeat) for module in STATS_TASKS}

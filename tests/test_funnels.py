@@ -420,7 +420,7 @@ def test_lazy_input_equals_pandas_input():
 
 @pytest.mark.filterwarnings("ignore::journeykit.JourneyWarning")  # small groups' chi-square
 def test_repeated_funnel_equals_funnel_and_keeps_the_window_free_work(monkeypatch):
-    # the explorer's runner keeps the strict attempts and the breakdown between calls; its
+    # the explorer's runner keeps the attempts and the breakdown between calls; its
     # tables must equal funnel()'s for every window, breakdown, unit and order
     sim = jk.simulate.webshop(400, seed=5)
     events = jk.sessionize(sim.events)
