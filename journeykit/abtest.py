@@ -40,8 +40,8 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .checks import as_timedelta, check_choice, require, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
-from .events import as_timedelta, check_choice, require, suggest
 from .results import Result
 
 KINDS = ("auto", "proportion", "mean", "ratio")
@@ -989,7 +989,7 @@ def experiment_units(
 
     window = as_timedelta(window, param="window")
     pre_window = window if pre_window is None else as_timedelta(pre_window, param="pre_window")
-    require(events, ["customer_id", "timestamp", "event"], param="events")
+    require_events(events)
     if not isinstance(assignments, pd.DataFrame):
         raise JourneyDataError(
             f"assignments: expected a DataFrame (unit, variant, assigned_at); got "

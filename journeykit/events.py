@@ -8,7 +8,6 @@ is kept untouched.
 
 from __future__ import annotations
 
-import difflib
 import os
 import warnings
 from pathlib import Path
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine
+from .checks import check_choice, suggest
 from .errors import JourneyDataError, JourneyWarning
 
 REQUIRED = ("customer_id", "timestamp", "event")
@@ -61,22 +61,6 @@ def _fail(what: str, fix: str, frame: pd.DataFrame | None = None, mask=None):
     if frame is not None and mask is not None:
         text += _examples(frame, mask)
     raise JourneyDataError(f"{text}\nFix: {fix}")
-
-
-def check_choice(param: str, value, choices) -> None:
-    """Raise a JourneyDataError unless ``value`` is one of ``choices``."""
-    if value not in choices:
-        raise JourneyDataError(
-            f"{param}={value!r} is not supported; expected one of {list(choices)}. "
-            f"Fix: pass one of those values as {param}=."
-        )
-
-
-def suggest(name: str, available) -> str:
-    """A 'did you mean' hint listing the closest of ``available``."""
-    close = difflib.get_close_matches(str(name), [str(a) for a in available], n=3, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"Available: {list(available)}.{hint}"
 
 
 def _check_tz(tz) -> None:
@@ -722,70 +706,3 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
     if unmapped == "drop":
         out = out[out["stage"].notna()].reset_index(drop=True)
     return out.astype({"stage": object})
-
-
-# --------------------------------------------------------------------------- shared checks
-
-
-def require(events, columns, *, param: str = "events") -> None:
-    """Raise unless ``events`` is a DataFrame or Ibis table having ``columns``."""
-    if not (isinstance(events, pd.DataFrame) or _engine.is_ibis(events)):
-        raise JourneyDataError(
-            f"{param}: expected a pandas DataFrame or an Ibis table of events; got "
-            f"{type(events).__name__}. Fix: load your data with journeykit.read_events(...)."
-        )
-    missing = [c for c in columns if c not in events.columns]
-    if missing:
-        raise JourneyDataError(
-            f"{param}: missing column(s) {missing}. {suggest(missing[0], list(events.columns))} "
-            "Fix: pass the data through journeykit.read_events(...), which names the canonical "
-            "columns (customer_id, timestamp, event, revenue, order_id, ...)."
-        )
-
-
-def check_events_exist(events, names, *, param: str, known=None) -> list[str]:
-    """Return ``names`` as a list, raising if an event name does not occur in ``events``."""
-    names = [names] if isinstance(names, str) else list(names)
-    if known is None:
-        if _engine.is_ibis(events):
-            known = _engine.distinct(events, "event")
-        else:
-            known = events["event"].unique()
-    known = sorted(str(k) for k in known)
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise JourneyDataError(
-            f"{param}={unknown[0]!r}: no such event in the data. {suggest(unknown[0], known)} "
-            f"Fix: pass {param}= one of the event names listed."
-        )
-    return names
-
-
-def as_utc(value, *, param: str) -> pd.Timestamp:
-    """A date or timestamp parameter as a UTC ``pandas.Timestamp`` (naive values are UTC)."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if ts is pd.NaT:
-        raise JourneyDataError(
-            f"{param}={value!r} is not a date or timestamp. Fix: pass e.g. {param}='2024-06-30'."
-        )
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def as_timedelta(value, *, param: str) -> pd.Timedelta:
-    """A positive duration parameter ('30D', '12h', a Timedelta or a number of days)."""
-    try:
-        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-            delta = pd.Timedelta(days=float(value))
-        else:
-            delta = pd.Timedelta(value)
-    except (TypeError, ValueError):
-        delta = pd.NaT
-    if delta is pd.NaT or delta <= pd.Timedelta(0):
-        raise JourneyDataError(
-            f"{param}={value!r} is not a positive duration. Fix: pass e.g. {param}='30D' "
-            "(days), '12h' (hours) or a number of days."
-        )
-    return delta

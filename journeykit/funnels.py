@@ -26,16 +26,9 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .checks import as_timedelta, as_utc, check_choice, check_events_exist, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
-from .events import (
-    STAGES,
-    as_timedelta,
-    as_utc,
-    check_choice,
-    check_events_exist,
-    require,
-    suggest,
-)
+from .events import STAGES
 from .lifecycle import _attach, _groups
 from .paths import UNITS, unit_column
 from .results import Result, wilson
@@ -261,7 +254,7 @@ def _attempts(t, steps, *, order, exclude, unit, start, end):
     import ibis
 
     check_choice("order", order, ORDERS)
-    require(t, ("customer_id", "timestamp", "event"), param="events")
+    require_events(t)
     key = unit_column(t, unit)
     steps = _as_steps(steps)
     exclude = _as_exclude(exclude, len(steps), order)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from . import _engine, plots
+from .checks import check_choice, check_events_exist, require, require_events
 from .errors import JourneyDataError
-from .events import STAGES, check_choice, check_events_exist, map_stages, require
+from .events import STAGES, map_stages
 from .results import Result
 
 #: freq -> Ibis truncate unit.
@@ -94,7 +95,7 @@ def kpis(
     >>> k.stages["stage"].tolist()
     ['awareness', 'consideration', 'decision', 'purchase', 'retention', 'advocacy']
     """
-    require(events, ("customer_id", "timestamp", "event"))
+    require_events(events)
     check_choice("freq", freq, (None, *FREQS))
     by = [] if by is None else [by] if isinstance(by, str) else list(by)
     require(events, by, param="by")

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .checks import as_timedelta, as_utc, check_choice, check_events_exist, require, require_events
 from .errors import JourneyDataError, JourneyWarning
-from .events import as_timedelta, as_utc, check_choice, check_events_exist, require
 from .results import Result
 
 
@@ -74,7 +74,7 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
     0           a         3     20.0          1      2.0  9.0
     1           b         0      0.0          0      NaN  NaN
     """
-    require(events, ("customer_id", "timestamp", "event"))
+    require_events(events)
     t = _engine.as_table(events)
     as_of = resolve_as_of(t, as_of)
     if activity is not None:
@@ -140,7 +140,7 @@ LEVELS = {"customer": "customer_id", "account": "account_id"}
 
 def _unit_table(events, *, activity, level: str, param_events: str = "events"):
     """The Ibis table of activity events and the unit column ('customer_id'/'account_id')."""
-    require(events, ("customer_id", "timestamp", "event"), param=param_events)
+    require_events(events, param=param_events)
     check_choice("level", level, tuple(LEVELS))
     unit = LEVELS[level]
     if level == "account" and unit not in events.columns:

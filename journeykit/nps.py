@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .checks import as_timedelta, check_choice, require, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
-from .events import as_timedelta, check_choice, require, suggest
 from .results import Result
 
 METHODS = ("wald", "adjusted_wald", "bootstrap")
@@ -554,7 +554,7 @@ def nps_by_journey(
     from .lifecycle import STATUSES, _status
 
     require(survey, ["customer_id", time, score], param="survey")
-    require(events, ("customer_id", "timestamp", "event"))
+    require_events(events)
     period, churn_after = (
         as_timedelta(period, param="period"),
         as_timedelta(churn_after, param="churn_after"),

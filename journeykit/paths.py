@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .checks import as_timedelta, check_choice, require_events, suggest
 from .errors import JourneyDataError
-from .events import as_timedelta, check_choice, require, suggest
 from .results import Result, wilson
 
 UNITS = {"customer": "customer_id", "session": "session_id", "account": "account_id"}
@@ -58,7 +58,7 @@ def sessionize(events, *, gap="30min"):
     import ibis
 
     gap = as_timedelta(gap, param="gap")
-    require(events, ("customer_id", "timestamp", "event"), param="events")
+    require_events(events)
     t = _engine.as_table(events)
     if "session_id" in t.columns:
         t = t.drop("session_id")
@@ -78,7 +78,7 @@ def sessionize(events, *, gap="30min"):
 
 def _check_states(events, unit: str, states: str) -> str:
     """Check the events, the unit and the states column; return the unit's column."""
-    require(events, ("customer_id", "timestamp", "event"), param="events")
+    require_events(events)
     key = unit_column(events, unit)
     if states not in events.columns:
         raise JourneyDataError(
@@ -429,7 +429,7 @@ class ChannelMix(Result):
 
 def channel_mix(events, *, by: str = "stage", channel: str = "channel") -> ChannelMix:
     """Touchpoint channels per stage (or any ``by`` column): events, customers, share."""
-    require(events, ("customer_id", "timestamp", "event"), param="events")
+    require_events(events)
     for param, column in (("by", by), ("channel", channel)):
         if column not in events.columns:
             raise JourneyDataError(

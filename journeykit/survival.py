@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .checks import as_timedelta, check_choice, check_events_exist, require, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
-from .events import as_timedelta, check_choice, check_events_exist, require, suggest
 from .lifecycle import _attach, _groups, _period_index, _period_start, resolve_as_of
 from .results import Result
 
@@ -90,7 +90,7 @@ def durations(
     1           b      30.0     False
     """
     churn_after = as_timedelta(churn_after, param="churn_after")
-    require(events, ("customer_id", "timestamp", "event"), param="events")
+    require_events(events)
     t = _engine.as_table(events)
     known = None
     names = [n for n in (start, end_event) if n is not None]
@@ -635,7 +635,7 @@ def cohort_retention(
     """
     check_choice("freq", freq, FREQS)
     check_choice("value", value, VALUES)
-    require(events, ("customer_id", "timestamp", "event"), param="events")
+    require_events(events)
     t = _engine.as_table(events)
     if value == "revenue":
         require(t, ["revenue"], param="events")
@@ -730,7 +730,7 @@ def repeat_purchase(events, *, by=None, purchase: str = "purchase") -> RepeatPur
     import ibis
     from statsmodels.stats.proportion import proportion_confint
 
-    require(events, ("customer_id", "timestamp", "event"), param="events")
+    require_events(events)
     t = _engine.as_table(events)
     check_events_exist(t, purchase, param="purchase")
     groups, names = _groups(t, "customer_id", by)

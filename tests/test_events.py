@@ -18,7 +18,7 @@ from journeykit import (
     map_stages,
     read_events,
 )
-from journeykit.events import as_timedelta, as_utc
+from journeykit.checks import as_timedelta, as_utc
 
 
 def raw(**overrides):
@@ -351,10 +351,23 @@ def test_map_stages_bad_mappings():
 
 def test_parameter_parsers():
     assert as_utc("2024-01-01", param="as_of") == pd.Timestamp("2024-01-01", tz="UTC")
-    assert as_timedelta(7, param="window") == pd.Timedelta(days=7)
+    assert as_timedelta("7D", param="window") == pd.Timedelta(days=7)
     assert as_timedelta("12h", param="window") == pd.Timedelta(hours=12)
+    assert as_timedelta(pd.Timedelta("30min"), param="gap") == pd.Timedelta(minutes=30)
     with pytest.raises(JourneyDataError, match="as_of='soon'"):
         as_utc("soon", param="as_of")
-    for bad in ("-3D", 0, "forever"):
-        with pytest.raises(JourneyDataError, match="not a positive duration"):
+    with pytest.raises(JourneyDataError, match="as_of=123: expected a date"):
+        as_utc(123, param="as_of")
+    for bad in ("-3D", "0D", "forever", [7], None):
+        with pytest.raises(JourneyDataError, match="expected a positive duration with a unit"):
+            as_timedelta(bad, param="window")
+    # pandas reads '30' as 30 nanoseconds: a number without a unit is refused with a hint
+    for bad, hint in (
+        (30, "'30D'"),
+        ("30", "'30D'"),
+        (1.5, "'1.5D'"),
+        (float("inf"), "a finite, positive duration"),
+        (float("nan"), "a finite, positive duration"),
+    ):
+        with pytest.raises(JourneyDataError, match=f"window=.*{hint}"):
             as_timedelta(bad, param="window")

@@ -1,0 +1,229 @@
+"""The shared validators of every public parameter: one parser per concept.
+
+Each raises a :class:`~journeykit.JourneyDataError` whose message names the parameter, says
+what was expected and what was received, and ends with ``Fix:``. Durations always need a
+unit, dates are never bare numbers, event names are checked against the data with close
+matches suggested, and events must have come through :func:`journeykit.read_events`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import _engine
+from .errors import JourneyDataError
+
+CANONICAL = ("customer_id", "timestamp", "event")
+
+
+def check_choice(param: str, value, choices) -> None:
+    """Raise a JourneyDataError unless ``value`` is one of ``choices``."""
+    try:
+        ok = value in choices
+    except TypeError:  # unhashable values (lists, dicts) are never a choice
+        ok = False
+    if not ok:
+        raise JourneyDataError(
+            f"{param}={value!r} is not supported; expected one of {list(choices)}. "
+            f"Fix: pass one of those values as {param}=."
+        )
+
+
+def suggest(name, available) -> str:
+    """A 'did you mean' hint listing ``available`` and the closest of them to ``name``."""
+    available = list(available)
+    close = difflib.get_close_matches(str(name), [str(a) for a in available], n=3, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    shown = available if len(available) <= 30 else [*available[:30], "..."]
+    return f"Available: {shown}.{hint}"
+
+
+def is_frame(obj) -> bool:
+    return isinstance(obj, pd.DataFrame) or _engine.is_ibis(obj)
+
+
+def require(data, columns, *, param: str = "events") -> None:
+    """Raise unless ``data`` is a DataFrame or Ibis table having ``columns``."""
+    if not is_frame(data):
+        raise JourneyDataError(
+            f"{param}: expected a pandas DataFrame or an Ibis table; got "
+            f"{type(data).__name__}. Fix: pass a DataFrame (events from journeykit.read_events)."
+        )
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise JourneyDataError(
+            f"{param}: missing column(s) {missing}. {suggest(missing[0], list(data.columns))} "
+            "Fix: name the column that holds it, or pass events through journeykit.read_events"
+            "(...), which names the canonical columns (customer_id, timestamp, event, ...)."
+        )
+
+
+def _kind(dtype) -> str:
+    """'text', 'integer', 'timestamp_tz', 'timestamp', or the dtype's name."""
+    if _engine.is_ibis(dtype):
+        if dtype.is_string():
+            return "text"
+        if dtype.is_integer():
+            return "integer"
+        if dtype.is_timestamp():
+            return "timestamp_tz" if dtype.timezone else "timestamp"
+        return str(dtype)
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "timestamp_tz"
+    if pd.api.types.is_datetime64_dtype(dtype):
+        return "timestamp"
+    if pd.api.types.is_string_dtype(dtype) or isinstance(dtype, pd.CategoricalDtype):
+        return "text"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "integer"
+    return str(dtype)
+
+
+def require_events(events, *, param: str = "events", columns=()) -> None:
+    """Raise unless ``events`` are canonical events (as :func:`read_events` returns them):
+    ``customer_id`` and ``event`` as text and ``timestamp`` tz-aware, plus ``columns``."""
+    require(events, (*CANONICAL, *columns), param=param)
+    lazy = _engine.is_ibis(events)
+    schema = events.schema() if lazy else events.dtypes
+    # PySpark's timestamps carry no zone in the schema (journeykit runs Spark in UTC)
+    times = ("timestamp_tz", "timestamp") if lazy else ("timestamp_tz",)
+    expected = {"customer_id": ("text",), "timestamp": times, "event": ("text",)}
+    for column, kinds in expected.items():
+        found = _kind(schema[column])
+        if found not in kinds:
+            what = {"text": "text", "timestamp_tz": "tz-aware timestamps"}[kinds[0]]
+            raise JourneyDataError(
+                f"{param}: column {column!r} holds {found}, expected {what}, so these events "
+                "did not come through read_events. Fix: pass the data through "
+                "journeykit.read_events(...) first; it parses and checks every column once."
+            )
+
+
+def event_names(value, *, param: str) -> list[str]:
+    """One event name or a list of them, as a non-empty list of text."""
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple, set, frozenset)):
+        raise JourneyDataError(
+            f"{param}={value!r}: expected an event name or a list of event names; got "
+            f"{type(value).__name__}. Fix: pass e.g. {param}='purchase' or "
+            f"{param}=['purchase', 'order']."
+        )
+    names = sorted(names) if isinstance(names, (set, frozenset)) else list(names)
+    if not names:
+        raise JourneyDataError(
+            f"{param}=[]: expected at least one event name; got an empty list. Fix: pass e.g. "
+            f"{param}='purchase'."
+        )
+    bad = [n for n in names if not isinstance(n, str) or not n.strip()]
+    if bad:
+        raise JourneyDataError(
+            f"{param}={value!r}: event names must be non-blank text; got {bad[0]!r}. Fix: pass "
+            "the names as they appear in the event column (e.g. 'purchase')."
+        )
+    return names
+
+
+def known_events(events) -> list[str]:
+    """The distinct event names of ``events``, sorted."""
+    if _engine.is_ibis(events):
+        return _engine.distinct(events, "event")
+    return sorted(str(k) for k in pd.unique(events["event"].dropna()))
+
+
+def check_events_exist(events, names, *, param: str, known=None) -> list[str]:
+    """``names`` (one event name or a list) as a list, raising if one does not occur in
+    ``events``; ``known`` may pass the distinct event names already queried."""
+    names = event_names(names, param=param)
+    known = known_events(events) if known is None else sorted(str(k) for k in known)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise JourneyDataError(
+            f"{param}={unknown[0]!r}: no such event in the data. {suggest(unknown[0], known)} "
+            f"Fix: pass {param}= one of the event names listed (or a list of them)."
+        )
+    return names
+
+
+def as_utc(value, *, param: str) -> pd.Timestamp:
+    """A date or timestamp parameter as a UTC ``pandas.Timestamp`` (naive values are UTC).
+
+    Text (``'2024-06-30'``, ``'2024-06-30 12:00'``), ``datetime``, ``date``,
+    ``numpy.datetime64`` and ``Timestamp`` are accepted; bare numbers are not (pandas would
+    read ``123`` as 123 nanoseconds after 1970).
+    """
+    ok = isinstance(value, (str, dt.date, np.datetime64, pd.Timestamp))
+    ts = pd.NaT
+    if ok:
+        try:
+            ts = pd.Timestamp(value)
+        except (TypeError, ValueError, OverflowError):
+            ts = pd.NaT
+    if ts is pd.NaT:
+        got = f"a number ({value!r})" if isinstance(value, (int, float, np.number)) else repr(value)
+        raise JourneyDataError(
+            f"{param}={value!r}: expected a date or timestamp; got {got}. Fix: pass e.g. "
+            f"{param}='2024-06-30' (a date) or '2024-06-30 12:00' (a time, UTC)."
+        )
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def as_timedelta(value, *, param: str) -> pd.Timedelta:
+    """A positive, finite duration with a unit: ``'30D'``, ``'12h'``, ``'30min'``, ``'2W'``,
+    a ``Timedelta`` or ``datetime.timedelta``.
+
+    Numbers and text without a unit are refused (pandas reads ``'30'`` as 30 nanoseconds):
+    ``window=30`` raises with "did you mean '30D'?".
+    """
+    number = isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+    text = value.strip() if isinstance(value, str) else None
+    if text is not None:
+        try:
+            float(text)
+            number = True
+        except ValueError:
+            pass
+    if number:
+        amount = float(text if text is not None else value)
+        if not math.isfinite(amount):
+            raise JourneyDataError(
+                f"{param}={value!r}: expected a finite, positive duration with a unit; got "
+                f"{amount}. Fix: pass e.g. {param}='30D' (days) or '3650D' for a very long one."
+            )
+        raise JourneyDataError(
+            f"{param}={value!r}: a duration needs a unit; got a bare number. Did you mean "
+            f"'{amount:g}D'? Fix: pass e.g. {param}='30D' (days), '12h' (hours), '30min' "
+            "(minutes) or '2W' (weeks)."
+        )
+    delta = pd.NaT
+    if text is not None or isinstance(value, (pd.Timedelta, dt.timedelta, np.timedelta64)):
+        try:
+            delta = pd.Timedelta(text if text is not None else value)
+        except (TypeError, ValueError, OverflowError):
+            delta = pd.NaT
+    if delta is pd.NaT or delta <= pd.Timedelta(0):
+        got = "a duration of zero or less" if delta is not pd.NaT else repr(value)
+        raise JourneyDataError(
+            f"{param}={value!r}: expected a positive duration with a unit; got {got}. Fix: "
+            f"pass e.g. {param}='30D' (days), '12h' (hours), '30min' (minutes) or '2W' (weeks)."
+        )
+    return delta
+
+
+def data_range(table) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last event time of an Ibis table (one query)."""
+    span = _engine.to_pandas(table.aggregate(lo=table.timestamp.min(), hi=table.timestamp.max()))
+    return span["lo"].iloc[0], span["hi"].iloc[0]
+
+
+def check_date_in_data(ts: pd.Timestamp, *, param: str, first, last) -> None:
+    """Raise when ``ts`` lies before the first event of the data."""
+    if ts < first:
+        raise JourneyDataError(
+            f"{param}={ts:%Y-%m-%d %H:%M}: before the first event of the data; the events run "
+            f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}. Fix: pass a {param} within that range."
+        )
