@@ -1008,7 +1008,7 @@ def experiment_units(
     asg = assignments[[unit, assigned_at]].copy()
     asg[assigned_at] = pd.to_datetime(asg[assigned_at], utc=True).astype("datetime64[us, UTC]")
     asg[unit] = asg[unit].astype(str)
-    a = ibis.memtable(asg.rename(columns={unit: "_unit", assigned_at: "_at"}))
+    a = _engine.as_table(asg.rename(columns={unit: "_unit", assigned_at: "_at"}), like=table)
     has_revenue = "revenue" in table.columns
     has_session = "session_id" in table.columns
     t = table.select(

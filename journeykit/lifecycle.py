@@ -174,7 +174,7 @@ def _groups(t, unit: str, by):
             )
         names = [c for c in by.columns if c != unit]
         attrs = by.drop_duplicates(unit).astype({unit: str})
-        return ibis.memtable(attrs), names
+        return _engine.as_table(attrs, like=t), names
     names = [by] if isinstance(by, str) else list(by)
     require(t, names, param="by")
     # the key orders ties at the first instant the same way on every engine (Spark and DuckDB

@@ -564,7 +564,7 @@ def nps_by_journey(
     answers["answered_at"] = pd.to_datetime(answers.pop(time), utc=True)
     answers["answer"] = np.arange(len(answers))
     t = _engine.as_table(events)
-    a = ibis.memtable(answers[["answer", "customer_id", "answered_at"]])
+    a = _engine.as_table(answers[["answer", "customer_id", "answered_at"]], like=t)
     j = a.join(t, [a.customer_id == t.customer_id, t.timestamp <= a.answered_at])
     start = j.answered_at - ibis.interval(seconds=int(period.total_seconds()))
     inside = j.timestamp > start

@@ -134,10 +134,8 @@ def _states_in_order(events, unit: str, states: str):
     t = t.filter(t[key].notnull() & t[states].notnull())
     t = t.select(unit=t[key], timestamp=t["timestamp"], name=t[states].cast("string"))
     names = _engine.distinct(t, "name")
-    codes = ibis.memtable(
-        pd.DataFrame({"name": names, "state": np.arange(len(names), dtype="int32")}),
-        schema={"name": "string", "state": "int32"},
-    )
+    codes = pd.DataFrame({"name": pd.Series(names, dtype="string[pyarrow]")})
+    codes = _engine.as_table(codes.assign(state=np.arange(len(names), dtype="int32")), like=t)
     t = t.join(codes, "name").select("unit", "timestamp", "state")
     return t, ibis.window(group_by="unit", order_by=["timestamp", "state"]), names
 
