@@ -227,3 +227,38 @@ def check_date_in_data(ts: pd.Timestamp, *, param: str, first, last) -> None:
             f"{param}={ts:%Y-%m-%d %H:%M}: before the first event of the data; the events run "
             f"from {first:%Y-%m-%d} to {last:%Y-%m-%d}. Fix: pass a {param} within that range."
         )
+
+
+def warn_after_data(ts: pd.Timestamp, *, param: str, last, within: pd.Timedelta, why: str) -> None:
+    """A JourneyWarning when ``ts`` lies more than ``within`` after the last event."""
+    import warnings
+
+    from .errors import JourneyWarning
+
+    if ts > last + within:
+        warnings.warn(
+            f"{param}={ts:%Y-%m-%d} is {(ts - last).days} days after the last event of the data "
+            f"({last:%Y-%m-%d}); {why} Pass a {param} within the data to avoid this.",
+            JourneyWarning,
+            stacklevel=3,
+        )
+
+
+def drop_missing(frame: pd.DataFrame, columns, *, where: str) -> pd.DataFrame:
+    """``frame`` without the rows missing a value in ``columns`` (pd.NA, NaN, None, NaT),
+    with a JourneyWarning giving the count: a missing value is never a group of its own."""
+    import warnings
+
+    from .errors import JourneyWarning
+
+    columns = list(columns)
+    missing = frame[columns].isna().any(axis=1)
+    n = int(missing.sum())
+    if n == 0:
+        return frame
+    warnings.warn(
+        f"{where}: {n} of {len(frame)} rows have no value in {columns} and were left out.",
+        JourneyWarning,
+        stacklevel=3,
+    )
+    return frame[~missing.to_numpy()]
