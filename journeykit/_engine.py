@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import warnings
 import weakref
 from functools import cache
 
@@ -59,16 +60,24 @@ def register(arrow):
     using it is gone (Ibis' own memtables stay registered until the interpreter exits:
     +90 MB per call on 1M events)."""
     name = f"journeykit_frame_{next(_names)}"
-    con = connection()
-    con.con.register(name, arrow)
-    table = con.table(name)
+    connection().con.register(name, arrow)
+    table = table_of(name)
     weakref.finalize(table.op(), _release, name)
     return table
 
 
-def to_arrow(frame: pd.DataFrame):
-    """A pandas frame as an Arrow table, without a copy for numbers, timestamps and
-    Arrow-backed text; object columns that Arrow cannot type (mixed kinds) become text."""
+def table_of(name: str):
+    """The Ibis table ``name`` of :func:`connection`."""
+    # Ibis 12 reads the schema with DuckDB's fetch_arrow_table, deprecated in DuckDB 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return connection().table(name)
+
+
+def to_arrow(frame: pd.DataFrame, columns=None):
+    """A pandas frame (or its ``columns``) as an Arrow table, without a copy for numbers,
+    timestamps and Arrow-backed text; object columns that Arrow cannot type (mixed kinds)
+    become text."""
     import pyarrow as pa
 
     from .errors import JourneyDataError
@@ -80,19 +89,32 @@ def to_arrow(frame: pd.DataFrame):
             "the duplicates (e.g. frame.loc[:, ~frame.columns.duplicated()])."
         )
     arrays = {}
-    for name, column in frame.items():
-        try:
-            arrays[str(name)] = pa.array(column, from_pandas=True)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            text = column.astype("string[pyarrow]").where(column.notna())
-            arrays[str(name)] = pa.array(text, from_pandas=True)
-        kind = arrays[str(name)].type
-        if pa.types.is_timestamp(kind) and kind.unit == "ns":
-            # DuckDB reads nanosecond instants as TIMESTAMPTZ_NS, a type Ibis does not know;
-            # journeykit's timestamps are microseconds anyway
-            us = pa.timestamp("us", tz=kind.tz)
-            arrays[str(name)] = arrays[str(name)].cast(us, safe=False)
+    for name in frame.columns if columns is None else columns:
+        arrays[str(name)] = _arrow_column(frame[name])
     return pa.table(arrays)
+
+
+def _arrow_column(column: pd.Series):
+    import pyarrow as pa
+
+    try:
+        out = pa.array(column, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        out = None
+    if out is not None and pa.types.is_timestamp(out.type) and column.dtype == object:
+        # Arrow reads naive values among aware ones as UTC: keep them apart as text
+        aware = column.map(lambda v: getattr(v, "tzinfo", None) is not None)
+        if aware.any() and not aware[column.notna()].all():
+            out = None
+    if out is None:  # mixed kinds: as text, which read_events checks like any other text
+        out = pa.array(column.astype("string[pyarrow]").where(column.notna()), from_pandas=True)
+    if pa.types.is_dictionary(out.type):  # categoricals: the engine sees their values
+        out = out.dictionary_decode()
+    if pa.types.is_timestamp(out.type) and out.type.unit == "ns":
+        # DuckDB reads nanosecond instants as TIMESTAMPTZ_NS, a type Ibis does not know;
+        # journeykit's timestamps are microseconds anyway
+        out = out.cast(pa.timestamp("us", tz=out.type.tz), safe=False)
+    return out
 
 
 def as_table(data, like=None):
@@ -164,6 +186,23 @@ def to_arrow_result(expr):
     return (found or connection()).to_pyarrow(expr)
 
 
+def materialize(table):
+    """``table`` computed into a temporary DuckDB table of :func:`connection` (in DuckDB's
+    compressed columnar memory), dropped when the last expression using it is gone."""
+    name = f"journeykit_table_{next(_names)}"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        connection().create_table(name, table, temp=True)
+    out = table_of(name)
+    weakref.finalize(out.op(), _drop_table, name)
+    return out
+
+
+def _drop_table(name: str) -> None:
+    with contextlib.suppress(Exception):  # also runs at interpreter exit
+        connection().con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+
 def keep(table):
     """``table`` computed now and held as an in-memory Arrow table that later queries read
     directly (for work reused across calls, as in an explorer). Not Ibis' ``cache()``: on
@@ -181,10 +220,52 @@ def distinct(table, column: str) -> list[str]:
     return sorted(str(v) for v in values)
 
 
+def is_inf(column, backend: str):
+    """True where a float column is +-infinity (Ibis' ``isinf`` is not on every engine)."""
+    if backend == "duckdb":
+        return column.isinf()
+    return column.abs() == float("inf")
+
+
+#: strftime codes -> Spark's datetime pattern letters (for time_format on PySpark).
+SPARK_PATTERN = {
+    "%Y": "yyyy", "%y": "yy", "%m": "MM", "%d": "dd", "%H": "HH", "%I": "hh", "%M": "mm",
+    "%S": "ss", "%f": "SSSSSS", "%p": "a", "%b": "MMM", "%B": "MMMM", "%j": "DDD",
+    "%z": "XX", "%%": "%",
+}  # fmt: skip
+
+
+def _spark_pattern(fmt: str) -> str:
+    import re
+
+    parts = re.split(r"(%.)", fmt)
+    out = []
+    for part in parts:
+        if part in SPARK_PATTERN:
+            out.append(SPARK_PATTERN[part])
+        elif part:
+            out.append("'" + part.replace("'", "''") + "'" if re.search("[A-Za-z]", part) else part)
+    return "".join(out)
+
+
+def strptime(text, fmt: str, backend: str):
+    """Text parsed with a strftime format; null where a value does not match (never an
+    error). With ``%z`` the result is a UTC instant, otherwise a naive wall time."""
+    utc = "timestamp('UTC')"
+    aware = "%z" in fmt or "%Z" in fmt
+    output = utc if aware else "timestamp"
+    if backend == "duckdb":
+        return _builtin("try_strptime", ("string", "string"), output)(text, fmt)
+    if backend == "pyspark":
+        parse = _builtin("try_to_timestamp", ("string", "string"), "timestamp")
+        out = parse(text, _spark_pattern(fmt))
+        return out.cast(utc) if aware else out
+    return text.as_timestamp(fmt)
+
+
 def to_scalar(expr):
-    """Execute a scalar Ibis expression."""
-    found = _backend(expr)
-    return (found or connection()).execute(expr)
+    """Execute a scalar Ibis expression (pandas types: a Timestamp for a time)."""
+    return to_pandas(expr.as_table()).iloc[0, 0]
 
 
 def localize(column, tz: str, backend: str):

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import _engine
+from . import _engine, files
 from .checks import check_choice, suggest
 from .errors import JourneyDataError, JourneyWarning
 
@@ -44,22 +43,33 @@ STAGE_LABELS_NL = {
 
 DUPLICATE_CHOICES = ("warn", "drop", "raise", "keep")
 TIME_UNITS = ("s", "ms", "us", "ns")
-COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
-FILE_TYPES = (".csv", ".tsv", ".parquet", ".pq", ".jsonl", ".ndjson", ".json")
+#: Epoch numbers' unit by magnitude: seconds up to 1e11 (the year 5138), then ms, us, ns.
+EPOCH_LIMITS = (("s", 1e11), ("ms", 1e14), ("us", 1e17))
+MICROSECONDS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+MAX_MICROSECONDS = 253_402_300_800_000_000  # 10000-01-01 in microseconds since 1970
+#: Whole numbers in this range that are valid dates are read as YYYYMMDD.
+YYYYMMDD = (10000101, 99991231)
 # A UTC offset after a time of day: '10:00Z', '10:00:00.5+01:00', '10:00 -0500'.
 _OFFSET = r":\d{2}(?:\.\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$"
+_INTEGER = r"^\s*[+-]?\d+\s*$"
+_NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
+#: read_events keyword -> canonical column, for the columns read as text from CSV
+#: whatever they look like (ids keep their leading zeros; times are parsed by journeykit).
+TEXT_COLUMNS = {
+    "customer": "customer_id",
+    "event": "event",
+    "time": "timestamp",
+    "channel": "channel",
+    "session": "session_id",
+    "order": "order_id",
+    "account": "account_id",
+}
 
 
-def _examples(frame: pd.DataFrame, mask) -> str:
-    """Up to five offending rows of the caller's frame, for error messages."""
-    rows = frame[np.asarray(mask)].head(5)
-    return "\nExample rows:\n" + rows.to_string(max_colwidth=40)
-
-
-def _fail(what: str, fix: str, frame: pd.DataFrame | None = None, mask=None):
+def _fail(what: str, fix: str, examples: pd.DataFrame | None = None):
     text = what
-    if frame is not None and mask is not None:
-        text += _examples(frame, mask)
+    if examples is not None and len(examples):
+        text += "\nExample rows:\n" + examples.to_string(max_colwidth=40)
     raise JourneyDataError(f"{text}\nFix: {fix}")
 
 
@@ -81,7 +91,7 @@ def _resolve(columns, names: dict[str, str | None]) -> dict[str, str]:
     ``names`` maps the read_events keyword to the user's column name (None: use the
     canonical column when it is there).
     """
-    columns = list(columns)
+    columns = [str(c) for c in columns]
     canonical = {"customer": "customer_id", "time": "timestamp", "event": "event", **OPTIONAL}
     mapping = {}
     for param, source in names.items():
@@ -90,10 +100,14 @@ def _resolve(columns, names: dict[str, str | None]) -> dict[str, str]:
             if target in columns:
                 mapping[target] = target
             continue
-        if source not in columns:
+        if not isinstance(source, str) or source not in columns:
+            hint = ""
+            if param == "event":
+                hint = " If every row is a purchase (a transaction log), pass event=None."
             raise JourneyDataError(
-                f"{param}={source!r}: no such column in the events. {suggest(source, columns)} "
-                f"Fix: pass {param}='<your column>' naming the column that holds the {target}."
+                f"{param}={source!r}: no such column in the events. {suggest(source, columns)}"
+                f"{hint} Fix: pass {param}='<your column>' naming the column that holds the "
+                f"{target}."
             )
         mapping[target] = source
     used = set(mapping.values())
@@ -106,409 +120,352 @@ def _resolve(columns, names: dict[str, str | None]) -> dict[str, str]:
     return mapping
 
 
-# --------------------------------------------------------------------------- pandas
+# --------------------------------------------------------------------------- time
 
 
-def _as_string(s: pd.Series) -> pd.Series:
-    """Strings with missing values kept missing; integer-valued floats lose their '.0'."""
-    if pd.api.types.is_float_dtype(s) and np.all(np.mod(s.dropna(), 1) == 0):
-        s = s.astype("Int64")
-    if pd.api.types.is_object_dtype(s) and s.map(type).eq(str).all():
-        return s
-    out = s.astype("string").astype(object)
-    return out.where(s.notna(), None)
+def _epoch(number, unit: str):
+    """Epoch numbers in ``unit`` as a UTC timestamp column (microsecond arithmetic)."""
+    import ibis
+
+    micros = number // 1000 if unit == "ns" else number * MICROSECONDS[unit]
+    # beyond the year 9999 is no time (and would overflow): such values fail as bad times
+    micros = ibis.ifelse(micros.abs() < MAX_MICROSECONDS, micros, ibis.null("float64"))
+    start = ibis.literal(pd.Timestamp(0, tz="UTC"), type=ibis.dtype("timestamp('UTC')"))
+    return start + micros.cast("int64").as_interval("us")
 
 
-def _required_strings(frame, source: str, param: str) -> pd.Series:
-    s = frame[source]
-    missing = s.isna()
-    if missing.any():
-        _fail(
-            f"{param}={source!r}: column {source!r} must have a value in every row; "
-            f"found {int(missing.sum())} of {len(s)} rows missing.",
-            f"drop or fill those rows first (e.g. events.dropna(subset=[{source!r}])).",
-            frame,
-            missing,
-        )
-    return _as_string(s)
+def _digits(number):
+    """Whole numbers as their digits ('19970101' for 19970101.0)."""
+    return number.cast("int64").cast("string")
 
 
-def _epoch_unit(values: np.ndarray) -> str:
-    """Guess the unit of epoch numbers from their magnitude (dates 1973..5138 in seconds)."""
-    typical = float(np.nanmedian(np.abs(values)))
-    for unit, limit in (("s", 1e11), ("ms", 1e14), ("us", 1e17)):
-        if typical < limit:
-            return unit
-    return "ns"
+def _probe(raw, kind):
+    """The aggregates telling what the time column holds, and its values as numbers."""
+    import ibis
 
-
-def _localize(naive: pd.Series, tz: str) -> pd.Series:
-    # Ambiguous wall times (the repeated hour when DST ends) are read as the first, summer
-    # time occurrence; wall times that do not exist (the hour skipped when DST starts) move
-    # forward. Both are documented in read_events.
-    return naive.dt.tz_localize(
-        tz, ambiguous=np.ones(len(naive), dtype=bool), nonexistent="shift_forward"
-    )
-
-
-def _parse_time(frame, source: str, *, tz: str, time_unit, time_format) -> pd.Series:
-    s = frame[source]
-    what = f"time={source!r}: column {source!r}"
-    missing = s.isna()
-    if missing.any():
-        _fail(
-            f"{what} must have a timestamp in every row; found {int(missing.sum())} of "
-            f"{len(s)} rows missing.",
-            "drop those rows or fill them before read_events.",
-            frame,
-            missing,
-        )
-    if isinstance(s.dtype, pd.DatetimeTZDtype):
-        parsed = s.dt.tz_convert("UTC")
-    elif pd.api.types.is_datetime64_dtype(s):
-        parsed = _localize(s, tz)
-    elif pd.api.types.is_bool_dtype(s):
-        _fail(f"{what} holds booleans, expected timestamps.", "pass time= the timestamp column.")
-    elif pd.api.types.is_numeric_dtype(s):
-        unit = time_unit or _epoch_unit(s.to_numpy(dtype=float))
-        try:
-            parsed = pd.to_datetime(s, unit=unit, utc=True)
-        except (OverflowError, ValueError, pd.errors.OutOfBoundsDatetime):
-            _fail(
-                f"{what} holds numbers that are not epoch times in {unit!r} "
-                f"(range {s.min()} .. {s.max()}).",
-                "pass time_unit= one of 's', 'ms', 'us', 'ns' matching your export.",
-            )
+    if kind.is_string():
+        number = ibis.ifelse(raw.re_search(_NUMBER), raw, ibis.null("string")).cast("float64")
+        checks = {
+            "offset": raw.re_search(_OFFSET).cast("int64").sum(),
+            "number": raw.re_search(_NUMBER).cast("int64").sum(),
+        }
     else:
-        parsed = _parse_time_objects(frame, source, tz=tz, time_format=time_format)
-    if time_unit is not None and not pd.api.types.is_numeric_dtype(s):
-        warnings.warn(
-            f"time_unit={time_unit!r} ignored: column {source!r} does not hold epoch numbers.",
-            JourneyWarning,
-            stacklevel=3,
-        )
-    try:
-        return parsed.astype("datetime64[us, UTC]")
-    except (OverflowError, pd.errors.OutOfBoundsDatetime):
-        _fail(f"{what} has timestamps outside the years 1677-2262.", "check the source values.")
+        number = raw.cast("float64")
+        checks = {"offset": ibis.literal(0), "number": raw.count()}
+    checks["n"] = raw.count()
+    whole = (number % 1 == 0) & number.between(*YYYYMMDD)
+    checks["yyyymmdd"] = whole.cast("int64").sum()
+    for unit, (low, high) in _epoch_ranges().items():
+        inside = number.abs() >= low if high is None else number.abs().between(low, high - 1e-9)
+        checks[f"epoch_{unit}"] = inside.cast("int64").sum()
+    return checks, number
 
 
-def _parse_time_objects(frame, source: str, *, tz: str, time_format) -> pd.Series:
-    s = frame[source]
+def _epoch_ranges() -> dict:
+    """unit -> (smallest, largest) magnitude of epoch numbers read in that unit."""
+    lows = [0.0, *(limit for _, limit in EPOCH_LIMITS)]
+    highs = [*(limit for _, limit in EPOCH_LIMITS), None]
+    return dict(zip(TIME_UNITS, zip(lows, highs)))
+
+
+def _parse_time(table, source: str, *, tz, time_unit, time_format, backend, examples):
+    """The parsed UTC timestamp expression of column ``source`` and a description of its
+    values (for error messages).
+
+    Text and numbers are told apart first with one aggregate: 8-digit whole numbers that
+    are valid dates are read as YYYYMMDD, other numbers as epoch times whose unit follows
+    from their magnitude (one unit per column: a column mixing seconds and milliseconds is
+    an error), text as ISO 8601 (with or without a UTC offset, never mixed).
+    """
+    import ibis
+
+    raw = table[source]
+    kind = raw.type()
     what = f"time={source!r}: column {source!r}"
-    is_str = s.map(type).eq(str)
-    if is_str.all():
-        has_offset = s.str.contains(_OFFSET, regex=True)
-        if has_offset.any() and not has_offset.all():
+    if kind.is_timestamp():
+        if kind.timezone:
+            return raw.cast(ibis.dtype("timestamp('UTC')"))
+        return _engine.localize(raw.cast("timestamp"), tz, backend)
+    if kind.is_date():
+        return _engine.localize(raw.cast("timestamp"), tz, backend)
+    if kind.is_boolean() or not (kind.is_string() or kind.is_numeric()):
+        raise JourneyDataError(
+            f"{what} holds {kind}, expected timestamps, dates, ISO 8601 text, YYYYMMDD numbers "
+            "or epoch numbers. Fix: pass time= the column with the event times (or cast it "
+            "in the source)."
+        )
+    checks, number = _probe(raw, kind)
+    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0].fillna(0).astype("int64")
+    n = int(found["n"])
+    if time_format is not None:
+        text = raw if kind.is_string() else _digits(number)
+        parsed = _engine.strptime(text, time_format, backend)
+        return parsed if parsed.type().timezone else _engine.localize(parsed, tz, backend)
+    if kind.is_string() and found["number"] < n:  # text (a few numbers in it fail below)
+        offsets = int(found["offset"])
+        if 0 < offsets < n:
+            with_offset = raw.re_search(_OFFSET)
+            rare = with_offset if offsets < n / 2 else ~with_offset
             _fail(
-                f"{what} mixes timestamps with a UTC offset ({int(has_offset.sum())} rows) and "
-                f"without one ({int((~has_offset).sum())} rows); they cannot be reconciled.",
+                f"{what} mixes timestamps with a UTC offset ({offsets} rows) and without one "
+                f"({n - offsets} rows); they cannot be reconciled.",
                 "make every value carry an offset (e.g. '+01:00' or 'Z'), or none and pass "
                 "tz= the zone they were recorded in.",
-                frame,
-                ~has_offset if has_offset.mean() >= 0.5 else has_offset,
+                examples(rare),
             )
-        fmt = time_format or "ISO8601"
-        parsed = pd.to_datetime(s, format=fmt, errors="coerce", utc=bool(has_offset.all()))
-    else:
-        aware = s.map(lambda v: getattr(v, "tzinfo", None) is not None)
-        if aware.any() and not aware.all():
+        if offsets:
+            return raw.try_cast(ibis.dtype("timestamp('UTC')"))
+        return _engine.localize(raw.try_cast("timestamp"), tz, backend)
+    if time_unit is None and found["yyyymmdd"] == n and n:
+        dates = _engine.strptime(_digits(number), "%Y%m%d", backend)
+        return _engine.localize(dates, tz, backend)
+    unit = time_unit
+    if unit is None:
+        units = [u for u in TIME_UNITS if found[f"epoch_{u}"]]
+        if len(units) > 1:
+            counts = ", ".join(f"{found[f'epoch_{u}']} like {u}" for u in units)
+            main = max(units, key=lambda u: found[f"epoch_{u}"])
+            low, high = _epoch_ranges()[main]
+            size = number.abs()
             _fail(
-                f"{what} mixes time-zone-aware and naive values.",
-                "convert them all to one kind before read_events.",
-                frame,
-                ~aware,
+                f"{what} holds epoch numbers of different magnitudes ({counts}): one column "
+                "cannot mix seconds, milliseconds, microseconds and nanoseconds.",
+                "convert the column to one unit in the export and pass time_unit= that unit.",
+                examples((size < low) | (size >= high) if high else size < low),
             )
-        parsed = pd.to_datetime(s, errors="coerce", utc=bool(aware.all()), format=time_format)
-    bad = parsed.isna()
-    if bad.any():
-        _fail(
-            f"{what} has {int(bad.sum())} of {len(s)} values that are not timestamps "
-            f"(expected ISO 8601 such as '2024-03-01 14:05:00' or '2024-03-01T13:05:00Z').",
-            "fix those values, or pass time_format= the strftime format of your data "
-            "(e.g. time_format='%d-%m-%Y %H:%M').",
-            frame,
-            bad,
-        )
-    if parsed.dt.tz is None:
-        parsed = _localize(parsed, tz)
-    return parsed.dt.tz_convert("UTC")
+        unit = units[0] if units else "s"
+    return _epoch(number, unit)
 
 
-def _parse_revenue(frame, source: str) -> pd.Series:
-    s = frame[source]
-    what = f"revenue={source!r}: column {source!r}"
-    if pd.api.types.is_bool_dtype(s):
-        _fail(f"{what} holds booleans, expected amounts.", "pass revenue= the amount column.")
-    values = pd.to_numeric(s, errors="coerce") if not pd.api.types.is_numeric_dtype(s) else s
-    values = values.astype(float)
-    bad = values.isna() & s.notna()
-    if bad.any():
-        _fail(
-            f"{what} must be numeric; found {int(bad.sum())} non-numeric values.",
-            "strip currency symbols and use '.' as the decimal mark "
-            "(e.g. events[col].str.replace(',', '.').astype(float)).",
-            frame,
-            bad,
-        )
-    negative = values < 0
-    infinite = np.isinf(values)
-    if negative.any() or infinite.any():
-        _fail(
-            f"{what} must be a finite amount >= 0; found {int(negative.sum())} negative and "
-            f"{int(infinite.sum())} infinite values.",
-            "record refunds and returns as their own event (e.g. event='refund') with a "
-            "positive amount, and fix infinite values at the source.",
-            frame,
-            negative | infinite,
-        )
-    return values
+# --------------------------------------------------------------------------- validation
 
 
-def _read_file(path) -> pd.DataFrame:
-    path = Path(path)
-    suffixes = [x.lower() for x in path.suffixes]
-    if suffixes and suffixes[-1] in COMPRESSIONS:
-        suffixes = suffixes[:-1]
-    kind = suffixes[-1] if suffixes else ""
-    if kind not in FILE_TYPES:
-        raise JourneyDataError(
-            f"source={str(path)!r}: file type {kind or '(none)'!r} is not supported; expected "
-            f"one of {list(FILE_TYPES)}, optionally compressed with {list(COMPRESSIONS)}. "
-            "Fix: convert the export to CSV or Parquet, or load it yourself and pass the "
-            "DataFrame."
-        )
-    if not path.is_file():
-        raise JourneyDataError(
-            f"source={str(path)!r}: no such file. Fix: check the path (relative paths start "
-            f"at the current directory, {os.getcwd()!r})."
-        )
-    try:
-        if kind in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-        if kind in (".jsonl", ".ndjson", ".json"):
-            return pd.read_json(path, lines=kind != ".json", dtype=False, convert_dates=False)
-        # Identifiers stay text (leading zeros survive).
-        sep = "\t" if kind == ".tsv" else ","
-        header = pd.read_csv(path, sep=sep, nrows=0).columns
-        ids = {"customer_id", "session_id", "order_id", "account_id", "channel", "event"}
-        return pd.read_csv(path, sep=sep, dtype={c: str for c in header if c in ids})
-    except Exception as exc:  # noqa: BLE001 - any reader failure becomes one clear message
-        raise JourneyDataError(
-            f"source={str(path)!r}: the file could not be read as {kind[1:]} "
-            f"({type(exc).__name__}: {exc}). Fix: check that the file is complete and of "
-            "the type its name says."
-        ) from exc
+def _text(column):
+    """An id or name column as text; whole floats lose their '.0' (7.0 -> '7')."""
+    import ibis
+
+    kind = column.type()
+    if kind.is_string():
+        return column
+    if kind.is_floating():
+        return ibis.ifelse(column % 1 == 0, _digits(column), column.cast("string"))
+    return column.cast("string")
 
 
-def _read_pandas(frame, mapping, *, tz, time_unit, time_format, duplicates) -> pd.DataFrame:
-    if len(frame) == 0:
-        raise JourneyDataError(
-            "source: the events are empty (0 rows). Fix: check the export or the filter "
-            "that produced it."
-        )
-    data = {
-        "customer_id": _required_strings(frame, mapping["customer_id"], "customer"),
-        "timestamp": _parse_time(
-            frame, mapping["timestamp"], tz=tz, time_unit=time_unit, time_format=time_format
-        ),
-        "event": _required_strings(frame, mapping["event"], "event"),
-    }
-    if "revenue" in mapping:
-        data["revenue"] = _parse_revenue(frame, mapping["revenue"])
-    for target in STRING_COLUMNS:
-        source = mapping.get(target, target if target == "stage" else None)
-        if source is not None and source in frame.columns:
-            data[target] = _as_string(frame[source])
-    used = set(mapping.values()) | set(data)
-    for name in frame.columns:
-        if name not in used:
-            data[name] = frame[name]
-    out = pd.DataFrame(data, index=frame.index)
-    out = _handle_duplicates(out, frame, duplicates)
-    return out.sort_values(["customer_id", "timestamp"], kind="stable").reset_index(drop=True)
-
-
-def _handle_duplicates(out: pd.DataFrame, frame, duplicates: str) -> pd.DataFrame:
-    if duplicates == "keep":
-        return out
-    try:
-        dup = out.duplicated(keep="first")
-    except TypeError:  # unhashable extra columns (lists, dicts): compare canonical ones
-        dup = out.duplicated(subset=[c for c in out.columns if c in (*REQUIRED, *OPTIONAL)])
-    n = int(dup.sum())
-    if n == 0:
-        return out
-    if duplicates == "raise":
-        _fail(
-            f"duplicates='raise': found {n} exact duplicate rows.",
-            "remove them, or pass duplicates='drop' to drop them or 'keep' to keep them.",
-            frame,
-            dup.to_numpy(),
-        )
-    if duplicates == "warn":
-        warnings.warn(
-            f"read_events: {n} exact duplicate rows (kept). Pass duplicates='drop' to drop "
-            "them or duplicates='keep' to silence this.",
-            JourneyWarning,
-            stacklevel=3,
-        )
-        return out
-    return out[~dup]
-
-
-# --------------------------------------------------------------------------- Ibis
-
-
-def _read_ibis(table, mapping, *, tz, time_unit, time_format, duplicates):
+def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, examples):
+    """The canonical projection of ``table`` and the counts found by one validation query;
+    raises a JourneyDataError for anything the events cannot be read with."""
     import ibis
 
     schema = table.schema()
     backend = _engine.backend_name(table)
-    raw_time = table[mapping["timestamp"]]
-    time_type = schema[mapping["timestamp"]]
-    if time_format is not None and time_type.is_string():
-        naive = raw_time.as_timestamp(time_format)
-        parsed = _engine.localize(naive, tz, backend)
-    elif time_type.is_timestamp():
-        parsed = (
-            raw_time.cast(ibis.dtype("timestamp('UTC')"))
-            if time_type.timezone
-            else _engine.localize(raw_time, tz, backend)
+    n = _engine.to_scalar(table.count())
+    if not n:
+        raise JourneyDataError(
+            "source: the events are empty (0 rows). Fix: check the export or the filter that "
+            "produced it."
         )
-    elif time_type.is_date():
-        parsed = _engine.localize(raw_time.cast("timestamp"), tz, backend)
-    elif time_type.is_numeric():
-        unit = time_unit or _epoch_unit(np.array([_engine.to_scalar(raw_time.abs().median())]))
-        micros = {"s": 1_000_000, "ms": 1_000, "us": 1, "ns": 1}[unit]
-        scaled = raw_time // 1000 if unit == "ns" else raw_time * micros
-        epoch = ibis.literal(pd.Timestamp(0, tz="UTC"), type=ibis.dtype("timestamp('UTC')"))
-        parsed = epoch + scaled.cast("int64").as_interval("us")
-    else:  # strings are parsed once we know whether they carry offsets
-        parsed = None
-
+    parsed = _parse_time(
+        table,
+        mapping["timestamp"],
+        tz=tz,
+        time_unit=time_unit,
+        time_format=time_format,
+        backend=backend,
+        examples=examples,
+    )
+    raw_time = table[mapping["timestamp"]]
+    customer = _text(table[mapping["customer_id"]])
+    event = _text(table[mapping["event"]]) if "event" in mapping else ibis.literal(event_name)
     checks = {
-        "n": table.count(),
-        "null_customer": table[mapping["customer_id"]].isnull().sum(),
-        "null_event": table[mapping["event"]].isnull().sum(),
+        "null_customer": customer.isnull().sum(),
+        "blank_customer": (customer.strip() == "").sum(),
         "null_time": raw_time.isnull().sum(),
+        "bad_time": (parsed.isnull() & raw_time.notnull()).sum(),
     }
-    if parsed is None and time_type.is_string():
-        has_offset = raw_time.re_search(_OFFSET)
-        checks["with_offset"] = has_offset.cast("int64").sum()
-    elif parsed is not None:
-        checks["bad_time"] = (parsed.isnull() & raw_time.notnull()).sum()
+    if "event" in mapping:
+        checks["null_event"] = event.isnull().sum()
+        checks["blank_event"] = (event.strip() == "").sum()
     revenue = None
     if "revenue" in mapping:
         raw_rev = table[mapping["revenue"]]
-        revenue = (
-            raw_rev.try_cast("float64")
-            if not schema[mapping["revenue"]].is_numeric()
-            else raw_rev.cast("float64")
-        )
+        kind = schema[mapping["revenue"]]
+        if kind.is_boolean():
+            raise JourneyDataError(
+                f"revenue={mapping['revenue']!r}: the column holds booleans, expected amounts. "
+                "Fix: pass revenue= the column with the order value."
+            )
+        revenue = raw_rev.cast("float64") if kind.is_numeric() else raw_rev.try_cast("float64")
         checks["bad_revenue"] = (revenue.isnull() & raw_rev.notnull()).sum()
         checks["negative_revenue"] = (revenue < 0).sum()
-    # Exact duplicate rows are a subset of rows sharing (customer, time, event): counting
-    # distinct keys in this same scan means the costly full-row check runs only when needed.
-    if duplicates != "keep":
-        key_time = parsed if parsed is not None else raw_time
-        keys = {"c": table[mapping["customer_id"]], "t": key_time, "e": table[mapping["event"]]}
-        checks["distinct_keys"] = _engine.key_count(keys, backend)
-    row = _engine.to_pandas(table.aggregate(**checks)).iloc[0]
-    found = {key: int(0 if pd.isna(value) else value) for key, value in row.items()}
+        checks["infinite_revenue"] = _engine.is_inf(revenue, backend).sum()
+    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0]
+    found = {key: int(0 if pd.isna(value) else value) for key, value in found.items()}
+    found["n"] = int(n)
+    _report(found, mapping, table, customer, event, parsed, revenue, examples)
 
-    def examples(condition) -> pd.DataFrame:
-        return _engine.to_pandas(table.filter(condition).limit(5))
-
-    if found["n"] == 0:
-        raise JourneyDataError(
-            "source: the events table is empty (0 rows). Fix: check the table or its filter."
-        )
-    for key, param in (
-        ("null_customer", "customer"),
-        ("null_event", "event"),
-        ("null_time", "time"),
-    ):
-        if found[key]:
-            column = mapping[
-                {"customer": "customer_id", "event": "event", "time": "timestamp"}[param]
-            ]
-            _fail(
-                f"{param}={column!r}: column {column!r} must have a value in every row; found "
-                f"{found[key]} of {found['n']} rows missing.",
-                "filter those rows out in the source query.",
-                examples(table[column].isnull()),
-                np.ones(min(5, found[key]), dtype=bool),
-            )
-    if parsed is None and not time_type.is_string():
-        raise JourneyDataError(
-            f"time={mapping['timestamp']!r}: column has type {time_type}, expected timestamps, "
-            "dates, ISO 8601 strings or epoch numbers. Fix: cast it in the source query."
-        )
-    if parsed is None:
-        n_offset = found["with_offset"]
-        if 0 < n_offset < found["n"]:
-            _fail(
-                f"time={mapping['timestamp']!r}: mixes timestamps with a UTC offset ({n_offset} "
-                f"rows) and without one ({found['n'] - n_offset} rows); they cannot be reconciled.",
-                "make every value carry an offset, or none and pass tz=.",
-            )
-        if n_offset:
-            parsed = raw_time.try_cast(ibis.dtype("timestamp('UTC')"))
-        else:
-            parsed = _engine.localize(raw_time.try_cast("timestamp"), tz, backend)
-        bad = _engine.to_scalar((parsed.isnull() & raw_time.notnull()).sum())
-        found["bad_time"] = int(bad or 0)
-    if found["bad_time"]:
-        _fail(
-            f"time={mapping['timestamp']!r}: {found['bad_time']} of {found['n']} values are not "
-            "timestamps (expected ISO 8601 or epoch numbers).",
-            "fix those values, or pass time_format= their strftime format.",
-            examples(parsed.isnull() & raw_time.notnull()),
-            np.ones(min(5, found["bad_time"]), dtype=bool),
-        )
-    if revenue is not None and (found["bad_revenue"] or found["negative_revenue"]):
-        _fail(
-            f"revenue={mapping['revenue']!r}: must be a number >= 0; found "
-            f"{found['bad_revenue']} non-numeric and {found['negative_revenue']} negative values.",
-            "record refunds as their own event with a positive amount; clean amounts at source.",
-            examples(revenue.isnull() & table[mapping["revenue"]].notnull() | (revenue < 0)),
-            np.ones(min(5, found["bad_revenue"] + found["negative_revenue"]), dtype=bool),
-        )
-
-    columns = {
-        "customer_id": table[mapping["customer_id"]].cast("string"),
-        "timestamp": parsed,
-        "event": table[mapping["event"]].cast("string"),
-    }
+    columns = {"customer_id": customer, "timestamp": parsed, "event": event}
     if revenue is not None:
         columns["revenue"] = revenue
     for target in STRING_COLUMNS:
         source = mapping.get(target, target if target == "stage" else None)
         if source is not None and source in schema:
-            columns[target] = table[source].cast("string")
+            text = _text(table[source])
+            # an empty id is a missing one (an empty cell in the export)
+            columns[target] = ibis.ifelse(text.strip() == "", ibis.null("string"), text)
     used = set(mapping.values()) | set(columns)
     rest = [name for name in table.columns if name not in used]
-    out = table.select(**columns, **{name: table[name] for name in rest})
-    if duplicates != "keep":
-        n_dup = 0
-        if found["distinct_keys"] < found["n"]:
-            n_dup = found["n"] - _engine.to_scalar(out.distinct().count())
-        if n_dup and duplicates == "raise":
-            raise JourneyDataError(
-                f"duplicates='raise': found {n_dup} exact duplicate rows. Fix: remove them, or "
-                "pass duplicates='drop' or 'keep'."
+    return table.select(**columns, **{name: table[name] for name in rest}), found
+
+
+def _report(found, mapping, table, customer, event, parsed, revenue, examples) -> None:
+    n = found["n"]
+    for key, param, values in (
+        ("null_customer", "customer", customer),
+        ("null_event", "event", event),
+        ("null_time", "time", table[mapping["timestamp"]]),
+    ):
+        if found.get(key):
+            column = mapping[
+                {"customer": "customer_id", "event": "event", "time": "timestamp"}[param]
+            ]
+            _fail(
+                f"{param}={column!r}: column {column!r} must have a value in every row; found "
+                f"{found[key]} of {n} rows missing.",
+                f"drop or fill those rows first (e.g. events.dropna(subset=[{column!r}])).",
+                examples(values.isnull()),
             )
-        if n_dup and duplicates == "warn":
-            warnings.warn(
-                f"read_events: {n_dup} exact duplicate rows (kept). Pass duplicates='drop' to "
-                "drop them or duplicates='keep' to silence this.",
-                JourneyWarning,
-                stacklevel=3,
+    for key, param, values in (
+        ("blank_customer", "customer", customer),
+        ("blank_event", "event", event),
+    ):
+        if found.get(key):
+            column = mapping["customer_id" if param == "customer" else "event"]
+            _fail(
+                f"{param}={column!r}: {found[key]} of {n} rows have an empty {column!r} "
+                "(blank text); every event needs a customer id and an event name.",
+                "fill those values in the export, or drop those rows before read_events.",
+                examples(values.strip() == ""),
             )
-        if n_dup and duplicates == "drop":
-            out = out.distinct()
-    return out
+    if found["bad_time"]:
+        raw = table[mapping["timestamp"]]
+        _fail(
+            f"time={mapping['timestamp']!r}: {found['bad_time']} of {n} values are not "
+            "timestamps (expected ISO 8601 such as '2024-03-01 14:05:00' or "
+            "'2024-03-01T13:05:00Z', YYYYMMDD numbers or epoch numbers).",
+            "fix those values, or pass time_format= the strftime format of your data (e.g. "
+            "time_format='%d-%m-%Y %H:%M').",
+            examples(parsed.isnull() & raw.notnull()),
+        )
+    if revenue is not None:
+        bad = found["bad_revenue"] + found["negative_revenue"] + found["infinite_revenue"]
+        if bad:
+            raw = table[mapping["revenue"]]
+            _fail(
+                f"revenue={mapping['revenue']!r}: must be a finite amount >= 0; found "
+                f"{found['bad_revenue']} non-numeric, {found['negative_revenue']} negative and "
+                f"{found['infinite_revenue']} infinite values.",
+                "strip currency symbols and use '.' as the decimal mark; record refunds and "
+                "returns as their own event (e.g. event='refund') with a positive amount.",
+                examples(
+                    (revenue.isnull() & raw.notnull())
+                    | (revenue < 0)
+                    | _engine.is_inf(revenue, _engine.backend_name(table))
+                ),
+            )
+
+
+def _duplicates(out, found, duplicates: str):
+    """How many exact duplicate rows ``out`` has (0 when it surely has none).
+
+    Exact duplicate rows are a subset of rows sharing (customer, time, event): distinct keys
+    are counted first (hashes on DuckDB and Spark) and the costly full-row count runs only
+    when some keys repeat.
+    """
+    if duplicates == "keep":
+        return 0
+    backend = _engine.backend_name(out)
+    keys = {"c": out.customer_id, "t": out.timestamp, "e": out.event}
+    distinct = _engine.to_scalar(_engine.key_count(keys, backend))
+    if distinct == found["n"]:
+        return 0
+    return found["n"] - _engine.to_scalar(out.distinct().count())
+
+
+def _warn_duplicates(n: int, duplicates: str) -> None:
+    if n and duplicates == "raise":
+        raise JourneyDataError(
+            f"duplicates='raise': found {n} exact duplicate rows. Fix: remove them, or pass "
+            "duplicates='drop' to drop them or 'keep' to keep them."
+        )
+    if n and duplicates == "warn":
+        warnings.warn(
+            f"read_events: {n} exact duplicate rows (kept). Pass duplicates='drop' to drop "
+            "them or duplicates='keep' to silence this.",
+            JourneyWarning,
+            stacklevel=4,
+        )
+
+
+def _read_table(table, names, *, duplicates, examples=None, **options):
+    """read_events for an Ibis table: lazy, validated by one aggregate query."""
+    mapping = _resolve(table.columns, names)
+    if examples is None:
+
+        def examples(condition):
+            return _engine.to_pandas(table.filter(condition).limit(5))
+
+    out, found = _normalize(table, mapping, examples=examples, **options)
+    n_dup = _duplicates(out, found, duplicates)
+    _warn_duplicates(n_dup, duplicates)
+    return out.distinct() if n_dup and duplicates == "drop" else out
+
+
+def _read_pandas(frame: pd.DataFrame, names, *, duplicates, **options) -> pd.DataFrame:
+    """read_events for a DataFrame: the mapped columns are validated and normalized by the
+    engine (the same checks as for a table), the other columns are kept untouched, and the
+    rows keep their order."""
+    doubled = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if doubled:
+        raise JourneyDataError(
+            f"source: the column name(s) {doubled} occur more than once in the DataFrame. Fix: "
+            "rename or drop the duplicates (e.g. frame.loc[:, ~frame.columns.duplicated()])."
+        )
+    if len(frame) == 0:
+        raise JourneyDataError(
+            "source: the events are empty (0 rows). Fix: check the export or the filter that "
+            "produced it."
+        )
+    mapping = _resolve(frame.columns, names)
+    mapped = list(dict.fromkeys(mapping.values()))
+    stage = ["stage"] if "stage" in frame.columns and "stage" not in mapped else []
+    table = _engine.register(_engine.to_arrow(frame, columns=[*mapped, *stage]))
+
+    def examples(condition):
+        # the caller's own rows (with their index), not the engine's copy
+        mask = _engine.to_arrow_result(table.select(hit=condition.fill_null(False)))
+        return frame[mask["hit"].to_numpy(zero_copy_only=False)].head(5)
+
+    out, found = _normalize(table, mapping, examples=examples, **options)
+    canonical = _engine.to_pandas(out)
+    rest = [c for c in frame.columns if c not in set(mapped) | set(canonical.columns)]
+    if rest:
+        extra = frame[rest].reset_index(drop=True)
+        canonical = pd.concat([canonical, extra], axis=1)
+    if duplicates != "keep" and _duplicates(out, found, duplicates):
+        dup = _duplicated(canonical)
+        _warn_duplicates(int(dup.sum()), duplicates)
+        if duplicates == "drop":
+            canonical = canonical[~dup].reset_index(drop=True)
+    return canonical
+
+
+def _duplicated(frame: pd.DataFrame) -> np.ndarray:
+    try:
+        return frame.duplicated(keep="first").to_numpy()
+    except TypeError:  # unhashable extra columns (lists, dicts): compare canonical ones
+        subset = [c for c in frame.columns if c in (*REQUIRED, *OPTIONAL.values(), "stage")]
+        return frame.duplicated(subset=subset, keep="first").to_numpy()
 
 
 # --------------------------------------------------------------------------- public
@@ -519,7 +476,8 @@ def read_events(
     *,
     customer: str = "customer_id",
     time: str = "timestamp",
-    event: str = "event",
+    event: str | None = "event",
+    event_name: str = "purchase",
     revenue: str | None = None,
     channel: str | None = None,
     session: str | None = None,
@@ -535,25 +493,32 @@ def read_events(
     Parameters
     ----------
     source : pandas.DataFrame, str, path or Ibis table
-        A DataFrame; a path to CSV, TSV, Parquet or JSON-lines (``.jsonl``/``.ndjson``;
-        ``.json`` is read as lines), optionally compressed (``.gz``, ``.bz2``, ``.zip``,
-        ``.xz``, ``.zst``); or an Ibis table on any backend (DuckDB, PySpark, ...).
-    customer, time, event : str
-        The columns holding the customer id, the event time and the event name.
+        A DataFrame; a path to a CSV, TSV or text file (the delimiter ``,`` ``;`` tab or
+        ``|`` is detected), Parquet (a file, a directory of parts, hive partitions included,
+        or a glob such as ``'events/*.parquet'``) or JSON (lines or an array), text files
+        optionally compressed (``.gz``, ``.zst``, ``.bz2``, ``.xz``, ``.zip``); or an Ibis
+        table on any backend (DuckDB, PySpark, ...).
+    customer, time : str
+        The columns holding the customer id and the event time.
+    event : str or None
+        The column holding the event name. ``None`` for a transaction log without one (every
+        row is an order, as in CDNOW): every row is then named ``event_name``.
+    event_name : str
+        The event name every row gets when ``event=None``.
     revenue, channel, session, order, account : str, optional
         Columns for the optional canonical fields. ``None`` uses the canonical column
         (``revenue``, ``channel``, ``session_id``, ``order_id``, ``account_id``) when the
         events have it.
     tz : str
-        IANA time zone in which naive timestamps (without offset) were recorded; they are
-        converted to UTC. Ambiguous wall times (the repeated hour when daylight saving time
-        ends) are read as the first occurrence; non-existent ones (the skipped hour) move
-        forward. Values with an offset or tz-aware values ignore ``tz``.
+        IANA time zone in which naive timestamps (without offset) and dates were recorded;
+        they are converted to UTC. Values with an offset or tz-aware values ignore ``tz``.
     time_unit : {'s', 'ms', 'us', 'ns'}, optional
         Unit of epoch-number timestamps. By default it is detected from the magnitude of the
-        median value (GA4 exports use microseconds).
+        values (seconds below 1e11, then milliseconds, microseconds, nanoseconds; GA4
+        exports use microseconds); a column mixing magnitudes is an error.
     time_format : str, optional
-        strftime format of text timestamps that are not ISO 8601 (e.g. ``'%d-%m-%Y %H:%M'``).
+        strftime format of the time column when it is not ISO 8601 (e.g.
+        ``'%d-%m-%Y %H:%M'``); it applies to numbers too (``'%Y%m%d%H%M'``).
     duplicates : {'warn', 'drop', 'raise', 'keep'}
         What to do with exact duplicate rows: keep them with a ``JourneyWarning``, drop them,
         raise, or keep them silently.
@@ -561,55 +526,101 @@ def read_events(
     Returns
     -------
     pandas.DataFrame or Ibis table
-        The same kind as the input (a path gives pandas). Canonical columns first:
-        ``customer_id`` (str), ``timestamp`` (``datetime64[us, UTC]``), ``event`` (str),
-        then the optional canonical columns present (``revenue`` float; ``channel``,
-        ``session_id``, ``order_id``, ``account_id``, ``stage`` str), then every other
-        column untouched. pandas output is sorted by customer and time with a fresh index.
-        Ibis output is lazy; the validation ran as one aggregate query.
+        A DataFrame for a DataFrame (rows in their original order, a fresh index); a lazy
+        Ibis table for a file or a table, so the data stays in the engine and analyses return
+        small pandas results (a file is read by the embedded DuckDB: Parquet is scanned by
+        each query, CSV and JSON are parsed once into DuckDB's memory). To get pandas, call
+        ``.to_pandas()`` on the table. Canonical columns first: ``customer_id`` (text),
+        ``timestamp`` (UTC, microseconds), ``event`` (text), then the optional canonical
+        columns present (``revenue`` float; ``channel``, ``session_id``, ``order_id``,
+        ``account_id``, ``stage`` text; an empty value there is missing), then every other
+        column untouched. Text columns of a DataFrame result are Arrow-backed strings.
 
     Raises
     ------
     JourneyDataError
         Naming the column, what was expected, what was found (with up to five example
-        rows) and the fix: missing column, empty input, missing ids or event names,
-        unparseable or irreconcilable timestamps, non-numeric or negative revenue,
-        unsupported or unreadable file.
+        rows) and the fix: missing column, empty input, missing or blank ids or event names,
+        unparseable, mixed or irreconcilable timestamps, non-numeric or negative revenue,
+        duplicated column names, rows with the wrong number of fields, unsupported or
+        unreadable file.
 
     Notes
     -----
+    How the time column is read:
+
+    - timestamps with a zone are converted to UTC; naive timestamps and dates are wall
+      time in ``tz``;
+    - text is ISO 8601 (``2024-03-01``, ``2024-03-01 14:05``, ``2024-03-01T13:05:00Z``);
+      every value carries a UTC offset or none does;
+    - whole numbers of 8 digits that are all valid dates are YYYYMMDD (``19970101`` is
+      1 January 1997, as in CDNOW and many CRM exports), never epoch seconds of 1970
+      (pass ``time_unit='s'`` if they really are);
+    - other numbers (or text of digits) are epoch times in one unit per column.
+
+    From CSV the identifier and time columns (customer, event, channel, session, order,
+    account, time) are read as text, so ``007`` stays ``007`` and ``NA``, ``null`` or
+    ``None`` are ids like any other; only an empty cell is missing. A header naming a column
+    twice and rows with more or fewer fields than the header are errors.
+
     The input is never modified, and ``read_events(read_events(x))`` equals
     ``read_events(x)``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> raw = pd.DataFrame({"user": [2, 1], "ts": ["2024-03-01 10:00", "2024-03-01 09:00"],
-    ...                     "action": ["purchase", "page_view"]})
-    >>> ev = read_events(raw, customer="user", time="ts", event="action", tz="Europe/Amsterdam")
+    >>> raw = pd.DataFrame({"user": ["007", "12"], "ts": [19970101, 19970102],
+    ...                     "value": [29.3, 11.8]})
+    >>> ev = read_events(raw, customer="user", time="ts", event=None, revenue="value")
     >>> ev
-      customer_id                 timestamp      event
-    0           1 2024-03-01 08:00:00+00:00  page_view
-    1           2 2024-03-01 09:00:00+00:00   purchase
+      customer_id                 timestamp     event  revenue
+    0         007 1997-01-01 00:00:00+00:00  purchase     29.3
+    1          12 1997-01-02 00:00:00+00:00  purchase     11.8
     """
     check_choice("duplicates", duplicates, DUPLICATE_CHOICES)
     check_choice("time_unit", time_unit, (None, *TIME_UNITS))
     _check_tz(tz)
+    if time_format is not None and (not isinstance(time_format, str) or "%" not in time_format):
+        raise JourneyDataError(
+            f"time_format={time_format!r}: expected a strftime format such as '%d-%m-%Y %H:%M'"
+            ". Fix: pass the format with % codes, or None for ISO 8601."
+        )
     names = {"customer": customer, "time": time, "event": event, "revenue": revenue}
     names |= {"channel": channel, "session": session, "order": order, "account": account}
-    options = {"tz": tz, "time_unit": time_unit, "time_format": time_format}
-    if _engine.is_ibis(source):
-        mapping = _resolve(source.columns, names)
-        return _read_ibis(source, mapping, duplicates=duplicates, **options)
-    if isinstance(source, (str, os.PathLike)):
-        source = _read_file(source)
-    if not isinstance(source, pd.DataFrame):
+    if event is None:
+        if not isinstance(event_name, str) or not event_name.strip():
+            raise JourneyDataError(
+                f"event_name={event_name!r}: expected the (non-blank) name every row gets "
+                "when event=None. Fix: pass e.g. event_name='purchase'."
+            )
+        del names["event"]
+    columns = source.columns if hasattr(source, "columns") else None
+    if event is None and columns is not None and "event" in list(columns):
         raise JourneyDataError(
-            f"source: expected a pandas DataFrame, a file path or an Ibis table; got "
-            f"{type(source).__name__}. Fix: wrap your data in pd.DataFrame(...) or pass a path."
+            "event=None: the events already have an 'event' column. Fix: pass event='event' "
+            "to use it, or drop it to name every row event_name."
         )
-    mapping = _resolve(source.columns, names)
-    return _read_pandas(source, mapping, duplicates=duplicates, **options)
+    options = {"tz": tz, "time_unit": time_unit, "time_format": time_format}
+    options |= {"event_name": event_name, "duplicates": duplicates}
+    if isinstance(source, (str, os.PathLike)):
+        text = [names[p] or default for p, default in TEXT_COLUMNS.items() if p in names]
+        raw = files.open_file(source, text_columns=text)
+        if event is None and "event" in raw.columns:
+            raise JourneyDataError(
+                "event=None: the file already has an 'event' column. Fix: pass event='event' "
+                "to use it, or drop it to name every row event_name."
+            )
+        out = _read_table(raw, names, **options)
+        # Parquet stays a lazy scan; parsed text is kept normalized (times parsed once)
+        return out if files.is_parquet(source) else _engine.materialize(out)
+    if _engine.is_ibis(source):
+        return _read_table(source, names, **options)
+    if isinstance(source, pd.DataFrame):
+        return _read_pandas(source, names, **options)
+    raise JourneyDataError(
+        f"source: expected a pandas DataFrame, a file path or an Ibis table; got "
+        f"{type(source).__name__}. Fix: wrap your data in pd.DataFrame(...) or pass a path."
+    )
 
 
 def _stage_of(value, param: str) -> str:

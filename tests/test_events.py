@@ -34,12 +34,14 @@ def raw(**overrides):
 # ----------------------------------------------------------------------------- happy paths
 
 
-def test_canonical_output_sorted_and_typed():
-    ev = read_events(raw(revenue=[None, None, "12.5"]))
+def test_canonical_output_in_input_order_and_typed():
+    frame = raw(revenue=[None, None, "12.5"])
+    frame.index = [10, 11, 12]
+    ev = read_events(frame)
     assert list(ev.columns) == ["customer_id", "timestamp", "event", "revenue"]
     assert str(ev["timestamp"].dtype) == "datetime64[us, UTC]"
-    assert ev["customer_id"].tolist() == ["a", "a", "b"]
-    assert ev["revenue"].tolist()[1] == 12.5
+    assert ev["customer_id"].tolist() == ["b", "a", "a"]  # no sort: rows keep their order
+    assert ev["revenue"].tolist()[2] == 12.5
     assert ev.index.tolist() == [0, 1, 2]
 
 
@@ -125,8 +127,10 @@ def test_files_by_suffix(tmp_path, suffix):
     else:
         frame.to_json(path, orient="records", lines=True)
     ev = read_events(path)
-    assert ev["customer_id"].tolist() == ["001", "001", "007"]  # leading zeros kept
-    assert len(ev) == 3
+    assert isinstance(ev, ibis.expr.types.Table)  # a file stays in the engine
+    got = ev.to_pandas()
+    assert sorted(got["customer_id"]) == ["001", "001", "007"]  # leading zeros kept
+    assert len(got) == 3
 
 
 def test_ibis_in_lazy_ibis_out_same_values():
@@ -134,7 +138,8 @@ def test_ibis_in_lazy_ibis_out_same_values():
     lazy = read_events(ibis.memtable(frame), tz="Europe/Amsterdam")
     assert isinstance(lazy, ibis.expr.types.Table)
     got = lazy.to_pandas().sort_values(["customer_id", "timestamp"]).reset_index(drop=True)
-    expected = read_events(frame, tz="Europe/Amsterdam")
+    expected = read_events(frame, tz="Europe/Amsterdam").sort_values(["customer_id", "timestamp"])
+    expected = expected.reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected, check_dtype=False)
     assert str(got["timestamp"].dt.tz) == "UTC"
 
@@ -157,7 +162,7 @@ def test_duplicates_warn_drop_keep():
         assert len(read_events(frame, duplicates="keep")) == 3
     with pytest.warns(JourneyWarning, match="2 exact duplicate"):
         read_events(ibis.memtable(frame))
-    assert read_events(ibis.memtable(frame), duplicates="drop").count().to_pandas() == 1
+    assert len(read_events(ibis.memtable(frame), duplicates="drop").to_pyarrow()) == 1
 
 
 # ----------------------------------------------------------------------------- bad input
@@ -215,11 +220,11 @@ def test_bad_mixed_aware_and_naive_objects():
         pd.Timestamp("2024-01-01"),
         pd.Timestamp("2024-01-02"),
     ]
-    check_error("aware and naive", raw(timestamp=pd.Series(values, dtype=object)))
+    check_error("with a UTC offset", raw(timestamp=pd.Series(values, dtype=object)))
 
 
 def test_bad_non_numeric_revenue():
-    msg = check_error("must be numeric", raw(revenue=["1.0", "12,50", None]), revenue="revenue")
+    msg = check_error("1 non-numeric", raw(revenue=["1.0", "12,50", None]), revenue="revenue")
     assert "12,50" in msg
 
 
@@ -244,7 +249,7 @@ def test_bad_missing_file(tmp_path):
 def test_bad_unreadable_file(tmp_path):
     path = tmp_path / "events.parquet"
     path.write_text("this is not parquet")
-    check_error("could not be read as parquet", path)
+    check_error("could not be read as Parquet", path)
 
 
 def test_bad_source_type():
@@ -269,7 +274,7 @@ def test_bad_duplicates_raise():
 
 
 def test_bad_epoch_out_of_range():
-    check_error("not epoch times", raw(timestamp=[1e30, 1e30, 1e30]), time_unit="s")
+    check_error("3 of 3 values are not timestamps", raw(timestamp=[1e30] * 3), time_unit="s")
 
 
 @pytest.mark.parametrize(
@@ -278,7 +283,7 @@ def test_bad_epoch_out_of_range():
         (raw(customer_id=["a", None, "b"]), "must have a value in every row"),
         (raw(timestamp=["2024-01-01", "zz", "2024-01-02"]), "not timestamps"),
         (raw(timestamp=["2024-01-01T10:00Z", "2024-01-01", "2024-01-01"]), "reconciled"),
-        (raw(revenue=[1.0, -2.0, 3.0]), "must be a number >= 0"),
+        (raw(revenue=[1.0, -2.0, 3.0]), "1 negative"),
         (raw().iloc[:0], "empty"),
     ],
 )
@@ -309,7 +314,7 @@ def test_never_mutates_and_is_idempotent(data, tz):
         twice = read_events(once, tz=tz)
     pd.testing.assert_frame_equal(frame, before)
     pd.testing.assert_frame_equal(once, twice)
-    assert once["timestamp"].is_monotonic_increasing or once["customer_id"].nunique() > 1
+    assert once["customer_id"].tolist() == frame["customer_id"].tolist()  # order kept
 
 
 # ----------------------------------------------------------------------------- stages
@@ -324,7 +329,7 @@ def test_map_stages_both_forms_and_dutch():
     ev = read_events(raw())
     a = map_stages(ev, {"page_view": "awareness", "purchase": "aankoop"})
     b = map_stages(ev, {"awareness": ["page_view"], "purchase": {"purchase"}})
-    assert a["stage"].tolist() == b["stage"].tolist() == ["awareness", "purchase", "awareness"]
+    assert a["stage"].tolist() == b["stage"].tolist() == ["awareness", "awareness", "purchase"]
     assert "stage" not in ev.columns  # not mutated
 
 
@@ -371,3 +376,230 @@ def test_parameter_parsers():
     ):
         with pytest.raises(JourneyDataError, match=f"window=.*{hint}"):
             as_timedelta(bad, param="window")
+
+
+# ----------------------------------------------------------------------------- real exports
+# Each of these was a silent misread or a raw error before (issue 16).
+
+
+def test_yyyymmdd_integers_are_dates_not_epoch_seconds():
+    # CDNOW's dates: 19970101 read as epoch seconds would be 1970-08-20
+    frame = raw(timestamp=[19970101, 19970102, 19980630])
+    ev = read_events(frame, tz="Europe/Amsterdam")
+    assert ev["timestamp"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "1996-12-31 23:00",  # midnight in Amsterdam is 23:00 UTC in winter
+        "1997-01-01 23:00",
+        "1998-06-29 22:00",
+    ]
+    # as float (a CSV column with a gap read by pandas) and as text of digits
+    for values in ([19970101.0, 19970102.0, 19980630.0], ["19970101", "19970102", "19980630"]):
+        got = read_events(raw(timestamp=values))["timestamp"]
+        assert got.dt.strftime("%Y%m%d").tolist() == ["19970101", "19970102", "19980630"]
+    # time_unit says otherwise: epoch seconds of 1970 as asked
+    got = read_events(frame, time_unit="s")["timestamp"]
+    assert got.iloc[0] == pd.Timestamp(19970101, unit="s", tz="UTC")
+
+
+def test_time_format_applies_to_numbers():
+    frame = raw(timestamp=[202403011405, 202403011406, 202403021200])
+    ev = read_events(frame, time_format="%Y%m%d%H%M")
+    assert ev["timestamp"].iloc[0] == pd.Timestamp("2024-03-01 14:05", tz="UTC")
+
+
+def test_invalid_yyyymmdd_names_the_rows():
+    msg = check_error(
+        "1 of 3 values are not timestamps", raw(timestamp=[19970101, 19971345, 19970103])
+    )
+    assert "19971345" in msg
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([1_700_000_000, 1_700_000_001, 1_700_000_002], "2023-11-14 22:13:20"),
+        ([1_700_000_000_000, 1_700_000_001_000, 1_700_000_002_000], "2023-11-14 22:13:20"),
+        ([1_700_000_000_000_000] * 3, "2023-11-14 22:13:20"),
+        ([1_700_000_000_000_000_000] * 3, "2023-11-14 22:13:20"),
+        (["1700000000", "1700000001", "1700000002"], "2023-11-14 22:13:20"),
+    ],
+)
+def test_epoch_unit_detected_per_column(values, expected):
+    ev = read_events(raw(timestamp=values))
+    assert ev["timestamp"].iloc[0] == pd.Timestamp(expected, tz="UTC")
+
+
+def test_epoch_column_mixing_magnitudes_is_an_error_naming_rows():
+    values = [1_700_000_000_000, 1_700_000_001, 1_700_000_002_000]  # ms, s, ms
+    msg = check_error("different magnitudes .1 like s, 2 like ms", raw(timestamp=values))
+    assert "1700000001" in msg and "time_unit" in msg
+
+
+def test_event_none_reads_a_transaction_log():
+    frame = pd.DataFrame({"id": ["1", "2"], "date": [19970101, 19970105], "amount": [10.0, 5.5]})
+    ev = read_events(frame, customer="id", time="date", event=None, revenue="amount")
+    assert ev["event"].tolist() == ["purchase", "purchase"]
+    ev = read_events(frame, customer="id", time="date", event=None, event_name="order")
+    assert set(ev["event"]) == {"order"}
+    check_error("event=None", frame.assign(event="x"), customer="id", time="date", event=None)
+    check_error("event_name=' '", frame, customer="id", time="date", event=None, event_name=" ")
+    # without event=None the missing column says how to read a transaction log
+    check_error("pass event=None", frame, customer="id", time="date")
+
+
+def test_blank_ids_and_event_names_are_errors_naming_rows():
+    msg = check_error("1 of 3 rows have an empty 'customer_id'", raw(customer_id=["a", " ", "b"]))
+    assert "Example rows" in msg
+    check_error("1 of 3 rows have an empty 'event'", raw(event=["page_view", "", "purchase"]))
+    # an empty optional id is a missing one
+    ev = read_events(raw(session_id=["s1", "", "s2"]))
+    assert ev["session_id"].isna().tolist() == [False, True, False]
+
+
+def test_duplicated_column_names_in_a_frame():
+    frame = pd.concat([raw(), raw()[["event"]]], axis=1)
+    check_error(r"\['event'\] occur more than once", frame)
+
+
+def write_csv(path, text, compression=None):
+    data = text.encode()
+    if compression == "gz":
+        import gzip
+
+        data = gzip.compress(data)
+    elif compression == "bz2":
+        import bz2
+
+        data = bz2.compress(data)
+    elif compression == "xz":
+        import lzma
+
+        data = lzma.compress(data)
+    elif compression == "zst":
+        import pyarrow as pa
+
+        with pa.output_stream(str(path), compression="zstd") as out:
+            out.write(data)
+        return path
+    elif compression == "zip":
+        import zipfile
+
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("export.csv", text)
+        return path
+    path.write_bytes(data)
+    return path
+
+
+EXPORT = (
+    "user_id;event_time;action;value\n"
+    "007;2024-03-01 10:00;page_view;\n"
+    "NA;2024-03-01 11:00;page_view;\n"
+    "null;2024-03-01 12:00;purchase;12.5\n"
+    "007;2024-03-02 09:00;purchase;3\n"
+)
+COLUMNS = {"customer": "user_id", "time": "event_time", "event": "action", "revenue": "value"}
+
+
+@pytest.mark.parametrize("compression", [None, "gz", "bz2", "xz", "zst", "zip"])
+def test_csv_export_semicolons_ids_as_text(tmp_path, compression):
+    suffix = ".csv" + (f".{compression}" if compression else "")
+    path = write_csv(tmp_path / f"export{suffix}", EXPORT, compression)
+    got = read_events(path, **COLUMNS).to_pandas()
+    # ';' detected; '007' keeps its zeros; 'NA' and 'null' are ids, not missing values
+    assert sorted(got["customer_id"]) == ["007", "007", "NA", "null"]
+    assert got["revenue"].sum() == 15.5
+    assert not list(tmp_path.glob("journeykit-*"))  # no temporary file left beside it
+
+
+def test_tab_and_pipe_delimited_text(tmp_path):
+    for sep, name in (("\t", "export.tsv"), ("|", "export.txt"), ("\t", "export.csv")):
+        path = write_csv(tmp_path / name, EXPORT.replace(";", sep))
+        got = read_events(path, **COLUMNS).to_pandas()
+        assert sorted(got["customer_id"]) == ["007", "007", "NA", "null"]
+
+
+def test_csv_empty_id_cell_is_missing(tmp_path):
+    path = write_csv(tmp_path / "e.csv", EXPORT.replace("NA;", ";"))
+    msg = check_error("1 of 4 rows missing", path, **COLUMNS)
+    assert "user_id" in msg
+
+
+def test_csv_duplicated_header_names(tmp_path):
+    path = write_csv(tmp_path / "e.csv", "user,event,event,ts\n1,a,b,2024-01-01\n")
+    check_error(
+        r"names the column\(s\) \['event'\] more than once", path, customer="user", time="ts"
+    )
+
+
+def test_csv_ragged_row_names_the_line(tmp_path):
+    text = "user,event,ts\n1,a,2024-01-01\n2,b,2024-01-02,oops\n3,c,2024-01-03\n"
+    path = write_csv(tmp_path / "e.csv", text)
+    check_error("line 3 has 4 fields where the header has 3", path, customer="user", time="ts")
+
+
+def test_csv_late_value_that_does_not_fit_the_sampled_type(tmp_path):
+    # DuckDB types columns from a sample of rows: a text value far down must not fail the read
+    lines = [f"c{i},page_view,2024-01-01,{i}" for i in range(30_000)] + [
+        "cx,page_view,2024-01-01,n/a"
+    ]
+    path = write_csv(tmp_path / "e.csv", "customer_id,event,timestamp,score\n" + "\n".join(lines))
+    got = read_events(path).to_pandas()
+    assert len(got) == 30_001 and got["score"].iloc[-1] == "n/a"
+
+
+def test_json_file_holding_json_lines_and_json_array(tmp_path):
+    frame = raw(customer_id=["007", "1", "1"])
+    frame.to_json(tmp_path / "lines.json", orient="records", lines=True)
+    frame.to_json(tmp_path / "array.json", orient="records")
+    for name in ("lines.json", "array.json"):
+        got = read_events(tmp_path / name).to_pandas()
+        assert sorted(got["customer_id"]) == ["007", "1", "1"]
+
+
+def test_parquet_directory_hive_partitions_and_glob(tmp_path):
+    frame = raw(customer_id=["007", "1", "1"]).assign(day=["d1", "d1", "d2"])
+    frame.to_parquet(tmp_path / "parts", partition_cols=["day"])
+    got = read_events(tmp_path / "parts").to_pandas()
+    assert sorted(got["customer_id"]) == ["007", "1", "1"]
+    assert sorted(got["day"]) == ["d1", "d1", "d2"]  # the partition column is kept
+    for i, part in enumerate([frame.iloc[:2], frame.iloc[2:]]):
+        part.to_parquet(tmp_path / f"events-{i}.parquet")
+    assert len(read_events(str(tmp_path / "events-*.parquet")).to_pyarrow()) == 3
+    check_error("no file matches", str(tmp_path / "nothing-*.parquet"))
+    (tmp_path / "empty").mkdir()
+    check_error("holds no .parquet files", tmp_path / "empty")
+
+
+def test_arrow_naive_nanosecond_timestamps_with_tz():
+    import pyarrow as pa
+
+    times = pa.array([0, 3_600_000_000_000], type=pa.timestamp("ns"))
+    table = pa.table({"customer_id": ["a", "b"], "timestamp": times, "event": ["x", "y"]})
+    got = read_events(ibis.memtable(table), tz="Europe/Amsterdam").to_pandas()
+    assert sorted(got["timestamp"]) == [
+        pd.Timestamp("1969-12-31 23:00", tz="UTC"),
+        pd.Timestamp("1970-01-01 00:00", tz="UTC"),
+    ]
+
+
+def test_dates_outside_pandas_nanosecond_range_are_read():
+    ev = read_events(raw(timestamp=["1600-01-01", "2300-06-30 12:00", "2024-01-01"]))
+    assert ev["timestamp"].dt.year.tolist() == [1600, 2300, 2024]
+
+
+def test_a_file_stays_lazy_and_analyses_match_the_frame(tmp_path):
+    import journeykit as jk
+
+    frame = jk.load_webshop()
+    frame.to_parquet(tmp_path / "shop.parquet")
+    lazy = read_events(tmp_path / "shop.parquet")
+    assert isinstance(lazy, ibis.expr.types.Table)
+    assert jk._engine.on_connection(lazy)
+    args = {"as_of": "2024-09-30"}
+    pd.testing.assert_frame_equal(
+        jk.lifecycle(lazy, **args).table, jk.lifecycle(frame, **args).table, check_dtype=False
+    )
+    steps = ["product_view", "add_to_cart", "purchase"]
+    pd.testing.assert_frame_equal(
+        jk.funnel(lazy, steps).table, jk.funnel(frame, steps).table, check_dtype=False
+    )
