@@ -275,6 +275,11 @@ def localize(column, tz: str, backend: str):
     """
     import ibis
 
+    if tz == "UTC" and backend == "duckdb":
+        # the wall time is the instant: integer arithmetic, where a cast goes through ICU
+        # (on 10M rows 0.05 s against 0.8-3 s)
+        utc = ibis.dtype("timestamp('UTC')")
+        return _builtin("make_timestamptz", ("int64",), utc)(epoch_us(column, backend))
     if tz == "UTC":
         return column.cast(ibis.dtype("timestamp('UTC')"))
     utc = ibis.dtype("timestamp('UTC')")
@@ -349,19 +354,26 @@ def next_time(left, at: str, right, name: str):
     return both.filter(both["side"] == 0).select(*left.columns, name)
 
 
-def key_count(columns: dict, backend: str):  # columns: exactly three (customer, time, event)
-    """An Ibis expression counting the distinct combinations of ``columns``.
+def keys_repeat(table, values, n: int) -> bool:
+    """False when no two of the ``n`` rows of ``table`` share their ``values`` (expressions
+    on ``table``); True when
+    some may (a hash collision can say True falsely, never False falsely: callers confirm
+    exactly).
 
-    On DuckDB and PySpark it counts distinct 64-bit hashes (DuckDB ``hash``, Spark
-    ``xxhash64``), several times faster than a distinct over the tuple. Hash collisions can
-    only make the count smaller, never hide a duplicate, so callers that treat
-    ``count < rows`` as "maybe duplicates" and then check exactly stay exact.
+    The 64-bit row hashes of DuckDB (``hash``) or Spark (``xxhash64``) are compared instead
+    of the tuples. On journeykit's DuckDB they are sorted by numpy: for 10M rows 1.7 s,
+    where DuckDB's exact ``count(DISTINCT hash)`` took 4.1 s on this 2-core machine.
     """
     import ibis
+    import numpy as np
 
-    values = list(columns.values())
+    backend = backend_name(table)
     name = {"duckdb": "hash", "pyspark": "xxhash64"}.get(backend)
     if name is None:
-        return ibis.struct(columns).nunique()
+        return to_scalar(ibis.struct({f"k{i}": v for i, v in enumerate(values)}).nunique()) < n
     output = "int64" if backend == "pyspark" else "uint64"
-    return _builtin(name, tuple(v.type() for v in values), output)(*values).nunique()
+    hashed = _builtin(name, tuple(v.type() for v in values), output)(*values)
+    if backend != "duckdb":
+        return to_scalar(hashed.nunique()) < n
+    codes = np.sort(to_arrow_result(table.select(h=hashed))["h"].to_numpy())
+    return bool((codes[1:] == codes[:-1]).any())

@@ -277,15 +277,20 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
     raw_time = table[mapping["timestamp"]]
     customer = _text(table[mapping["customer_id"]])
     event = _text(table[mapping["event"]]) if "event" in mapping else ibis.literal(event_name)
-    checks = {
-        "null_customer": customer.isnull().sum(),
-        "blank_customer": (customer.strip() == "").sum(),
-        "null_time": raw_time.isnull().sum(),
-        "bad_time": (parsed.isnull() & raw_time.notnull()).sum(),
-    }
+    # checks on the source columns: numbers cannot be blank, native times cannot fail
+    checks = {"customers": table[mapping["customer_id"]].count(), "times": raw_time.count()}
+    if not (raw_time.type().is_timestamp() or raw_time.type().is_date()):
+        checks["bad_time"] = (parsed.isnull() & raw_time.notnull()).sum()
+    text = {}
+    if schema[mapping["customer_id"]].is_string():
+        text["customer"] = customer
     if "event" in mapping:
-        checks["null_event"] = event.isnull().sum()
-        checks["blank_event"] = (event.strip() == "").sum()
+        checks["events"] = table[mapping["event"]].count()
+        if schema[mapping["event"]].is_string():
+            text["event"] = event
+    # a blank value starts with whitespace (or is empty), so it sorts first: the smallest
+    # value rules blanks out in this same scan, and only then are they counted
+    checks |= {f"first_{k}": v.min() for k, v in text.items()}
     revenue = None
     if "revenue" in mapping:
         raw_rev = table[mapping["revenue"]]
@@ -299,9 +304,21 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
         checks["bad_revenue"] = (revenue.isnull() & raw_rev.notnull()).sum()
         checks["negative_revenue"] = (revenue < 0).sum()
         checks["infinite_revenue"] = _engine.is_inf(revenue, backend).sum()
-    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0]
+    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0].to_dict()
+    maybe_blank = {
+        k: v for k, v in text.items() if not _starts_above_space(found.pop(f"first_{k}"))
+    }
+    if maybe_blank:
+        blanks = {f"blank_{k}": (v.strip() == "").sum() for k, v in maybe_blank.items()}
+        found |= _engine.to_pandas(table.aggregate(**blanks)).iloc[0].to_dict()
     found = {key: int(0 if pd.isna(value) else value) for key, value in found.items()}
-    found["n"] = int(n)
+    found["n"] = n = int(n)
+    found["null_customer"] = n - found.pop("customers")
+    found["null_time"] = n - found.pop("times")
+    found["null_event"] = n - found.pop("events", n)
+    # the key of exact duplicates, on the source ids (no text cast) and the parsed time
+    found["key"] = [table[mapping["customer_id"]], parsed]
+    found["key"] += [table[mapping["event"]]] if "event" in mapping else []
     _report(found, mapping, table, customer, event, parsed, revenue, examples)
 
     columns = {"customer_id": customer, "timestamp": parsed, "event": event}
@@ -316,6 +333,10 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
     used = set(mapping.values()) | set(columns)
     rest = [name for name in table.columns if name not in used]
     return table.select(**columns, **{name: table[name] for name in rest}), found
+
+
+def _starts_above_space(value) -> bool:
+    return isinstance(value, str) and value != "" and ord(value[0]) > 32
 
 
 def _report(found, mapping, table, customer, event, parsed, revenue, examples) -> None:
@@ -347,7 +368,7 @@ def _report(found, mapping, table, customer, event, parsed, revenue, examples) -
                 "fill those values in the export, or drop those rows before read_events.",
                 examples(values.strip() == ""),
             )
-    if found["bad_time"]:
+    if found.get("bad_time"):
         raw = table[mapping["timestamp"]]
         _fail(
             f"time={mapping['timestamp']!r}: {found['bad_time']} of {n} values are not "
@@ -375,7 +396,7 @@ def _report(found, mapping, table, customer, event, parsed, revenue, examples) -
             )
 
 
-def _duplicates(out, found, duplicates: str):
+def _duplicates(table, out, found, duplicates: str):
     """How many exact duplicate rows ``out`` has (0 when it surely has none).
 
     Exact duplicate rows are a subset of rows sharing (customer, time, event): distinct keys
@@ -384,10 +405,7 @@ def _duplicates(out, found, duplicates: str):
     """
     if duplicates == "keep":
         return 0
-    backend = _engine.backend_name(out)
-    keys = {"c": out.customer_id, "t": out.timestamp, "e": out.event}
-    distinct = _engine.to_scalar(_engine.key_count(keys, backend))
-    if distinct == found["n"]:
+    if not _engine.keys_repeat(table, found["key"], found["n"]):
         return 0
     return found["n"] - _engine.to_scalar(out.distinct().count())
 
@@ -416,7 +434,7 @@ def _read_table(table, names, *, duplicates, examples=None, **options):
             return _engine.to_pandas(table.filter(condition).limit(5))
 
     out, found = _normalize(table, mapping, examples=examples, **options)
-    n_dup = _duplicates(out, found, duplicates)
+    n_dup = _duplicates(table, out, found, duplicates)
     _warn_duplicates(n_dup, duplicates)
     return out.distinct() if n_dup and duplicates == "drop" else out
 
@@ -452,7 +470,7 @@ def _read_pandas(frame: pd.DataFrame, names, *, duplicates, **options) -> pd.Dat
     if rest:
         extra = frame[rest].reset_index(drop=True)
         canonical = pd.concat([canonical, extra], axis=1)
-    if duplicates != "keep" and _duplicates(out, found, duplicates):
+    if duplicates != "keep" and _duplicates(table, out, found, duplicates):
         dup = _duplicated(canonical)
         _warn_duplicates(int(dup.sum()), duplicates)
         if duplicates == "drop":
