@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, files
-from .checks import check_choice, suggest
+from .checks import check_choice, require, suggest
 from .errors import JourneyDataError, JourneyWarning
 
 REQUIRED = ("customer_id", "timestamp", "event")
@@ -110,6 +110,12 @@ def _resolve(columns, names: dict[str, str | None]) -> dict[str, str]:
                 f"{target}."
             )
         mapping[target] = source
+    for param, target in (("customer", "customer_id"), ("time", "timestamp")):
+        if target not in mapping:
+            raise JourneyDataError(
+                f"{param}=None: the events have no {target!r} column. "
+                f"{suggest(target, columns)} Fix: pass {param}='<your column>'."
+            )
     used = set(mapping.values())
     for target, source in mapping.items():
         if source != target and target in columns and target not in used:
@@ -708,11 +714,7 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
     """
     check_choice("unmapped", unmapped, ("raise", "drop", "keep"))
     stages = stage_mapping(mapping)
-    if "event" not in events.columns:
-        raise JourneyDataError(
-            f"events: no 'event' column. {suggest('event', events.columns)} "
-            "Fix: pass the events through read_events first."
-        )
+    require(events, ["event"])
     if _engine.is_ibis(events):
         seen = set(_engine.distinct(events, "event"))
     else:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .checks import as_utc
 from .errors import JourneyDataError
 
 PERSONAS = ("price_conscious", "quality_seeker")
@@ -328,11 +329,19 @@ def webshop(
             f"n_customers={n_customers!r}: expected a positive whole number. "
             "Fix: e.g. n_customers=20_000."
         )
-    start = pd.Timestamp(start).tz_localize(None).normalize().tz_localize("UTC")
-    end = pd.Timestamp(end).tz_localize(None).normalize().tz_localize("UTC")
+    start = as_utc(start, param="start").normalize()
+    end = as_utc(end, param="end").normalize()
     if end <= start:
-        raise JourneyDataError(f"end={end.date()} must be after start={start.date()}.")
-    exp_start, exp_end = (pd.Timestamp(x).tz_localize("UTC") for x in experiment)
+        raise JourneyDataError(
+            f"end={end.date()} must be after start={start.date()}. Fix: pass an end date "
+            "after the start date."
+        )
+    if not isinstance(experiment, (tuple, list)) or len(experiment) != 2:
+        raise JourneyDataError(
+            f"experiment={experiment!r}: expected a (start, end) pair of dates. Fix: pass e.g. "
+            "experiment=('2024-03-01', '2024-12-31')."
+        )
+    exp_start, exp_end = (as_utc(x, param="experiment") for x in experiment)
     rng = np.random.default_rng(seed)
     promos = promotions(start, end)
     end_us = (end + pd.Timedelta(days=1)).value // 1000
