@@ -13,6 +13,7 @@ import time
 import pandas as pd
 
 from . import _engine
+from .checks import check_events_exist, require, require_events
 from .errors import JourneyDataError
 from .lifecycle import lifecycle
 
@@ -33,6 +34,15 @@ def _show(output, result, margins: bool) -> None:
         figure.savefig(png, format="png", pil_kwargs={"compress_level": 1})
         plt.close(figure)
         display(Image(png.getvalue()))
+
+
+def _inputs(events, customers):
+    """Check an explorer's events and attribute frame when it is built (an update only
+    prints its error), and register the events with the engine once for every update."""
+    require_events(events)
+    if customers is not None:
+        require(customers, ["customer_id"], param="customers")
+    return _engine.as_table(events)
 
 
 def _breakdown(by, customers):
@@ -85,7 +95,7 @@ def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
     """
     import ipywidgets as w
 
-    table = _engine.as_table(events)  # registered with the engine once, reused per update
+    table = _inputs(events, customers)
     span = _engine.to_pandas(
         table.aggregate(lo=table["timestamp"].min(), hi=table["timestamp"].max())
     )
@@ -123,18 +133,22 @@ def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
     return _explorer(controls, [["as_of", "period", "churn_days"], ["activity", "by"]], run)
 
 
-def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str = "wave"):
+def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str | None = "wave"):
     """Explore :func:`journeykit.nps.nps` interactively: breakdown (segment), wave, interval
-    method and level. Returns the widget; ``update()``, ``result`` and ``seconds`` as in
-    :func:`lifecycle_explorer`."""
+    method and level (``wave=None``: a survey without waves). Returns the widget;
+    ``update()``, ``result`` and ``seconds`` as in :func:`lifecycle_explorer`."""
     import ipywidgets as w
 
     from .nps import METHODS, nps
 
+    require(survey, [], param="survey")
+    require(survey, [score], param="score")
+    if wave is not None:
+        require(survey, [wave], param="wave")
     text_columns = [
         c for c in survey.columns if c not in (score, "customer_id") and survey[c].nunique() <= 50
     ]
-    waves = sorted(survey[wave].dropna().unique()) if wave in survey.columns else []
+    waves = [] if wave is None else sorted(survey[wave].dropna().unique())
     style = {"description_width": "initial"}
     controls = {
         "by": w.Dropdown(
@@ -225,7 +239,7 @@ def retention_explorer(events, *, customers: pd.DataFrame | None = None, start=N
 
     from .survival import durations, retention_curve
 
-    table = _engine.as_table(events)  # registered with the engine once, reused per update
+    table = _inputs(events, customers)
     by_options = [("nothing", None)] + [(c, c) for c in ("channel",) if c in table.columns]
     if customers is not None:
         by_options += [(c, c) for c in customers.columns if c != "customer_id"]
@@ -239,6 +253,8 @@ def retention_explorer(events, *, customers: pd.DataFrame | None = None, start=N
             description="horizon (days)", min=7, max=730, step=7, value=91, style=style
         ),
     }
+    if start is not None:
+        check_events_exist(table, start, param="start")
     cache: dict = {}
 
     def run(values):
@@ -266,7 +282,7 @@ def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
 
     from .funnels import _repeated
 
-    table = _engine.as_table(events)  # registered with the engine once, reused per update
+    table = _inputs(events, customers)
     funnel = _repeated(table)  # keeps what a new window does not change
     names = _engine.distinct(table, "event")
     default = [
