@@ -131,3 +131,53 @@ def test_arg_min_keeps_nulls_of_the_picked_row():
     want = want.sort_values("unit", ignore_index=True)
     assert want["value"].isna().sum() >= 1 and want["value"].notna().sum() >= 1
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
+
+
+def test_duckdb_never_reaches_the_network():
+    settings = _engine.connection().con.execute(
+        "SELECT current_setting('autoinstall_known_extensions'), "
+        "current_setting('autoload_known_extensions')"
+    )
+    assert settings.fetchall() == [(False, False)]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * 4096 / 1e6
+
+
+@pytest.fixture(scope="module")
+def million_events():
+    return webshop(100_000, seed=3).events  # about 1.07M events, as from a user's frame
+
+
+def test_repeated_calls_do_not_grow_memory(million_events):
+    import gc
+
+    import journeykit as jk
+
+    jk.lifecycle(million_events, as_of="2024-06-30")  # the first call loads the libraries
+    gc.collect()
+    before = _rss_mb()
+    for _ in range(20):
+        jk.lifecycle(million_events, as_of="2024-06-30")
+    gc.collect()
+    # Ibis' memtables stayed registered until exit: +90 MB per call on 1M events
+    assert _rss_mb() - before < 100
+
+
+def test_explorer_updates_do_not_grow_memory(million_events):
+    import gc
+
+    import journeykit as jk
+
+    box = jk.widgets.lifecycle_explorer(million_events)
+    slider = box.controls["churn_days"]
+    slider.value = 35
+    gc.collect()
+    before = _rss_mb()
+    for days in range(42, 42 + 20 * 7, 7):
+        slider.value = days
+    gc.collect()
+    assert len(box.seconds) == 22
+    assert _rss_mb() - before < 100
