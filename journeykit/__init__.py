@@ -27,7 +27,15 @@ from .datasets import (
     load_webshop,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .events import STAGE_LABELS_NL, STAGES, map_stages, read_events, stage_mapping
+from .events import (
+    STAGE_LABELS_NL,
+    STAGES,
+    EventSummary,
+    event_summary,
+    map_stages,
+    read_events,
+    stage_mapping,
+)
 from .funnels import funnel, stage_funnel, time_to_convert
 from .kpis import KPIs, kpis
 from .lifecycle import (
@@ -53,6 +61,7 @@ from .survival import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "EventSummary",
     "KPIs",
     "STAGES",
     "STATUSES",
@@ -69,6 +78,7 @@ __all__ = [
     "customer_summary",
     "datasets",
     "durations",
+    "event_summary",
     "experiment_units",
     "funnel",
     "ground_truth",

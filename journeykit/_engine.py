@@ -171,8 +171,9 @@ def to_pandas(expr) -> pd.DataFrame:
     out = to_arrow_result(expr).to_pandas(
         date_as_object=False, split_blocks=True, self_destruct=True, types_mapper=strings.get
     )
+    utc = pd.DatetimeTZDtype("us", "UTC")
     for name, dtype in out.dtypes.items():
-        if pd.api.types.is_datetime64_any_dtype(dtype):
+        if pd.api.types.is_datetime64_any_dtype(dtype) and dtype != utc:
             col = out[name]
             if getattr(dtype, "tz", None) is None:
                 col = col.dt.tz_localize("UTC")

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import _engine, files
-from .checks import check_choice, require, suggest
+from . import _engine, files, plots
+from .checks import check_choice, require, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
+from .results import Result
 
 REQUIRED = ("customer_id", "timestamp", "event")
 #: read_events keyword -> canonical column name, for the optional columns.
@@ -737,3 +739,80 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
     if unmapped == "drop":
         out = out[out["stage"].notna()].reset_index(drop=True)
     return out.astype({"stage": object})
+
+
+# --------------------------------------------------------------------------- overview
+
+
+@dataclass(frozen=True, repr=False)
+class EventSummary(Result):
+    """What an event log holds: ``table`` per event name, ``totals`` for the whole log."""
+
+    table: pd.DataFrame
+    totals: pd.DataFrame
+    title = "Events"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.totals
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(f"{e}: {n:,} events" for e, n in zip(self.table["event"], self.table["n"]))
+
+    def plot(self, ax=None):
+        """Events per event name."""
+        return plots.event_bars(self.table, ax)
+
+
+def event_summary(events) -> EventSummary:
+    """How many events, customers and days an event log holds, per event name and in all.
+
+    Works the same on a DataFrame and on a lazy table from :func:`read_events` (two small
+    queries), so a notebook can describe its data whichever route the data took.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (from :func:`read_events`).
+
+    Returns
+    -------
+    EventSummary
+        ``table``: one row per event name with ``n`` (events), ``customers`` (distinct
+        customers with that event), ``first`` and ``last`` (times, UTC), most frequent
+        first; ``totals`` (also ``summary``): ``n``, ``customers``, ``first``, ``last``
+        and ``days`` (from the first to the last event).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> raw = pd.DataFrame({"customer_id": ["a", "a", "b"], "event": ["view", "buy", "view"],
+    ...                     "timestamp": ["2024-01-01", "2024-01-03", "2024-01-02"]})
+    >>> s = event_summary(read_events(raw))
+    >>> s.table[["event", "n", "customers"]]
+      event  n  customers
+    0  view  2          2
+    1   buy  1          1
+    >>> int(s.totals["days"].iloc[0])
+    2
+    """
+    require_events(events)
+    t = _engine.as_table(events)
+    per_event = t.group_by("event").aggregate(
+        n=t.count(),
+        customers=t.customer_id.nunique(),
+        first=t.timestamp.min(),
+        last=t.timestamp.max(),
+    )
+    table = _engine.to_pandas(per_event).sort_values(["n", "event"], ascending=[False, True])
+    totals = _engine.to_pandas(
+        t.aggregate(
+            n=t.count(),
+            customers=t.customer_id.nunique(),
+            first=t.timestamp.min(),
+            last=t.timestamp.max(),
+        )
+    )
+    totals["days"] = (totals["last"] - totals["first"]) / pd.Timedelta(days=1)
+    return EventSummary(table=table.reset_index(drop=True), totals=totals)

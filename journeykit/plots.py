@@ -450,3 +450,17 @@ def sankey(nodes: pd.DataFrame, links: pd.DataFrame):
     figure = go.Figure(go.Sankey(node=node, link=link, arrangement="snap"))
     figure.update_layout(title="Journey flow: the first steps", height=500)
     return figure
+
+
+def event_bars(table: pd.DataFrame, ax=None):
+    """Events per event name as horizontal bars, labelled with the customers having it."""
+    ax = axes(ax)
+    y = np.arange(len(table))
+    ax.barh(y, table["n"], color=PALETTE[0])
+    for i, row in enumerate(table.itertuples()):
+        ax.text(row.n, i, f" {row.n:,} ({row.customers:,} customers)", va="center", fontsize=9)
+    ax.set_yticks(y, table["event"])
+    ax.invert_yaxis()
+    ax.set_xlabel("events")
+    ax.set_title("Events in the data")
+    return ax
