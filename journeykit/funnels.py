@@ -19,6 +19,7 @@ How attempts are chosen (the rules of :func:`funnel`, written once here):
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -26,16 +27,45 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import as_timedelta, as_utc, check_choice, check_events_exist, require_events, suggest
+from .checks import (
+    as_timedelta,
+    check_choice,
+    check_events_exist,
+    event_names,
+    require_events,
+    suggest,
+)
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
-from .lifecycle import _attach, _groups
-from .paths import UNITS, unit_column
+from .lifecycle import _attach, _check_options, _groups, _known_events, _start_end
+from .paths import UNITS, check_present, unit_column
 from .results import Result, wilson
 
 ORDERS = ("strict", "any")
 MAX_STEPS = 50  # _credited ranks attempts by reach * 10**17 in an int64
 QUARTILES = {"time_q1": 0.25, "time_median": 0.5, "time_q3": 0.75}
+#: The columns of a funnel's table after the ``by`` columns.
+TABLE_COLUMNS = (
+    "step_number",
+    "step",
+    "n",
+    "conversion",
+    "conversion_low",
+    "conversion_high",
+    "step_conversion",
+    "step_conversion_low",
+    "step_conversion_high",
+    "drop_off",
+    "drop_off_rate",
+    *QUARTILES,
+)
+#: Every column a funnel computes, which a ``by`` column may not be called.
+RESERVED = (
+    *TABLE_COLUMNS,
+    *("previous", "first", "reach", "start", "hours", "count", "mean"),
+    *("q1", "median", "q3", "p90", "max"),
+    *(f"{c}{k}" for c in "nqt" for k in range(1, MAX_STEPS + 1)),
+)
 KEPT = 8  # attempt sets and breakdowns that _repeated keeps in memory
 
 
@@ -68,7 +98,9 @@ class Funnel(Result):
         return plots.funnel_bars(self.table, ax, by=list(self.by))
 
 
-def _as_steps(steps) -> list[tuple[str, ...]]:
+def _as_steps(steps, params=None) -> list[tuple[str, ...]]:
+    """``steps`` as tuples of names; ``params`` names each step's parameter in messages
+    (default: ``steps``)."""
     expected = (
         "Fix: pass a list of at least two steps, each an event name or a set of names, "
         "e.g. ['product_view', 'add_to_cart', {'ideal_paid', 'card_paid'}]."
@@ -76,15 +108,15 @@ def _as_steps(steps) -> list[tuple[str, ...]]:
     if isinstance(steps, (str, bytes)) or not hasattr(steps, "__iter__"):
         raise JourneyDataError(f"steps={steps!r}: expected a list of steps. {expected}")
     out = []
-    for step in steps:
+    for k, step in enumerate(steps, 1):
         names = (step,) if isinstance(step, str) else step
         if not hasattr(names, "__iter__") or not all(isinstance(n, str) for n in names):
             raise JourneyDataError(
-                f"steps: step {step!r} is not a name or set of names. {expected}"
+                f"{_param(params, k)}: step {step!r} is not a name or set of names. {expected}"
             )
         names = tuple(sorted(set(names)))
         if not names:
-            raise JourneyDataError(f"steps: a step is empty. {expected}")
+            raise JourneyDataError(f"{_param(params, k)}: a step is empty. {expected}")
         out.append(names)
     if not 2 <= len(out) <= MAX_STEPS:
         raise JourneyDataError(
@@ -95,29 +127,36 @@ def _as_steps(steps) -> list[tuple[str, ...]]:
         for name in names:
             if name in seen:
                 raise JourneyDataError(
-                    f"steps: {name!r} is in step {seen[name]} and step {k}. Fix: name each "
-                    "event in one step only."
+                    f"{_param(params, k)}: {name!r} is in step {seen[name]} and step {k}. "
+                    "Fix: name each event in one step only."
                 )
             seen[name] = k
     return out
 
 
-def _resolve(t, steps, exclude) -> str:
+def _param(params, k: int) -> str:
+    """The parameter that holds step ``k`` (1-based)."""
+    return "steps" if params is None else params[k - 1]
+
+
+def _resolve(t, steps, exclude, params=None) -> str:
     """The column the step names live in ('event', or 'stage' for journey stages)."""
     names = [n for step in steps for n in step]
-    events = _engine.distinct(t, "event")
+    events = _known_events(t)
     column, known = "event", events
     if "stage" in t.columns and not set(names) <= set(events):
         stages = _engine.distinct(t, "stage")
         if set(names) <= set(stages):
             column, known = "stage", stages
-    for name in names:
-        if name not in known:
-            raise JourneyDataError(
-                f"steps: {name!r} is not an event{' or stage' if 'stage' in t.columns else ''} "
-                f"in the data. {suggest(name, known)} Known events: {', '.join(events)}. "
-                "Fix: use names from that list."
-            )
+    for k, step in enumerate(steps, 1):
+        for name in step:
+            if name not in known:
+                kind = "an event or stage" if "stage" in t.columns else "an event"
+                raise JourneyDataError(
+                    f"{_param(params, k)}: {name!r} is not {kind} in the data. "
+                    f"{suggest(name, known)} Known events: {', '.join(events)}. "
+                    "Fix: use names from that list."
+                )
     for names_x, _ in exclude:
         check_events_exist(t, names_x, param="exclude", known=events)
     return column
@@ -132,12 +171,11 @@ def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...]
             "exclude: exclusions are defined between matched steps, which needs "
             "order='strict'. Fix: pass order='strict' or drop exclude."
         )
-    if isinstance(exclude, str) or not isinstance(exclude, dict):
-        names = (exclude,) if isinstance(exclude, str) else exclude
-        exclude = {tuple(names): (1, n_steps)}
+    if not isinstance(exclude, dict):
+        exclude = {tuple(event_names(exclude, param="exclude")): (1, n_steps)}
     out = []
     for names, between in exclude.items():
-        names = (names,) if isinstance(names, str) else tuple(sorted(names))
+        names = tuple(sorted(event_names(names, param="exclude")))
         ok = (
             isinstance(between, tuple)
             and len(between) == 2
@@ -246,21 +284,21 @@ def _credited(a, n: int, order: str, window):
     return a.group_by("unit").aggregate(reach=a["reach"].max(), **picked)
 
 
-def _attempts(t, steps, *, order, exclude, unit, start, end):
+def _attempts(t, steps, *, order, exclude, unit, start, end, params=None):
     """The attempts (rules in the module docstring) as a lazy Ibis table, with the step
     labels: per attempt ``unit``, ``reach`` and ``t1``..``tn``
     (``start`` too for ``order='any'``). The matching ignores the window (so its attempts
-    serve every window, see :func:`_repeated`); :func:`_credited` applies it."""
+    serve every window, see :func:`_repeated`); :func:`_credited` applies it. ``params``
+    names each step's parameter in messages (:func:`time_to_convert`)."""
     import ibis
 
     check_choice("order", order, ORDERS)
     require_events(t)
     key = unit_column(t, unit)
-    steps = _as_steps(steps)
+    steps = _as_steps(steps, params)
     exclude = _as_exclude(exclude, len(steps), order)
-    start = None if start is None else as_utc(start, param="start")
-    end = None if end is None else as_utc(end, param="end")
-    column = _resolve(t, steps, exclude)
+    start, end = _start_end(start, end)
+    column = _resolve(t, steps, exclude, params)
     keep = t[key].notnull()
     if start is not None:
         keep &= t["timestamp"] >= start.to_pydatetime()
@@ -286,10 +324,11 @@ def _reached(events, steps, *, window="30D", order="strict", unit="customer", **
     """Per unit (its own column name): how far it got (``reach``) and the times of its
     credited attempt (``t1``..``tn``; ``start`` too for ``order='any'``), as a lazy Ibis
     table, with the step labels and the window. The building block of :func:`funnel` and
-    :func:`time_to_convert`. ``options``: ``exclude``, ``start``, ``end``.
+    :func:`time_to_convert`. ``options``: ``exclude``, ``start``, ``end``, ``params``
+    (:func:`_attempts`).
     """
     t = _engine.as_table(events)
-    options = {"exclude": None, "start": None, "end": None, **options}
+    options = {"exclude": None, "start": None, "end": None, "params": None, **options}
     window = as_timedelta(window, param="window")
     a, labels = _attempts(t, steps, order=order, unit=unit, **options)
     per = _credited(a, len(labels), order, window)
@@ -318,21 +357,26 @@ def funnel(
     steps : list
         Event names, or sets of names any of which counts (``{'ideal_paid', 'card_paid'}``),
         or journey stages when the events carry a ``stage`` column; 2 to 50 steps.
-    window : str, Timedelta or number of days
-        Every step must come within ``window`` of the attempt's start (the edge counts).
+    window : str or Timedelta
+        Every step must come within ``window`` of the attempt's start (the edge counts): a
+        finite duration with a unit (``'30D'``, ``'12h'``); a bare number raises.
     order : {'strict', 'any'}
         Steps in sequence (other events may come between), or in any order.
     exclude : dict or names, optional
         ``{'cart_emptied': (2, 3)}``: that event between steps 2 and 3 voids the attempt
-        from step 3 on; plain names apply between step 1 and the last step.
+        from step 3 on; plain names apply between step 1 and the last step. Unknown event
+        names raise.
     by : str, list or DataFrame, optional
         Breakdown: event columns take their value at the unit's first event (so
         ``'channel'`` is the acquisition channel; ties at that instant: the smallest
-        value); a DataFrame with the unit's column supplies attributes such as persona.
+        value); a DataFrame with the unit's column supplies attributes such as persona, one
+        row per unit. Units with a missing value, or absent from the frame, are left out
+        with a JourneyWarning giving their number (a missing value is never a group).
     unit : {'customer', 'session', 'account'}
         Who converts: customers, sessions (see :func:`sessionize`) or B2B accounts.
     start, end : date, optional
-        Attempts must start in [start, end).
+        Attempts must start in [start, end); ``end`` must lie after ``start``, and some
+        unit must have a step-1 event in between (a JourneyDataError otherwise).
     level : float
         Confidence level of the Wilson intervals.
 
@@ -356,20 +400,31 @@ def funnel(
     1  cart  2    0.666667
     2   buy  0    0.000000
     """
-    if not 0 < level < 1:
-        raise JourneyDataError(f"level={level!r}: expected a number between 0 and 1, e.g. 0.95.")
+    number = isinstance(level, (int, float, np.number)) and not isinstance(level, bool)
+    if not number or not 0 < level < 1:
+        raise JourneyDataError(
+            f"level={level!r}: expected a confidence level between 0 and 1; got "
+            f"{level if number else 'a ' + type(level).__name__}. Fix: pass e.g. level=0.95."
+        )
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
     options = {"order": order, "exclude": exclude, "unit": unit, "start": start, "end": end}
     window = as_timedelta(window, param="window")
     attempts, labels = _attempts(t, steps, **options)
-    groups, names = _groups(t, unit_column(t, unit), by)
-    dated = start is not None or end is not None
+    groups, names = _groups(t, unit_column(t, unit), by, reserved=RESERVED)
+    dated = _dated(start, end)
     return _count(attempts, labels, window, order, unit, groups, names, level, dated)
+
+
+def _dated(start, end) -> str:
+    """How ``start`` and ``end`` limit the attempts, for messages ('' without them)."""
+    if start is None and end is None:
+        return ""
+    return f" starting in [start={start!r}, end={end!r})"
 
 
 def _count(attempts, labels, window, order, unit, groups, names, level, dated) -> Funnel:
     """The :class:`Funnel` of ``attempts`` (from :func:`_attempts`) within ``window``, per
-    ``by`` group (``groups``, ``names`` from ``_groups``)."""
+    ``by`` group (``groups``, ``names`` from ``_groups``); ``dated`` from :func:`_dated`."""
     key = UNITS[unit]
     per = _credited(attempts, len(labels), order, window).rename({key: "unit"})
     if groups is not None:
@@ -384,37 +439,35 @@ def _count(attempts, labels, window, order, unit, groups, names, level, dated) -
         aggs[f"q{k}"] = seconds.quantile(list(QUARTILES.values()), where=per["reach"] >= k)
     counts = per.group_by(names).aggregate(**aggs) if names else per.aggregate(**aggs)
     counts = _engine.to_pandas(counts)
+    if not counts["n1"].fillna(0).sum():  # no attempt: no rows, or one of nulls
+        raise JourneyDataError(
+            f"steps: no {unit} has an event of the first step ({labels[0]!r}){dated}, so "
+            "there is no funnel to count. Fix: check the first step"
+            + (" and the dates (start, end)." if dated else ".")
+        )
     if names:
         counts = counts.sort_values(names, ignore_index=True)
     rows = []
     for _, row in counts.iterrows():
         for k, label in enumerate(labels, 1):
             item = {**{c: row[c] for c in names}, "step_number": k, "step": label}
-            item["n"] = int(row[f"n{k}"]) if pd.notna(row[f"n{k}"]) else 0
+            item["n"] = int(row[f"n{k}"])
             item["previous"] = int(row[f"n{k - 1}"]) if k > 1 else item["n"]
-            item["first"] = int(row["n1"]) if pd.notna(row["n1"]) else 0
+            item["first"] = int(row["n1"])
             values = row.get(f"q{k}")
             values = [np.nan] * len(QUARTILES) if values is None else values
             for name, value in zip(QUARTILES, values):
                 item[name] = pd.to_timedelta(value, unit="s") if pd.notna(value) else pd.NaT
             rows.append(item)
     table = pd.DataFrame(rows)
-    if table.empty or table["first"].sum() == 0:
-        raise JourneyDataError(
-            f"steps: no {unit} has an event of the first step ({labels[0]!r})"
-            + (" in [start, end)" if dated else "")
-            + ". Fix: check the first step and the dates."
-        )
     for out, num, den in (("conversion", "n", "first"), ("step_conversion", "n", "previous")):
         table[out] = table[num] / table[den].where(table[den] > 0)
         table[f"{out}_low"], table[f"{out}_high"] = wilson(table[num], table[den], level)
     table["drop_off"] = table["previous"] - table["n"]
     table["drop_off_rate"] = 1 - table["step_conversion"]
-    columns = [*names, "step_number", "step", "n", "conversion", "conversion_low"]
-    columns += ["conversion_high", "step_conversion", "step_conversion_low"]
-    columns += ["step_conversion_high", "drop_off", "drop_off_rate", *QUARTILES]
     tests = _chi_square(table, names)
-    return Funnel(table[columns], tests, tuple(labels), window, order, unit, tuple(names))
+    table = table[[*names, *TABLE_COLUMNS]]
+    return Funnel(table, tests, tuple(labels), window, order, unit, tuple(names))
 
 
 def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -468,7 +521,7 @@ def _repeated(events):
         return _engine.keep(a), labels
 
     def groups(unit, by):
-        table, names = _groups(t, unit_column(t, unit), by)
+        table, names = _groups(t, unit_column(t, unit), by, reserved=RESERVED)
         return (None if table is None else _engine.keep(table)), names
 
     def run(steps, *, window, order, unit, by=None):
@@ -477,7 +530,7 @@ def _repeated(events):
         a, labels = keep(key, lambda: attempts(steps, order, unit))
         by_key = tuple(by.columns) if isinstance(by, pd.DataFrame) else by
         table, names = keep(("by", by_key, unit), lambda: groups(unit, by))
-        return _count(a, labels, window, order, unit, table, names, 0.95, False)
+        return _count(a, labels, window, order, unit, table, names, 0.95, "")
 
     return run
 
@@ -485,13 +538,27 @@ def _repeated(events):
 def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:
     """The funnel over the journey stages (awareness -> ... -> advocacy).
 
-    ``mapping`` (``{event: stage}`` or ``{stage: [events]}``) sets the stages with
-    :func:`map_stages` (events it does not name are dropped); without it the events' own
-    ``stage`` column is used. ``stages`` picks the stages (default: those of
-    :data:`STAGES` that occur, in journey order). Other options go to :func:`funnel`.
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    mapping : dict, optional
+        ``{event: stage}`` or ``{stage: [events]}``: sets the stages with
+        :func:`map_stages` (events it does not name are dropped); without it the events'
+        own ``stage`` column is used.
+    stages : str or list of str, optional
+        The stages, in funnel order (default: those of :data:`STAGES` that occur, in journey
+        order); at least two, each occurring in the data (unknown names raise).
+    **options
+        The options of :func:`funnel` (``window``, ``order``, ``exclude``, ``by``,
+        ``unit``, ``start``, ``end``, ``level``); any other raises.
     """
     from .events import map_stages
 
+    parameters = inspect.signature(funnel).parameters.items()
+    allowed = [name for name, p in parameters if p.kind is p.KEYWORD_ONLY]
+    _check_options(options, allowed, where="stage_funnel")
+    require_events(events)
     if mapping is not None:
         events = map_stages(events, mapping, unmapped="drop")
     if "stage" not in events.columns:
@@ -499,10 +566,18 @@ def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:
             "events: no 'stage' column. Fix: pass mapping={event: stage} or map the events "
             "with journeykit.map_stages first."
         )
+    present = _engine.distinct(_engine.as_table(events), "stage")
     if stages is None:
-        present = set(_engine.distinct(_engine.as_table(events), "stage"))
         stages = [s for s in STAGES if s in present]
-    return funnel(events, list(stages), **options)
+    else:
+        stages = check_present(stages, present, param="stages", what="stage")
+    if len(stages) < 2:
+        raise JourneyDataError(
+            f"stages: a funnel needs at least two stages; got {stages} (the data has the stages "
+            f"{present}). Fix: map events to at least two of {list(STAGES)} (mapping=), or "
+            "pass stages= two or more of the stages in the data."
+        )
+    return funnel(events, stages, **options)
 
 
 @dataclass(frozen=True, repr=False)
@@ -532,23 +607,53 @@ def time_to_convert(
     """How long converters take from ``from_step`` to ``to_step`` (a two-step strict
     funnel): count, mean, quartiles and the 90th percentile in hours, per ``by`` group.
 
-    ``times`` holds one row per converting unit (hours, and the group). Other options
-    (``exclude``, ``start``, ``end``) go to :func:`funnel`'s matching.
+    ``times`` holds one row per converting unit (hours, and the group).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    from_step, to_step : str or set of str
+        The two steps, event names (or journey stages) that occur in the data.
+    window : str or Timedelta
+        A duration with a unit (``'30D'``): ``to_step`` must follow within it.
+    by : str, list or DataFrame, optional
+        As in :func:`funnel`; units without a value are left out with a JourneyWarning.
+    unit : {'customer', 'session', 'account'}
+        Who converts.
+    **options
+        ``exclude``, ``start`` and ``end`` of :func:`funnel`'s matching; any other raises.
+
+    Raises
+    ------
+    JourneyDataError
+        Also when no unit has a ``from_step`` event (in ``[start, end)``), or none
+        converted within the window.
     """
+    _check_options(options, ("exclude", "start", "end"), where="time_to_convert")
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
-    per, labels, window = _reached(t, [from_step, to_step], window=window, unit=unit, **options)
-    per = per.filter(per["reach"] >= 2)
+    steps = [from_step, to_step]
+    params = ("from_step", "to_step")
+    per, labels, window = _reached(t, steps, window=window, unit=unit, params=params, **options)
+    converted = per.filter(per["reach"] >= 2)
     key = unit_column(t, unit)
-    groups, names = _groups(t, key, by)
+    groups, names = _groups(t, key, by, reserved=RESERVED)
     if groups is not None:
-        per = _attach(per, groups, key)
-    backend = _engine.backend_name(per)
-    hours = (_engine.epoch_us(per["t2"], backend) - _engine.epoch_us(per["t1"], backend)) / 3.6e9
-    times = _engine.to_pandas(per.select(*names, hours=hours))
+        converted = _attach(converted, groups, key)
+    backend = _engine.backend_name(converted)
+    micros = _engine.epoch_us(converted["t2"], backend) - _engine.epoch_us(converted["t1"], backend)
+    times = _engine.to_pandas(converted.select(*names, hours=micros / 3.6e9))
     if times.empty:
+        if not _engine.to_scalar(per.count()):  # no attempt at all
+            dated = _dated(options.get("start"), options.get("end"))
+            raise JourneyDataError(
+                f"from_step={from_step!r}: no {unit} has such an event{dated}, so nobody can "
+                "convert. Fix: check from_step" + (" and the dates (start, end)." if dated else ".")
+            )
         raise JourneyDataError(
-            f"no {unit} went from {labels[0]!r} to {labels[1]!r} within {window}. Fix: check "
-            "the steps or widen window."
+            f"to_step={to_step!r}: no {unit}{' with a by group' if names else ''} went from "
+            f"{labels[0]!r} to {labels[1]!r} within window={window}. Fix: check the steps or "
+            "widen window."
         )
     grouped = times.groupby(names) if names else times.groupby(lambda _: "all")
     table = grouped["hours"].describe(percentiles=[0.25, 0.5, 0.75, 0.9])

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+import operator
 import warnings
 from dataclasses import dataclass
 
@@ -9,9 +12,28 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import as_timedelta, as_utc, check_choice, check_events_exist, require, require_events
+from .checks import (
+    as_timedelta,
+    as_utc,
+    check_choice,
+    check_date_in_data,
+    check_events_exist,
+    data_range,
+    drop_missing,
+    known_events,
+    require,
+    require_events,
+    suggest,
+    warn_after_data,
+)
 from .errors import JourneyDataError, JourneyWarning
 from .results import Result
+
+#: How far after the last event the ``as_of`` of :func:`customer_summary` and :func:`rfm`
+#: may lie before a JourneyWarning: recency and T grow with the gap, so one longer than a
+#: year is almost always a wrong date.
+LONG_AFTER = pd.Timedelta(days=365)
+DAY = pd.Timedelta(days=1)
 
 
 def day_count(dates: pd.Series) -> pd.Series:
@@ -27,6 +49,73 @@ def resolve_as_of(table, as_of, *, param: str = "as_of") -> pd.Timestamp:
     return as_utc(_engine.to_scalar(table["timestamp"].max()), param=param)
 
 
+def _known_events(table) -> list[str]:
+    """The distinct event names of ``table``, raising when it holds no events."""
+    known = known_events(table)
+    if not known:
+        raise JourneyDataError(
+            "events: expected events; the data holds none. Fix: pass a frame or table with "
+            "events (check the filter or the file that made it)."
+        )
+    return known
+
+
+def _checked_as_of(table, as_of, *, param: str, within: pd.Timedelta, why: str, what: str):
+    """``as_of`` as UTC (default: the last event of ``table``, the ``what`` events): a
+    JourneyDataError when there are none or when it lies before the first, a JourneyWarning
+    (saying ``why``) when it lies more than ``within`` after the last."""
+    ts = None if as_of is None else as_utc(as_of, param=param)
+    first, last = data_range(table)
+    if pd.isna(first):
+        raise JourneyDataError(
+            f"events: no {what} in the data, so there is nothing to analyse. Fix: pass events "
+            "that hold them (check the activity= and purchase= names, and level=)."
+        )
+    if ts is None:
+        return last
+    check_date_in_data(ts, param=param, first=first, last=last)
+    warn_after_data(ts, param=param, last=last, within=within, why=why)
+    return ts
+
+
+def _start_end(start, end):
+    """``start`` and ``end`` as UTC timestamps (``None`` stays ``None``), raising unless
+    ``end`` lies after ``start``."""
+    start = None if start is None else as_utc(start, param="start")
+    end = None if end is None else as_utc(end, param="end")
+    if start is not None and end is not None and end <= start:
+        raise JourneyDataError(
+            f"end={end:%Y-%m-%d %H:%M}: expected a time after start={start:%Y-%m-%d %H:%M}; "
+            "got one at or before it. Fix: pass an end later than start (or swap the two)."
+        )
+    return start, end
+
+
+def _whole_number(value, *, param: str, low: int, high: int | None = None) -> int:
+    """``value`` as an int, raising unless it is a whole number of at least ``low`` (and at
+    most ``high``)."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not whole or value < low or (high is not None and value > high):
+        span = f"of at least {low}" if high is None else f"from {low} to {high}"
+        got = value if whole else f"a {type(value).__name__}"
+        raise JourneyDataError(
+            f"{param}={value!r}: expected a whole number {span}; got {got}. Fix: pass e.g. "
+            f"{param}={max(low, 5) if high is None else min(max(low, 5), high)}."
+        )
+    return int(value)
+
+
+def _check_options(options: dict, allowed, *, where: str) -> None:
+    """Raise on keyword options that ``where`` does not pass on (instead of a TypeError
+    from deep inside)."""
+    unknown = [name for name in options if name not in allowed]
+    if unknown:
+        raise JourneyDataError(
+            f"{where}: unknown option {unknown[0]}=. {suggest(unknown[0], sorted(allowed))} "
+            "Fix: pass only those options."
+        )
+
+
 def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") -> pd.DataFrame:
     """One row per customer: activity, orders, revenue and the CLV summary statistics.
 
@@ -36,11 +125,15 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
         Canonical events (see :func:`journeykit.read_events`).
     as_of : date-like, optional
         The observation date; events after it are ignored. Default: the last event time.
+        Before the first event it raises a JourneyDataError; more than a year
+        (:data:`LONG_AFTER`) after the last it warns, as ``recency`` and ``T`` then grow
+        with the gap.
     activity : str or list of str, optional
         The events that count as activity for ``first_seen``, ``last_seen``, ``n_events``
         and ``n_active_days`` (default: every event). Customers without activity are left out.
     purchase : str or list of str
-        The events that are purchases (default ``'purchase'``).
+        The events that are purchases (default ``'purchase'``). Names that do not occur in
+        the data raise a JourneyDataError listing the event names.
 
     Returns
     -------
@@ -76,10 +169,18 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
     """
     require_events(events)
     t = _engine.as_table(events)
-    as_of = resolve_as_of(t, as_of)
+    as_of = _checked_as_of(
+        t,
+        as_of,
+        param="as_of",
+        within=LONG_AFTER,
+        why="recency and T count the days up to it, so every customer looks long gone.",
+        what="events",
+    )
+    known = known_events(t)
     if activity is not None:
-        activity = check_events_exist(t, activity, param="activity")
-    purchases = [purchase] if isinstance(purchase, str) else list(purchase)
+        activity = check_events_exist(t, activity, param="activity", known=known)
+    purchases = check_events_exist(t, purchase, param="purchase", known=known)
     import ibis
 
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
@@ -111,6 +212,12 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
         orders = t.filter(buy).group_by("customer_id").aggregate(n_orders=t["order_id"].nunique())
         agg = agg.drop("n_orders").left_join(orders, "customer_id").drop("customer_id_right")
     out = _engine.to_pandas(agg.filter(agg["n_events"] > 0).order_by("customer_id"))
+    if out.empty:  # only with activity=: every event counts otherwise
+        raise JourneyDataError(
+            f"activity={activity!r}: no customer has such an event on or before "
+            f"as_of={as_of:%Y-%m-%d %H:%M}. Fix: pass a later as_of, or activity=None to count "
+            "every event."
+        )
     if not out["n_purchase_days"].any():
         warnings.warn(
             f"customer_summary: no {purchases} events on or before as_of, so every customer "
@@ -138,9 +245,10 @@ STATUSES = ("new", "returning", "reactivated", "lapsing", "churned")
 LEVELS = {"customer": "customer_id", "account": "account_id"}
 
 
-def _unit_table(events, *, activity, level: str, param_events: str = "events"):
-    """The Ibis table of activity events and the unit column ('customer_id'/'account_id')."""
-    require_events(events, param=param_events)
+def _unit_table(events, *, activity, level: str, activity_param: str = "activity"):
+    """The Ibis table of activity events and the unit column ('customer_id'/'account_id');
+    ``activity_param`` names the activity in messages."""
+    require_events(events)
     check_choice("level", level, tuple(LEVELS))
     unit = LEVELS[level]
     if level == "account" and unit not in events.columns:
@@ -150,47 +258,137 @@ def _unit_table(events, *, activity, level: str, param_events: str = "events"):
         )
     t = _engine.as_table(events)
     if activity is not None:
-        activity = check_events_exist(t, activity, param="activity")
+        known = _known_events(t)
+        activity = check_events_exist(t, activity, param=activity_param, known=known)
         t = t.filter(t["event"].isin(activity))
     if level == "account":
         t = t.filter(t["account_id"].notnull())
     return t, unit
 
 
-def _groups(t, unit: str, by):
+def _groups(t, unit: str, by, reserved=()):
     """Per-unit breakdown columns: event columns take their value at the unit's first
     activity (so ``by='channel'`` is the acquisition channel; between events at that same
     instant, the smallest value, a missing one last); a DataFrame with a ``unit`` column
-    supplies attributes (persona, segment, ...). Returns (Ibis table or None, names)."""
+    supplies attributes (persona, segment, ...), one row per unit.
+
+    A missing value is never a group of its own: units whose value is missing (at the first
+    activity, or in the frame) and units the frame does not list are left out, with a
+    JourneyWarning giving the count (one query), and a JourneyDataError when that leaves
+    none. :func:`_attach` joins the groups. ``reserved``: the caller's own column names,
+    which a breakdown column may not have. Returns (Ibis table or None, names)."""
     import ibis
 
     if by is None:
         return None, []
+    t = t.filter(t[unit].notnull())
+    label = f"{unit.removesuffix('_id')}s"
     if isinstance(by, pd.DataFrame):
-        if unit not in by.columns:
-            raise JourneyDataError(
-                f"by: the DataFrame has no {unit!r} column (columns: {list(by.columns)}). Fix: "
-                f"pass a frame with {unit!r} and the attributes to break down by."
-            )
-        names = [c for c in by.columns if c != unit]
-        attrs = by.drop_duplicates(unit).astype({unit: str})
-        return _engine.as_table(attrs, like=t), names
-    names = [by] if isinstance(by, str) else list(by)
+        names, attrs = _attributes(by, unit, reserved)
+        groups = _engine.as_table(attrs, like=t)
+        listed = groups.select(_listed=groups[unit])
+        units = t.select(unit).distinct()
+        units = units.left_join(listed, units[unit] == listed["_listed"])
+        missing = units["_listed"].isnull()
+        why = "are not in the by frame (or only with missing values)"
+        fix = (
+            f"add them to the frame; its {unit} values must match the events' (the frame "
+            f"has e.g. {attrs[unit].head(3).tolist()})"
+        )
+    else:
+        names = _by_columns(t, by, unit, reserved)
+        # the key orders ties at the first instant the same way on every engine (Spark and
+        # DuckDB sort a null struct field differently, hence the explicit missing flag)
+        key = {
+            n: ibis.struct({"at": t["timestamp"], "missing": t[n].isnull(), "value": t[n]})
+            for n in names
+        }
+        units = t.group_by(unit).aggregate(**{n: t[n].argmin(key[n]) for n in names})
+        missing = functools.reduce(operator.or_, [units[n].isnull() for n in names])
+        groups = units.filter(~missing)
+        why = f"have no {names} value at their first activity"
+        fix = "fill in the missing values, or break down by another column"
+    counts = units.aggregate(n=units.count(), missing=missing.cast("int64").sum())
+    counts = _engine.to_pandas(counts).iloc[0]
+    n, left_out = int(counts["n"]), int(0 if pd.isna(counts["missing"]) else counts["missing"])
+    if n and left_out == n:
+        raise JourneyDataError(f"by: all {n} {label} {why}, so no {unit} has a group. Fix: {fix}.")
+    if left_out:
+        warnings.warn(
+            f"by: {left_out} of {n} {label} {why} and were left out of the breakdown (a "
+            f"missing value is never a group of its own). To keep them, {fix}.",
+            JourneyWarning,
+            stacklevel=3,
+        )
+    return groups, names
+
+
+def _attributes(by: pd.DataFrame, unit: str, reserved) -> tuple[list[str], pd.DataFrame]:
+    """The attribute names of a ``by`` frame and the frame with one row per ``unit`` (ids as
+    text), rows with a missing value left out (with a JourneyWarning)."""
+    if unit not in by.columns:
+        raise JourneyDataError(
+            f"by: the DataFrame has no {unit!r} column (columns: {list(by.columns)}). Fix: "
+            f"pass a frame with {unit!r} and the attributes to break down by."
+        )
+    names = [c for c in by.columns if c != unit]
+    if not names:
+        raise JourneyDataError(
+            f"by: the DataFrame holds only {unit!r}; expected {unit!r} and at least one "
+            f"attribute column. Fix: add the attributes to break down by (e.g. persona), or "
+            "pass by=None."
+        )
+    _check_reserved(names, (unit, *reserved))
+    attrs = drop_missing(by[[unit, *names]], [unit, *names], where="by")
+    attrs = attrs.astype({unit: str}).drop_duplicates()
+    doubled = attrs[unit].duplicated(keep=False)
+    if doubled.any():
+        raise JourneyDataError(
+            f"by: {attrs.loc[doubled, unit].nunique()} {unit} value(s) occur in several rows "
+            f"with different attributes, e.g.\n{attrs[doubled].head(5).to_string(index=False)}"
+            f"\nExpected one row per {unit}. Fix: keep one row per {unit} (e.g. "
+            f"by.drop_duplicates({unit!r}, keep='last'))."
+        )
+    return names, attrs
+
+
+def _by_columns(t, by, unit: str, reserved) -> list[str]:
+    """The event columns of a ``by`` that is not a DataFrame, checked to exist."""
+    names = [by] if isinstance(by, str) else by
+    if (
+        not isinstance(names, (list, tuple))
+        or not names
+        or not all(isinstance(n, str) for n in names)
+    ):
+        raise JourneyDataError(
+            f"by={by!r}: expected a column name, a list of column names or a DataFrame of "
+            f"attributes with {unit!r}; got {type(by).__name__}. Fix: pass e.g. by='channel' "
+            f"or by=customers[[{unit!r}, 'persona']]."
+        )
+    names = list(names)
     require(t, names, param="by")
-    # the key orders ties at the first instant the same way on every engine (Spark and DuckDB
-    # sort a null struct field differently, hence the explicit missing flag)
-    key = {
-        n: ibis.struct({"at": t["timestamp"], "missing": t[n].isnull(), "value": t[n]})
-        for n in names
-    }
-    firsts = t.group_by(unit).aggregate(**{n: t[n].argmin(key[n]) for n in names})
-    return firsts, names
+    _check_reserved(names, (unit, *reserved))
+    return names
+
+
+def _check_reserved(names, reserved) -> None:
+    """Raise when a breakdown column has the name of one of the caller's own columns."""
+    clash = [n for n in names if n in reserved]
+    if clash:
+        raise JourneyDataError(
+            f"by: expected breakdown columns with names of their own; got {clash[0]!r}, the "
+            f"name of a column journeykit computes here. Fix: rename it, e.g. "
+            f"frame.rename(columns={{{clash[0]!r}: '{clash[0]}_group'}})."
+        )
 
 
 def _attach(table, groups, unit: str):
+    """``table`` with the breakdown columns of ``groups`` (from :func:`_groups`); units
+    without a group are left out (``_groups`` has warned about them)."""
     if groups is None:
         return table
-    return table.left_join(groups, unit).drop(f"{unit}_right")
+    _check_reserved([c for c in groups.columns if c != unit], table.columns)
+    return table.join(groups, unit)
 
 
 @dataclass(frozen=True, repr=False)
@@ -207,8 +405,8 @@ class Lifecycle(Result):
 
     @property
     def notes(self) -> tuple[str, ...]:
-        days = self.period / pd.Timedelta(days=1)
-        churn = self.churn_after / pd.Timedelta(days=1)
+        days = self.period / DAY
+        churn = self.churn_after / DAY
         return (
             f"as of {self.as_of:%Y-%m-%d %H:%M} UTC; period = the last {days:g} days; "
             f"churned = no activity for at least {churn:g} days.",
@@ -264,16 +462,22 @@ def lifecycle(
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
     as_of : date-like, optional
-        The reference time. Default: the last activity in the data.
-    period, churn_after : str, Timedelta or number of days
-        The measurement period and the churn window (defaults 30 and 90 days, sensible for
-        web shops; B2B or durable goods need longer windows).
+        The reference time. Default: the last activity in the data. Before the first
+        activity it raises a JourneyDataError; more than ``churn_after`` after the last it
+        warns (every customer is churned then).
+    period, churn_after : str or Timedelta
+        The measurement period and the churn window, durations with a unit (``'30D'``,
+        ``'12h'``, ``'2W'``; a bare number raises); defaults 30 and 90 days, sensible for
+        web shops; B2B or durable goods need longer windows.
     activity : str or list of str, optional
         The events that count as activity (default: every event; e.g. ``'purchase'``).
     by : str, list of str or pandas.DataFrame, optional
         Break the summary down: event columns take the value at the customer's first
         activity (``'channel'`` gives the acquisition channel); a DataFrame with
-        ``customer_id`` (or ``account_id``) adds customer attributes such as persona.
+        ``customer_id`` (or ``account_id``) adds customer attributes such as persona, one
+        row per customer (conflicting rows raise). A missing value is never a group:
+        customers with a missing value, or absent from the frame, are left out with a
+        JourneyWarning giving their number.
     level : {'customer', 'account'}
         ``'account'`` assigns statuses to B2B accounts (``account_id``): an account is
         active when any of its people is; events without an account are left out.
@@ -299,22 +503,29 @@ def lifecycle(
     >>> res.customers.set_index("customer_id")["status"].to_dict()
     {'back': 'reactivated', 'gone': 'churned', 'new': 'new', 'ret': 'returning'}
     """
+    options = {"period": period, "churn_after": churn_after, "activity": activity}
+    return _lifecycle(events, as_of=as_of, param="as_of", by=by, level=level, **options)
+
+
+def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level) -> Lifecycle:
+    """:func:`lifecycle`, with ``param`` naming the ``as_of`` in its messages."""
     period = as_timedelta(period, param="period")
     churn_after = as_timedelta(churn_after, param="churn_after")
     t, unit = _unit_table(events, activity=activity, level=level)
-    first_time = as_utc(_engine.to_scalar(t["timestamp"].min()), param="events")
-    as_of = resolve_as_of(t, as_of)
-    if as_of < first_time:
-        raise JourneyDataError(
-            f"as_of={as_of:%Y-%m-%d %H:%M}: before all activity (the first is "
-            f"{first_time:%Y-%m-%d %H:%M}). Fix: pass an as_of inside the data."
-        )
+    as_of = _checked_as_of(
+        t,
+        as_of,
+        param=param,
+        within=churn_after,
+        why=f"every customer is churned then (churn_after is {churn_after / DAY:g} days).",
+        what="activity",
+    )
     if period > churn_after:
         warnings.warn(
             f"period ({period}) is longer than churn_after ({churn_after}): customers active in "
             "the period are never lapsing or churned, whatever their gaps.",
             JourneyWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     start = as_of - period
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
@@ -327,14 +538,14 @@ def lifecycle(
         last_before=ts.max(where=~in_period),
         events_in_period=in_period.cast("int64").sum(),
     )
-    groups, names = _groups(t, unit, by)
+    columns = [unit, "status", "first_seen", "last_seen", "days_since_last", "gap_days"]
+    columns.append("events_in_period")
+    groups, names = _groups(t, unit, by, reserved=(*columns, "n", "share"))
     out = _engine.to_pandas(_attach(agg, groups, unit).order_by(unit))
     out["status"] = _status(out, as_of=as_of, start=start, churn_after=churn_after)
-    day = pd.Timedelta(days=1)
-    out["days_since_last"] = (as_of - out["last_seen"]) / day
-    out["gap_days"] = (out["first_in_period"] - out["last_before"]) / day
-    columns = [unit, "status", "first_seen", "last_seen", "days_since_last", "gap_days"]
-    out = out[[*columns, "events_in_period", *names]]
+    out["days_since_last"] = (as_of - out["last_seen"]) / DAY
+    out["gap_days"] = (out["first_in_period"] - out["last_before"]) / DAY
+    out = out[[*columns, *names]]
     return Lifecycle(
         customers=out,
         table=_status_counts(out, names),
@@ -379,6 +590,8 @@ def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 #: freq -> how a timestamp becomes a whole-number period index (portable Ibis arithmetic).
 PERIOD_FREQS = ("D", "W", "M", "Q", "Y")
+#: The columns of :func:`lifecycle_over_time`'s table after the ``by`` columns.
+GROWTH_COLUMNS = ("period", "active", "new", "returning", "reactivated", "dormant", "quick_ratio")
 
 
 def _period_index(t, freq: str):
@@ -460,7 +673,8 @@ def lifecycle_over_time(
     activity : str or list of str, optional
         The events that count as activity (default: every event).
     by : str, list of str or pandas.DataFrame, optional
-        As in :func:`lifecycle` (value at the first activity, or customer attributes).
+        As in :func:`lifecycle` (value at the first activity, or customer attributes;
+        customers without a value are left out with a JourneyWarning).
     level : {'customer', 'account'}
         Count customers or B2B accounts.
 
@@ -491,7 +705,7 @@ def lifecycle_over_time(
 
     check_choice("freq", freq, PERIOD_FREQS)
     t, unit = _unit_table(events, activity=activity, level=level)
-    groups, names = _groups(t, unit, by)
+    groups, names = _groups(t, unit, by, reserved=GROWTH_COLUMNS)
     pairs = t.select(unit, idx=_period_index(t, freq)).distinct()
     w = ibis.window(group_by=unit, order_by="idx")
     pairs = pairs.mutate(prev=pairs["idx"].lag().over(w), next=pairs["idx"].lead().over(w))
@@ -514,7 +728,14 @@ def lifecycle_over_time(
         "returning",
         "dormant",
     )
-    table = _growth_table(_engine.to_pandas(both), names, freq)
+    counts = _engine.to_pandas(both)
+    if counts.empty:
+        raise JourneyDataError(
+            f"events: no activity{'' if activity is None else f' ({activity})'} in the data, "
+            "so there is nothing to count. Fix: pass events that hold activity (check "
+            "activity= and level=)."
+        )
+    table = _growth_table(counts, names, freq)
     return LifecycleOverTime(table=table, freq=freq, by=tuple(names))
 
 
@@ -531,7 +752,7 @@ def _growth_table(counts: pd.DataFrame, names, freq) -> pd.DataFrame:
     table["dormant"] = -table["dormant"]
     table["reactivated"] = table["active"] - table["new"] - table["returning"]
     table.insert(len(names), "period", _period_start(table.pop("idx"), freq).to_numpy())
-    table = table[[*names, "period", "active", "new", "returning", "reactivated", "dormant"]]
+    table = table[[*names, *GROWTH_COLUMNS[:-1]]]
     lost = (-table["dormant"]).where(table["dormant"] < 0)
     table["quick_ratio"] = (table["new"] + table["reactivated"]) / lost
     return table.sort_values([*names, "period"]).reset_index(drop=True)
@@ -625,6 +846,28 @@ def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
     (e.g. ``'545'``), and ``segment`` is named from the R and F scores (rescaled to 1-5 when
     ``bins`` is not 5) by :data:`RFM_SEGMENTS`; :data:`RFM_ACTIONS` suggests what to do.
 
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    as_of : date-like, optional
+        The reference date; later events are ignored. Default: the last ``activity`` event.
+        Before the first ``activity`` event it raises a JourneyDataError; more than a year
+        (:data:`LONG_AFTER`) after the last it warns (the scores are ranks and do not
+        move, but every recency grows by the gap).
+    bins : int
+        The number of scores, a whole number from 2 to 10.
+    activity : str or list of str
+        The purchase events (default ``'purchase'``; e.g. ``['purchase', 'order']``).
+        Names that do not occur in the data raise a JourneyDataError.
+
+    Returns
+    -------
+    RFM
+        ``customers``: ``customer_id, frequency, monetary, recency, r, f, m, rfm,
+        segment``; ``segments`` (= ``summary``): per segment n, median recency, mean
+        frequency and monetary value, revenue, share, revenue_share, definition, action.
+
     Examples
     --------
     >>> from journeykit import load_cdnow
@@ -632,21 +875,22 @@ def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
     >>> res.customers[["r", "f", "m"]].min().tolist(), res.customers[["r", "f", "m"]].max().tolist()
     ([1, 1, 1], [5, 5, 5])
     """
-    if not isinstance(bins, (int, np.integer)) or not 2 <= bins <= 10:
-        raise JourneyDataError(f"bins={bins!r}: expected a whole number 2..10. Fix: e.g. bins=5.")
+    bins = _whole_number(bins, param="bins", low=2, high=10)
     t, unit = _unit_table(events, activity=activity, level="customer")
-    as_of = resolve_as_of(t, as_of)
+    as_of = _checked_as_of(
+        t,
+        as_of,
+        param="as_of",
+        within=LONG_AFTER,
+        why="every recency counts the days up to it, so every customer looks long gone.",
+        what=f"{activity!r} events",
+    )
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
     orders = t["order_id"].nunique() if "order_id" in t.columns else t.count()
     monetary = t["revenue"].sum() if "revenue" in t.columns else t.count() * 0.0
     agg = t.group_by(unit).aggregate(last=t["timestamp"].max(), frequency=orders, monetary=monetary)
     out = _engine.to_pandas(agg.order_by(unit))
-    if out.empty:
-        raise JourneyDataError(
-            f"activity={activity!r}: no such events on or before as_of={as_of:%Y-%m-%d}. Fix: "
-            "pass an earlier-covering as_of or the name of your purchase event."
-        )
-    out["recency"] = (as_of - out.pop("last")) / pd.Timedelta(days=1)
+    out["recency"] = (as_of - out.pop("last")) / DAY
     out["monetary"] = out["monetary"].fillna(0.0).astype(float)
     out["r"] = rfm_score(-out["recency"], bins)
     out["f"] = rfm_score(out["frequency"], bins)
@@ -695,7 +939,24 @@ def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTran
 
     Customers without activity by ``start`` are in the row ``not yet active``. ``counts``
     holds the numbers, ``shares`` the row shares (where the customers of each start status
-    went). ``lifecycle_options`` (period, churn_after, activity, level) apply to both dates.
+    went).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    start, end : date-like
+        The two dates, ``end`` after ``start``. As ``as_of`` in :func:`lifecycle`: before
+        the first activity raises a JourneyDataError naming the date, more than
+        ``churn_after`` after the last activity warns.
+    **lifecycle_options
+        ``period``, ``churn_after``, ``activity`` and ``level`` of :func:`lifecycle`, for
+        both dates; any other option raises.
+
+    Returns
+    -------
+    StatusTransitions
+        ``counts`` and ``shares`` (from-status down, to-status across); ``plot()``.
 
     Examples
     --------
@@ -710,11 +971,16 @@ def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTran
                 f"{name}= cannot be passed to status_transitions (start and end set the dates). "
                 f"Fix: drop {name}=."
             )
-    start_ts, end_ts = as_utc(start, param="start"), as_utc(end, param="end")
-    if end_ts <= start_ts:
-        raise JourneyDataError(f"end={end!r} must be after start={start!r}.")
-    a = lifecycle(events, as_of=start_ts, **lifecycle_options).customers
-    b = lifecycle(events, as_of=end_ts, **lifecycle_options).customers
+    options = {  # lifecycle's own defaults
+        name: p.default
+        for name, p in inspect.signature(lifecycle).parameters.items()
+        if p.kind is p.KEYWORD_ONLY and name not in ("as_of", "by")
+    }
+    _check_options(lifecycle_options, options, where="status_transitions")
+    options.update(lifecycle_options, by=None)
+    start_ts, end_ts = _start_end(as_utc(start, param="start"), as_utc(end, param="end"))
+    a = _lifecycle(events, as_of=start_ts, param="start", **options).customers
+    b = _lifecycle(events, as_of=end_ts, param="end", **options).customers
     unit = a.columns[0]
     moves = b[[unit, "status"]].merge(
         a[[unit, "status"]], on=unit, how="left", suffixes=("", "_start")
@@ -769,8 +1035,19 @@ def promotion_responders(
 
     Parameters
     ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
     promotions : pandas.DataFrame or list of (start, end)
-        Windows, e.g. ``journeykit.simulate.promotions(...)`` (columns ``start``, ``end``).
+        Windows, e.g. ``journeykit.simulate.promotions(...)`` (columns ``start``, ``end``),
+        each ending after it starts. A window that ends before the first purchase raises a
+        JourneyDataError (a wrong year, most likely); one that starts after the last
+        purchase warns (it can hold none).
+    min_share : float
+        The share of purchases inside windows that makes a responder, in (0, 1].
+    purchase : str or list of str
+        The purchase events (default ``'purchase'``); unknown names raise.
+    min_purchases : int
+        Customers with fewer purchases are left out (at least 1; default 2).
 
     Examples
     --------
@@ -784,39 +1061,64 @@ def promotion_responders(
     0           a          2             2    1.0       True
     1           b          2             1    0.5       True
     """
-    if not 0 < min_share <= 1:
-        raise JourneyDataError(f"min_share={min_share!r}: expected a share in (0, 1].")
+    number = isinstance(min_share, (int, float, np.number)) and not isinstance(min_share, bool)
+    if not number or not 0 < min_share <= 1:
+        raise JourneyDataError(
+            f"min_share={min_share!r}: expected a share in (0, 1]; got "
+            f"{min_share if number else 'a ' + type(min_share).__name__}. Fix: pass e.g. "
+            "min_share=0.5 (at least half of a customer's purchases inside a window)."
+        )
+    min_purchases = _whole_number(min_purchases, param="min_purchases", low=1)
     windows = _windows(promotions)
-    t, unit = _unit_table(events, activity=purchase, level="customer")
-    ts = t["timestamp"]
-    inside = None
+    t, unit = _unit_table(events, activity=purchase, level="customer", activity_param="purchase")
+    first, last = data_range(t)
     for s, e in windows:
-        cond = (ts >= s.to_pydatetime()) & (ts < e.to_pydatetime())
-        inside = cond if inside is None else inside | cond
+        check_date_in_data(e, param="promotions", first=first, last=last)
+        why = "the window can hold no purchase."
+        warn_after_data(s, param="promotions", last=last, within=pd.Timedelta(0), why=why)
+    ts = t["timestamp"]
+    inside = functools.reduce(
+        operator.or_, [(ts >= s.to_pydatetime()) & (ts < e.to_pydatetime()) for s, e in windows]
+    )
     agg = t.group_by(unit).aggregate(purchases=t.count(), in_promotion=inside.cast("int64").sum())
     out = _engine.to_pandas(agg.order_by(unit))
     out = out[out["purchases"] >= min_purchases].reset_index(drop=True)
+    if out.empty:
+        raise JourneyDataError(
+            f"min_purchases={min_purchases}: no customer has that many {purchase!r} events. "
+            "Fix: pass a smaller min_purchases, or the name of your purchase event."
+        )
     out["share"] = out["in_promotion"] / out["purchases"]
     out["responder"] = out["share"] >= min_share
     return PromotionResponders(customers=out, min_share=min_share)
 
 
 def _windows(promotions) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    expected = "expected a DataFrame with columns start and end, or a list of (start, end) pairs"
+    fix = "Fix: pass e.g. promotions=[('2024-11-25', '2024-12-02')]."
     if isinstance(promotions, pd.DataFrame):
-        require(promotions, ("start", "end"), param="promotions")
+        missing = [c for c in ("start", "end") if c not in promotions.columns]
+        if missing:
+            raise JourneyDataError(
+                f"promotions: {expected}; the frame has no {missing} column (columns: "
+                f"{list(promotions.columns)}). {fix}"
+            )
         pairs = list(zip(promotions["start"], promotions["end"]))
     else:
         try:
             pairs = [(s, e) for s, e in promotions]
         except (TypeError, ValueError):
             raise JourneyDataError(
-                "promotions: expected a DataFrame with start and end, or a list of (start, end) "
-                f"pairs; got {type(promotions).__name__}."
+                f"promotions: {expected}; got {type(promotions).__name__}. {fix}"
             ) from None
     if not pairs:
-        raise JourneyDataError("promotions: no windows given. Fix: pass at least one (start, end).")
+        raise JourneyDataError(f"promotions: {expected}; got no windows. {fix}")
     out = [(as_utc(s, param="promotions"), as_utc(e, param="promotions")) for s, e in pairs]
     bad = [(s, e) for s, e in out if e <= s]
     if bad:
-        raise JourneyDataError(f"promotions: window {bad[0]} ends before it starts.")
+        s, e = bad[0]
+        raise JourneyDataError(
+            f"promotions: every window must end after it starts; the window from "
+            f"{s:%Y-%m-%d %H:%M} to {e:%Y-%m-%d %H:%M} does not. Fix: swap its start and end."
+        )
     return out

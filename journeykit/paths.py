@@ -15,13 +15,22 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import as_timedelta, check_choice, require_events, suggest
+from .checks import (
+    as_timedelta,
+    check_choice,
+    check_events_exist,
+    event_names,
+    require_events,
+    suggest,
+)
 from .errors import JourneyDataError
+from .lifecycle import _whole_number
 from .results import Result, wilson
 
 UNITS = {"customer": "customer_id", "session": "session_id", "account": "account_id"}
 START, END = "start", "end"
 START_CODE, END_CODE = -1, -2  # the codes of START and END among the state codes
+MAX_PATH_STEPS = 50  # the most steps top_paths and sankey_data follow (one column each)
 
 
 def unit_column(events, unit: str) -> str:
@@ -30,8 +39,8 @@ def unit_column(events, unit: str) -> str:
     column = UNITS[unit]
     if column not in events.columns:
         fix = (
-            "derive sessions with journeykit.sessionize(events, gap='30min'), or pass the "
-            "session column to read_events(session=...)"
+            "derive sessions with journeykit.sessionize(events, gap='30min'), pass the "
+            "session column to read_events(session=...), or pass unit='customer'"
             if unit == "session"
             else f"pass the {column} column to read_events, or use unit='customer'"
         )
@@ -76,15 +85,37 @@ def sessionize(events, *, gap="30min"):
     return out[[*events.columns.drop("session_id", errors="ignore"), "session_id"]]
 
 
+def check_present(value, known, *, param: str, what: str) -> list[str]:
+    """``value`` (one name or a list) as a list, raising unless each is one of ``known``,
+    the distinct values of the ``what`` column (event names through
+    :func:`~journeykit.checks.check_events_exist`)."""
+    if what == "event":
+        return check_events_exist(None, value, param=param, known=known)
+    values = event_names(value, param=param)
+    for v in values:
+        if v not in known:
+            raise JourneyDataError(
+                f"{param}={v!r}: no such {what} in the data. {suggest(v, known)} Fix: pass "
+                f"{param}= one of the {what} values listed (or a list of them)."
+            )
+    return values
+
+
+def _column(events, column, *, param: str, fix: str) -> None:
+    """Raise unless ``column`` is the name of a column of ``events``."""
+    if not isinstance(column, str) or column not in events.columns:
+        raise JourneyDataError(
+            f"{param}={column!r}: expected the name of a column of the events; no such column. "
+            f"{suggest(column, list(events.columns))} Fix: {fix}"
+        )
+
+
 def _check_states(events, unit: str, states: str) -> str:
     """Check the events, the unit and the states column; return the unit's column."""
     require_events(events)
     key = unit_column(events, unit)
-    if states not in events.columns:
-        raise JourneyDataError(
-            f"states={states!r}: no such column. {suggest(states, list(events.columns))} Fix: "
-            "pass the column whose values are the journey states (event, stage, channel)."
-        )
+    fix = "pass the column whose values are the journey states (event, stage, channel)."
+    _column(events, states, param="states", fix=fix)
     return key
 
 
@@ -134,6 +165,12 @@ def _states_in_order(events, unit: str, states: str):
     t = t.filter(t[key].notnull() & t[states].notnull())
     t = t.select(unit=t[key], timestamp=t["timestamp"], name=t[states].cast("string"))
     names = _engine.distinct(t, "name")
+    if not names:
+        raise JourneyDataError(
+            f"events: no event has a value in both {key!r} and {states!r}, so there is no "
+            "journey to follow (the events are empty, or those columns are all missing). Fix: "
+            f"pass events with {key!r} and {states!r} values (unit= and states= pick them)."
+        )
     codes = pd.DataFrame({"name": pd.Series(names, dtype="string[pyarrow]")})
     codes = _engine.as_table(codes.assign(state=np.arange(len(names), dtype="int32")), like=t)
     t = t.join(codes, "name").select("unit", "timestamp", "state")
@@ -229,15 +266,16 @@ class TopPaths(Result):
 
     table: pd.DataFrame
     unit: str
-    conversion: str
+    conversion: tuple[str, ...]
     title = "Top paths"
 
     @property
     def notes(self) -> tuple[str, ...]:
+        events = " or ".join(repr(c) for c in self.conversion)
         return (
             f"path = the {self.unit}'s states in time order (' > ' between steps; '> ...' "
             "when cut at max_steps); share = units / all units with a path; conversion_rate "
-            f"= units with a {self.conversion!r} event / units (Wilson interval).",
+            f"= units with a {events} event / units (Wilson interval).",
         )
 
     def plot(self, ax=None):
@@ -255,7 +293,7 @@ def top_paths(
     states: str = "event",
     starting_with=None,
     ending_with=None,
-    conversion: str = "purchase",
+    conversion="purchase",
 ) -> TopPaths:
     """The ``n`` most frequent paths (sequences of states) of units' journeys.
 
@@ -263,9 +301,29 @@ def top_paths(
     collapsed when ``collapse_repeats``, cut to the first ``max_steps`` states (marked
     ``> ...`` when longer). ``starting_with='product_view'`` starts each path at the unit's
     first such state (units without one are left out); ``ending_with='purchase'`` keeps the
-    last ``max_steps`` states up to and including the unit's first such state: the paths
-    that lead to it. Each path's conversion rate is the share of its units that ever had a
-    ``conversion`` event.
+    last ``max_steps`` states up to and including the unit's first such state (after the
+    start, with both): the paths that lead to it. Each path's conversion rate is the share
+    of its units that ever had a ``conversion`` event.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    n : int
+        How many paths to return, a whole number of 1 or more.
+    max_steps : int
+        The states of a path, 1 to 50.
+    collapse_repeats : bool
+        Count a run of one state once.
+    unit : {'session', 'customer', 'account'}
+        Whose journeys (``'session'`` needs ``session_id``: see :func:`sessionize`).
+    states : str
+        The column whose values are the states: ``'event'``, ``'stage'``, ``'channel'``...
+    starting_with, ending_with : str or list of str, optional
+        States that occur in the data (a list: the first of any of them); unknown ones
+        raise.
+    conversion : str or list of str
+        The conversion events (default ``'purchase'``), which must occur in the data.
 
     Examples
     --------
@@ -278,23 +336,22 @@ def top_paths(
     0      view > cart      1              0.0
     1  view > purchase      1              1.0
     """
-    for name, value in (("n", n), ("max_steps", max_steps)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-            raise JourneyDataError(f"{name}={value!r}: expected a whole number of 1 or more.")
+    n = _whole_number(n, param="n", low=1)
+    max_steps = _whole_number(max_steps, param="max_steps", low=1, high=MAX_PATH_STEPS)
     source = _engine.as_table(events)  # one table (one memtable for pandas) for both uses
     t, names = _numbered(source, unit=unit, states=states, collapse_repeats=collapse_repeats)
     anchors = {"starting_with": starting_with, "ending_with": ending_with}
-    for name, value in anchors.items():
-        if value is not None and value not in names:
-            raise JourneyDataError(
-                f"{name}={value!r}: no such {states} in the data. {suggest(value, names)} "
-                f"Fix: pass one of the {states} values."
-            )
-    if starting_with is not None or ending_with is not None:
-        anchor = names.index(starting_with if starting_with is not None else ending_with)
-        first = t.group_by("unit").aggregate(at=t["rn"].min(where=t["state"] == anchor))
+    codes = {
+        name: [names.index(v) for v in check_present(value, names, param=name, what=states)]
+        for name, value in anchors.items()
+        if value is not None
+    }
+    known = names if states == "event" else None
+    conversion = check_events_exist(source, conversion, param="conversion", known=known)
+    for name, anchor in codes.items():
+        first = t.group_by("unit").aggregate(at=t["rn"].min(where=t["state"].isin(anchor)))
         t = t.join(first.filter(first["at"].notnull()), "unit")
-        if starting_with is not None:
+        if name == "starting_with":
             t = t.filter(t["rn"] >= t["at"]).mutate(rn=t["rn"] - t["at"] + 1)
         else:  # the last max_steps states up to the anchor, numbered 1.. from the start
             low = (t["at"] - max_steps + 1).clip(lower=1)
@@ -307,7 +364,8 @@ def top_paths(
     wide = wide.mutate(longer=wide["length"] > max_steps)
     # units that ever had the conversion event (any state, even a null one): a small table
     key = unit_column(source, unit)
-    buyers = source.filter(source["event"] == conversion).select(buyer=source[key]).distinct()
+    converters = source.filter(source["event"].isin(conversion))
+    buyers = converters.select(buyer=converters[key]).distinct()
     wide = wide.left_join(buyers, wide["unit"] == buyers["buyer"])
     wide = wide.mutate(converted=wide["buyer"].notnull().cast("int64"))
     columns = [f"s{k}" for k in range(1, max_steps + 1)]
@@ -315,8 +373,11 @@ def top_paths(
         units=wide.count(), converted=wide["converted"].sum()
     )
     counts = _engine.to_pandas(counts)
-    if counts.empty:
-        raise JourneyDataError(f"events: no {unit} has a path. Fix: check unit= and states=.")
+    if counts.empty:  # both anchors given, and no unit has the end after the start
+        raise JourneyDataError(
+            f"ending_with={ending_with!r}: no {unit} has it at or after starting_with="
+            f"{starting_with!r}. Fix: check the two states, or pass only one of them."
+        )
     parts = pd.DataFrame({c: _decode(counts[c], names) for c in columns})
     counts["path"] = [
         " > ".join(s for s in row if s is not None) + (" > ..." if longer else "")
@@ -331,7 +392,7 @@ def top_paths(
     out["share"] = out["units"] / total
     out["conversion_rate"] = out["converted"] / out["units"]
     out["conversion_low"], out["conversion_high"] = wilson(out["converted"], out["units"])
-    return TopPaths(out, unit, conversion)
+    return TopPaths(out, unit, tuple(conversion))
 
 
 @dataclass(frozen=True, repr=False)
@@ -362,10 +423,11 @@ def sankey_data(
     """The flow through the first ``steps`` states of each unit's journey.
 
     ``nodes``: id, step (1-based), state, units; ``links``: source, target (node ids),
-    units, with ``end`` nodes for journeys that stop before ``steps``.
+    units, with ``end`` nodes for journeys that stop before ``steps``. ``steps`` is a whole
+    number from 2 to 50; ``unit``, ``states`` and ``collapse_repeats`` are as in
+    :func:`top_paths`.
     """
-    if not isinstance(steps, (int, np.integer)) or isinstance(steps, bool) or steps < 2:
-        raise JourneyDataError(f"steps={steps!r}: expected a whole number of 2 or more.")
+    steps = _whole_number(steps, param="steps", low=2, high=MAX_PATH_STEPS)
     import ibis
 
     t, names = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
@@ -426,20 +488,37 @@ class ChannelMix(Result):
 
 
 def channel_mix(events, *, by: str = "stage", channel: str = "channel") -> ChannelMix:
-    """Touchpoint channels per stage (or any ``by`` column): events, customers, share."""
+    """Touchpoint channels per stage (or any ``by`` column): events, customers, share.
+
+    ``by`` and ``channel`` are two different columns of the events; events missing either
+    are left out.
+    """
     require_events(events)
+    fix = "pass a column of the events (stage: see journeykit.map_stages)."
     for param, column in (("by", by), ("channel", channel)):
-        if column not in events.columns:
+        _column(events, column, param=param, fix=fix)
+        if column in ("events", "customers", "share"):
             raise JourneyDataError(
-                f"{param}={column!r}: no such column. {suggest(column, list(events.columns))} "
-                f"Fix: pass a column of the events (stage: see journeykit.map_stages)."
+                f"{param}={column!r}: the name of a column channel_mix computes. Fix: rename "
+                f"that column of the events (e.g. to '{column}_group')."
             )
+    if by == channel:
+        raise JourneyDataError(
+            f"channel={channel!r}: the same column as by={by!r}; expected two different "
+            "columns. Fix: pass by='stage' (or another column) and channel='channel'."
+        )
     t = _engine.as_table(events)
     t = t.filter(t[by].notnull() & t[channel].notnull())
     counts = t.group_by([by, channel]).aggregate(
         events=t.count(), customers=t["customer_id"].nunique()
     )
     out = _engine.to_pandas(counts).astype({"events": "int64", "customers": "int64"})
+    if out.empty:
+        raise JourneyDataError(
+            f"events: no event has both a {by} and a {channel} value, so there is no mix to "
+            f"count. Fix: pass events with both columns filled in (stage: see "
+            "journeykit.map_stages)."
+        )
     for column in (by, channel):
         out[column] = out[column].astype(object)
     out["share"] = out["events"] / out.groupby(by)["events"].transform("sum")

@@ -340,6 +340,8 @@ CASES = [
         (p("events"),),
     ),
     # --------------------------------------------------------------- kpis
+    ("events-summary-string-timestamps", lambda d: jk.event_summary(d.str_ts), "read_events"),
+    ("events-summary-not-a-frame", lambda d: jk.event_summary([1, 2]), "events"),
     ("kpis-string-timestamps", lambda d: jk.kpis(d.str_ts), "read_events"),
     ("kpis-integer-timestamps", lambda d: jk.kpis(d.int_ts), "read_events"),
     ("kpis-survey-instead-of-events", lambda d: jk.kpis(d.survey), "read_events"),

@@ -387,6 +387,126 @@ def test_bad_input():
         funnel(ev, ["view", {"view", "cart"}])
 
 
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"start": "2024-02-01", "end": "2024-01-01"}, "end=2024-01-01 00:00: expected a time"),
+        ({"start": "2024-01-01", "end": "2024-01-01"}, "after start=2024-01-01 00:00"),
+        ({"start": "2025-01-01"}, "no customer has an event of the first step \\('view'\\) st"),
+        ({"end": "2023-01-01"}, "starting in \\[start=None, end='2023-01-01'\\).*Fix:"),
+        ({"window": float("inf")}, "window=inf: expected a finite"),
+        ({"window": 7}, "window=7: a duration needs a unit.*Did you mean '7D'"),
+        ({"level": "high"}, "level='high': expected a confidence level.*got a str.*Fix:"),
+        ({"level": 1.0}, "level=1.0"),
+        ({"exclude": 5}, "exclude=5: expected an event name"),
+        ({"exclude": []}, "exclude=\\[\\]: expected at least one"),
+        ({"exclude": {"crt": (1, 2)}}, "exclude='crt': no such event.*Did you mean 'cart'"),
+        ({"by": pd.DataFrame({"customer_id": ["a"], "step": ["x"]})}, "got 'step', the name"),
+        ({"by": "reach"}, "got 'reach', the name of a column"),
+    ],
+)
+def test_funnel_parameters_are_checked(options, match):
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 11:00", "cart")])
+    with pytest.raises(JourneyDataError, match=match):
+        funnel(ev.assign(reach="r"), ["view", "cart"], **options)
+
+
+def _persona_log():
+    rows = []
+    for i in range(6):
+        rows += [(f"c{i}", "2024-01-01 10:00", "view"), (f"c{i}", "2024-01-01 12:00", "cart")]
+    channels = ["seo", "seo", "ads", "ads", None, None, "seo", "seo", "ads", "ads", None, "ads"]
+    return make_events(rows).assign(channel=channels)
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
+def test_missing_breakdown_values_are_left_out_with_a_warning(missing):
+    ev = _persona_log()
+    attrs = pd.DataFrame({"customer_id": ["c0", "c1", "c2", "c3"], "persona": ["x", missing] * 2})
+    before = ev.copy(), attrs.copy()
+    rows, units = "by: 2 of 4 rows have no value", "by: 4 of 6 customers are not in the by frame"
+    with pytest.warns(JourneyWarning, match=rows), pytest.warns(JourneyWarning, match=units):
+        res = funnel(ev, ["view", "cart"], by=attrs)
+    assert res.table["persona"].tolist() == ["x", "x"] and _n(res) == [2, 2]
+    with pytest.warns(JourneyWarning, match=rows), pytest.warns(JourneyWarning, match=units):
+        ttc = time_to_convert(ev, "view", "cart", by=attrs)
+    assert ttc.table["count"].tolist() == [2] and ttc.times["persona"].notna().all()
+    pd.testing.assert_frame_equal(ev, before[0])  # nothing the user passed is mutated
+    pd.testing.assert_frame_equal(attrs, before[1])
+    # an event column: c4 and c5 have no channel at their first event
+    with pytest.warns(JourneyWarning, match="by: 2 of 6 customers have no \\['channel'\\] value"):
+        res = funnel(ev, ["view", "cart"], by="channel")
+    assert res.table.groupby("channel")["n"].first().to_dict() == {"ads": 2, "seo": 2}
+    with pytest.warns(JourneyWarning, match="2 of 6 customers have no"):
+        stages = stage_funnel(ev, mapping={"view": "awareness", "cart": "decision"}, by="channel")
+    assert stages.table["channel"].notna().all()
+
+
+def test_time_to_convert_with_customers_missing_from_the_frame():
+    # the only converter is missing from the frame: this used to raise a raw unstack error
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 12:00", "cart"),
+            ("b", "2024-01-01 10:00", "view"),
+        ]
+    )
+    attrs = pd.DataFrame({"customer_id": ["b"], "persona": ["x"]})
+    with (
+        pytest.warns(JourneyWarning, match="1 of 2 customers are not in the by frame"),
+        pytest.raises(JourneyDataError, match="to_step='cart': no customer with a by group"),
+    ):
+        time_to_convert(ev, "view", "cart", by=attrs)
+
+
+@pytest.mark.parametrize(
+    ("args", "options", "match"),
+    [
+        (("veiw", "cart"), {}, "^from_step: 'veiw' is not an event.*Did you mean 'view'"),
+        (("view", "crt"), {}, "^to_step: 'crt' is not an event.*Did you mean 'cart'"),
+        (("view", 5), {}, "^to_step: step 5 is not a name"),
+        (("view", "cart"), {"start": "2024-02-01", "end": "2024-01-01"}, "^end=2024-01-01"),
+        (("view", "cart"), {"start": "2025-01-01"}, "^from_step='view': no customer has such"),
+        (("view", "cart"), {"window": "1min"}, "^to_step='cart': no customer went from"),
+        (("view", "cart"), {"window": 30}, "window=30: a duration needs a unit"),
+        (("view", "cart"), {"windw": "3D"}, "time_to_convert: unknown option windw="),
+        (("view", "cart"), {"order": "any"}, "time_to_convert: unknown option order="),
+    ],
+)
+def test_time_to_convert_parameters_are_checked(args, options, match):
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 11:00", "cart")])
+    with pytest.raises(JourneyDataError, match=match):
+        time_to_convert(ev, *args, **options)
+
+
+def test_stage_funnel_parameters_are_checked():
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 11:00", "cart")])
+    mapping = {"view": "awareness", "cart": "decision"}
+    assert _n(stage_funnel(ev, mapping=mapping, stages=["awareness", "decision"])) == [1, 1]
+    with pytest.raises(JourneyDataError, match="stages='decison'.*Did you mean 'decision'"):
+        stage_funnel(ev, mapping=mapping, stages=["awareness", "decison"])
+    with pytest.raises(JourneyDataError, match="stages: a funnel needs at least two stages"):
+        stage_funnel(ev, mapping={"view": "awareness"})
+    with pytest.raises(JourneyDataError, match="stages: a funnel needs at least two"):
+        stage_funnel(ev, mapping=mapping, stages="awareness")
+    with pytest.raises(JourneyDataError, match="stage_funnel: unknown option windw=.*'window'"):
+        stage_funnel(ev, mapping=mapping, windw="3D")
+    with pytest.raises(JourneyDataError, match="events: expected a pandas DataFrame"):
+        stage_funnel([1, 2], mapping=mapping)
+
+
+def test_awkward_but_valid_funnels():
+    instant = make_events([("a", "2024-01-01", "view"), ("a", "2024-01-01", "cart")])
+    res = funnel(instant, ["view", "cart"])
+    assert _n(res) == [1, 1] and res.table.loc[1, "time_median"] == pd.Timedelta(0)
+    only = make_events([("a", "2024-01-01", "purchase"), ("b", "2024-01-02", "purchase")])
+    with pytest.raises(JourneyDataError, match="'view' is not an event.*purchase"):
+        funnel(only, ["view", "purchase"])
+    empty = instant.iloc[:0]
+    with pytest.raises(JourneyDataError, match="events: expected events; the data holds none"):
+        funnel(empty, ["view", "cart"])
+
+
 def test_small_groups_warn():
     ev = make_events(
         [
@@ -407,6 +527,23 @@ def test_same_result_on_pyspark(shop_on_spark):
         here = funnel(events, steps, window="7D", order=order, by="channel").table
         there = funnel(lazy, steps, window="7D", order=order, by="channel").table
         pd.testing.assert_frame_equal(here, there, check_dtype=False)
+
+
+@pytest.mark.spark
+def test_missing_breakdown_values_left_out_the_same_way_on_pyspark(shop_on_spark):
+    events, lazy = shop_on_spark
+    ids = sorted(events["customer_id"].unique())
+    attrs = pd.DataFrame({"customer_id": ids[:200], "persona": (["x", "y", None] * 70)[:200]})
+    steps = ["page_view", "product_view", "add_to_cart"]
+    tables = []
+    for data in (events, lazy):
+        with (
+            pytest.warns(JourneyWarning, match="rows have no value"),
+            pytest.warns(JourneyWarning, match="customers are not in the by frame"),
+        ):
+            tables.append(funnel(data, steps, window="7D", by=attrs).table)
+    pd.testing.assert_frame_equal(tables[0], tables[1], check_dtype=False)
+    assert set(tables[0]["persona"]) == {"x", "y"}
 
 
 def test_lazy_input_equals_pandas_input():

@@ -1,5 +1,7 @@
 """customer_summary against hand-built logs and an independent pandas computation."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -98,5 +100,60 @@ def test_bad_input():
         customer_summary(ev, as_of="someday")
     with pytest.raises(JourneyDataError, match="missing column"):
         customer_summary(ev.drop(columns="event"))
-    with pytest.warns(JourneyWarning, match="no \\['purchase'\\] events"):
+    # the purchase event must exist (it used to give 0 orders everywhere with a warning)
+    with pytest.raises(JourneyDataError, match="purchase='purchase': no such event.*page_view"):
+        customer_summary(ev)
+    with pytest.raises(JourneyDataError, match="purchase=5: expected an event name"):
+        customer_summary(ev, purchase=5)
+    with pytest.raises(JourneyDataError, match="purchase=\\[\\]: expected at least one"):
+        customer_summary(ev, purchase=[])
+
+
+def test_no_purchase_before_as_of_warns():
+    ev = make_events([("a", "2024-01-01 10:00", "page_view"), ("a", "2024-02-01", "purchase")])
+    with pytest.warns(JourneyWarning, match="no \\['purchase'\\] events on or before as_of"):
+        out = customer_summary(ev, as_of="2024-01-15")
+    assert out["n_orders"].tolist() == [0]
+
+
+def test_purchase_and_activity_lists():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "purchase", 10.0),
+            ("a", "2024-01-03 10:00", "order", 4.0),
+            ("b", "2024-01-02 10:00", "page_view"),
+            ("b", "2024-01-04 10:00", "order", 1.0),
+        ]
+    )
+    out = customer_summary(ev, purchase=["purchase", "order"]).set_index("customer_id")
+    assert out["n_orders"].to_dict() == {"a": 2, "b": 1}
+    assert out["revenue"].to_dict() == {"a": 14.0, "b": 1.0}
+    assert out.loc["a", "frequency"] == 1
+    active = customer_summary(ev, activity=["purchase", "page_view"])
+    assert active.set_index("customer_id")["n_events"].to_dict() == {"a": 1, "b": 1}
+    with pytest.raises(JourneyDataError, match="purchase='ordr'.*Did you mean 'order'"):
+        customer_summary(ev, purchase=["purchase", "ordr"])
+
+
+def test_as_of_outside_the_data():
+    ev = make_events([("a", "2024-01-05 10:00", "purchase"), ("b", "2024-02-01", "purchase")])
+    with pytest.raises(
+        JourneyDataError,
+        match="as_of=2024-01-01 00:00: before the first event.*2024-01-05 to 2024-02-01.*Fix:",
+    ):
+        customer_summary(ev, as_of="2024-01-01")
+    with pytest.warns(JourneyWarning, match="as_of=2025-06-01 is 486 days after.*recency and T"):
+        customer_summary(ev, as_of="2025-06-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)  # within LONG_AFTER: no warning
+        customer_summary(ev, as_of="2024-12-31")
+    # activity after as_of only: a clear error instead of an empty frame
+    late = make_events([("a", "2024-01-01", "purchase"), ("a", "2024-03-01", "visit")])
+    with pytest.raises(JourneyDataError, match="activity=\\['visit'\\]: no customer has"):
+        customer_summary(late, as_of="2024-02-01", activity="visit")
+
+
+def test_empty_events_raise():
+    ev = make_events([("a", "2024-01-01 10:00", "purchase")]).iloc[:0]
+    with pytest.raises(JourneyDataError, match="events: no events in the data"):
         customer_summary(ev)

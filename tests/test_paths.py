@@ -98,13 +98,13 @@ def test_bad_input():
         sessionize(ev, gap="soon")
 
 
-def _pandas_paths(ev: pd.DataFrame, max_steps: int, ending_with=None) -> dict:
+def _pandas_paths(ev: pd.DataFrame, max_steps: int, ending_with=None, conversion="buy") -> dict:
     """Direct path count: sort, collapse repeats, cut (or keep the steps up to the anchor)."""
     out: dict = {}
     for _, part in ev.sort_values(["customer_id", "timestamp", "event"]).groupby("customer_id"):
         states = part["event"].tolist()
         states = [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
-        converted = "buy" in states
+        converted = conversion in states
         if ending_with is not None:
             if ending_with not in states:
                 continue
@@ -136,14 +136,18 @@ def test_top_paths_equal_a_direct_count(rows, max_steps, ending_with):
             "event": [r[2] for r in rows],
         }
     )
-    ref = _pandas_paths(ev, max_steps, ending_with)
+    conversion = "buy" if "buy" in set(ev["event"]) else "x"
+    if conversion not in set(ev["event"]):  # an unknown conversion event raises
+        with pytest.raises(JourneyDataError, match="conversion='x': no such event"):
+            top_paths(ev, unit="customer", conversion=conversion)
+        return
+    ref = _pandas_paths(ev, max_steps, ending_with, conversion)
     if ending_with is not None and not ref:
         with pytest.raises(JourneyDataError):
             top_paths(ev, unit="customer", max_steps=max_steps, ending_with=ending_with)
         return
-    got = top_paths(
-        ev, unit="customer", n=100, max_steps=max_steps, ending_with=ending_with, conversion="buy"
-    ).table
+    options = {"max_steps": max_steps, "ending_with": ending_with, "conversion": conversion}
+    got = top_paths(ev, unit="customer", n=100, **options).table
     assert dict(zip(got["path"], zip(got["units"], got["converted"]))) == ref
     assert got["units"].is_monotonic_decreasing
 
@@ -178,6 +182,106 @@ def test_paths_bad_input():
         sankey_data(ev, unit="customer", steps=1)
     with pytest.raises(JourneyDataError, match="by='stage'"):
         channel_mix(ev)
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda ev: top_paths(ev, unit="customer", n=0), "n=0: expected a whole number of at"),
+        (lambda ev: top_paths(ev, unit="customer", n=-3), "n=-3: .*Fix: pass e.g. n=5"),
+        (lambda ev: top_paths(ev, unit="customer", n=2.5), "n=2.5: .*got a float.*Fix:"),
+        (lambda ev: top_paths(ev, unit="customer", n=True), "n=True: .*got a bool"),
+        (lambda ev: top_paths(ev, unit="customer", max_steps=0), "max_steps=0: .*1 to 50.*Fix:"),
+        (lambda ev: top_paths(ev, unit="customer", max_steps=51), "max_steps=51"),
+        (lambda ev: sankey_data(ev, unit="customer", steps=0), "steps=0: .*2 to 50.*Fix:"),
+        (lambda ev: sankey_data(ev, unit="customer", steps="4"), "steps='4': .*got a str"),
+        (lambda ev: top_paths(ev), "unit='session'.*sessionize.*or pass unit='customer'"),
+        (lambda ev: sankey_data(ev), "unit='session'.*or pass unit='customer'"),
+        (lambda ev: transitions(ev), "unit='session'.*or pass unit='customer'"),
+        (lambda ev: transitions(ev, unit="customer", states=["event"]), "states=\\['event'\\]"),
+        (
+            lambda ev: top_paths(ev, unit="customer", conversion="purchse"),
+            "conversion='purchse': no such event.*Did you mean 'purchase'",
+        ),
+        (
+            lambda ev: top_paths(ev, unit="customer", conversion=[]),
+            "conversion=\\[\\]: expected at least one",
+        ),
+        (
+            lambda ev: top_paths(ev, unit="customer", starting_with=["view", "veiw"]),
+            "starting_with='veiw': no such event.*Did you mean 'view'",
+        ),
+        (
+            lambda ev: top_paths(
+                ev.assign(stage="a"), unit="customer", states="stage", ending_with="purchase"
+            ),
+            "ending_with='purchase': no such stage in the data",
+        ),
+        (lambda ev: channel_mix(ev.assign(stage="x"), by="channel"), "channel='channel': the same"),
+        (lambda ev: channel_mix(ev.assign(stage=None)), "events: no event has both a stage and"),
+        (lambda ev: channel_mix(ev.assign(stage="x"), by=["stage"]), "by=\\['stage'\\]"),
+        (lambda ev: sessionize(ev, gap=30), "gap=30: a duration needs a unit.*'30D'"),
+        (lambda ev: sessionize(ev, gap=float("inf")), "gap=inf: expected a finite"),
+    ],
+)
+def test_parameters_are_checked(call, match):
+    ev = make_events(
+        [("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 10:05", "purchase")]
+    ).assign(channel="seo")
+    with pytest.raises(JourneyDataError, match=match):
+        call(ev)
+
+
+def test_conversion_and_anchors_take_lists():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:01", "cart"),
+            ("a", "2024-01-01 10:02", "buy"),
+            ("b", "2024-01-01 10:00", "search"),
+            ("b", "2024-01-01 10:01", "view"),
+            ("b", "2024-01-01 10:02", "order"),
+            ("c", "2024-01-01 10:00", "view"),
+        ]
+    )
+    before = ev.copy()
+    res = top_paths(ev, unit="customer", conversion=["buy", "order"])
+    pd.testing.assert_frame_equal(ev, before)  # not mutated
+    assert res.table.set_index("path")["converted"].to_dict() == {
+        "search > view > order": 1,
+        "view": 0,
+        "view > cart > buy": 1,
+    }
+    assert res.conversion == ("buy", "order") and "'buy' or 'order'" in res.notes[0]
+    paths = {"starting_with": ["cart", "search"], "conversion": "buy"}
+    starting = top_paths(ev, unit="customer", **paths).table
+    assert set(starting["path"]) == {"cart > buy", "search > view > order"}
+    # both anchors: from the first start state up to the first end state after it
+    paths = {"starting_with": "view", "ending_with": ["cart", "order"], "conversion": "buy"}
+    both = top_paths(ev, unit="customer", **paths)
+    assert set(both.table["path"]) == {"view > cart", "view > order"}
+    with pytest.raises(JourneyDataError, match="no customer has it at or after starting_with"):
+        top_paths(ev, unit="customer", starting_with="buy", ending_with="search", conversion="buy")
+
+
+def test_empty_events_raise():
+    empty = make_events([("a", "2024-01-01 10:00", "view")]).iloc[:0]
+    match = "events: no event has a value in both 'customer_id' and 'event'.*Fix:"
+    for call in (transitions, top_paths, sankey_data):
+        with pytest.raises(JourneyDataError, match=match):
+            call(empty, unit="customer")
+
+
+def test_awkward_but_valid_paths():
+    one = make_events([("a", "2024-01-01 10:00", "purchase")])
+    assert top_paths(one, unit="customer").table["path"].tolist() == ["purchase"]
+    assert transitions(one, unit="customer").table["n"].tolist() == [1, 1]
+    instant = make_events([("a", "2024-01-01", "view"), ("a", "2024-01-01", "cart")])
+    # ties at one instant are ordered by state name
+    assert top_paths(instant, unit="customer", conversion="cart").table["path"].tolist() == [
+        "cart > view"
+    ]
+    assert len(sankey_data(instant, unit="customer", steps=2).links) == 1
 
 
 @pytest.mark.spark

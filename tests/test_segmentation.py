@@ -91,7 +91,8 @@ def test_activity_choice():
         ]
     )
     assert statuses(lifecycle(ev, as_of=AS_OF)) == {"a": "reactivated", "b": "new"}  # 162-day gap
-    assert statuses(lifecycle(ev, as_of=AS_OF, activity="purchase")) == {"a": "churned"}
+    with pytest.warns(JourneyWarning, match="as_of=2024-06-30 is 172 days after"):
+        assert statuses(lifecycle(ev, as_of=AS_OF, activity="purchase")) == {"a": "churned"}
 
 
 def test_breakdowns_and_accounts():
@@ -130,7 +131,7 @@ def test_pandas_and_ibis_agree():
         ({"period": "soon"}, "period='soon': expected a positive duration"),
         ({"period": "-5D"}, "period='-5D'"),
         ({"churn_after": 0}, "churn_after=0: a duration needs a unit"),
-        ({"as_of": "2020-01-01"}, "before all activity"),
+        ({"as_of": "2020-01-01"}, "as_of=2020-01-01 00:00: before the first event"),
         ({"level": "household"}, "level='household'"),
         ({"by": "persona"}, "by: missing column"),
         ({"by": pd.DataFrame({"id": [1]})}, "by: the DataFrame has no 'customer_id'"),
@@ -317,7 +318,7 @@ def test_status_transitions(boundary_log):
     rows = moves.shares.dropna()
     assert np.allclose(rows.sum(axis=1), 1.0)
     assert moves.plot().images
-    with pytest.raises(JourneyDataError, match="must be after start"):
+    with pytest.raises(JourneyDataError, match="end=2024-05-01 00:00: expected a time after start"):
         status_transitions(boundary_log, start=AS_OF, end="2024-05-01")
     with pytest.raises(JourneyDataError, match="as_of= cannot be passed"):
         status_transitions(boundary_log, start="2024-05-01", end=AS_OF, as_of=AS_OF)
@@ -338,13 +339,247 @@ def test_promotion_responders_follow_simulated_response():
 
 
 def test_promotion_bad_input():
-    ev = make_events([("a", "2024-01-01", "purchase")])
-    with pytest.raises(JourneyDataError, match="ends before it starts"):
+    ev = make_events([("a", "2024-01-01", "purchase"), ("a", "2024-03-01", "purchase")])
+    jan = [("2024-01-01", "2024-02-01")]
+    with pytest.raises(JourneyDataError, match="every window must end after it starts.*Fix:"):
         promotion_responders(ev, promotions=[("2024-02-01", "2024-01-01")])
-    with pytest.raises(JourneyDataError, match="no windows"):
+    with pytest.raises(JourneyDataError, match="got no windows.*Fix:"):
         promotion_responders(ev, promotions=[])
     with pytest.raises(JourneyDataError, match="min_share=0"):
-        promotion_responders(ev, promotions=[("2024-01-01", "2024-02-01")], min_share=0)
+        promotion_responders(ev, promotions=jan, min_share=0)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"min_share": "half"}, "min_share='half': expected a share in \\(0, 1\\]; got a str"),
+        ({"min_share": 1.5}, "min_share=1.5: expected a share in \\(0, 1\\]; got 1.5.*Fix:"),
+        ({"min_share": True}, "min_share=True"),
+        ({"min_purchases": 0}, "min_purchases=0: expected a whole number of at least 1"),
+        ({"min_purchases": "2"}, "min_purchases='2'"),
+        ({"min_purchases": 3}, "min_purchases=3: no customer has that many"),
+        ({"purchase": "purchse"}, "purchase='purchse': no such event.*Did you mean 'purchase'"),
+        ({"promotions": pd.DataFrame({"start": ["2024-01-01"]})}, "has no \\['end'\\] column"),
+        ({"promotions": pd.DataFrame({"begin": [1], "stop": [2]})}, "no \\['start', 'end'\\]"),
+        ({"promotions": "2024-01-01"}, "promotions: expected a DataFrame.*got str.*Fix:"),
+        (
+            {"promotions": pd.DataFrame({"start": ["2024-01-10"], "end": ["2024-01-05"]})},
+            "window from 2024-01-10 00:00 to 2024-01-05 00:00 does not",
+        ),
+        (  # a window before the first purchase: most likely the wrong year
+            {"promotions": [("2024-01-01", "2024-02-01"), ("2023-01-01", "2023-02-01")]},
+            "promotions=2023-02-01 00:00: before the first event.*run from 2024-01-01",
+        ),
+    ],
+)
+def test_promotion_parameters_are_checked(options, match):
+    ev = make_events([("a", "2024-01-01", "purchase"), ("a", "2024-03-01", "purchase")])
+    options = {"promotions": [("2024-01-01", "2024-02-01")], **options}
+    with pytest.raises(JourneyDataError, match=match):
+        promotion_responders(ev, **options)
+
+
+def test_promotion_window_after_the_data_warns_and_lists_of_purchases_count():
+    ev = make_events(
+        [
+            ("a", "2024-01-01", "purchase"),
+            ("a", "2024-03-01", "order"),
+            ("b", "2024-01-02", "order"),
+        ]
+    )
+    windows = pd.DataFrame(
+        {"start": ["2024-01-01", "2025-01-01"], "end": ["2024-02-01", "2025-02-01"]}
+    )
+    before = windows.copy()
+    with pytest.warns(JourneyWarning, match="promotions=2025-01-01 is .* after the last event"):
+        res = promotion_responders(ev, promotions=windows, purchase=["purchase", "order"])
+    pd.testing.assert_frame_equal(windows, before)  # not mutated
+    assert res.customers[["customer_id", "purchases", "in_promotion"]].values.tolist() == [
+        ["a", 2, 1]
+    ]
+
+
+# ----------------------------------------------------------------------------- dates
+
+
+def test_dates_before_the_data_raise_naming_the_parameter_and_the_range(boundary_log):
+    span = "the events run from 2023-11-01 to 2024-07-02"
+    with pytest.raises(JourneyDataError, match=f"as_of=2020-01-01 00:00: before.*{span}.*Fix:"):
+        lifecycle(boundary_log, as_of="2020-01-01")
+    with pytest.raises(JourneyDataError, match=f"^start=2020-01-01 00:00: before.*{span}"):
+        status_transitions(boundary_log, start="2020-01-01", end=AS_OF)
+    buys = make_events([("a", "2024-01-05", "purchase"), ("b", "2024-02-01", "purchase")])
+    with pytest.raises(JourneyDataError, match="as_of=2024-01-01 00:00: before.*2024-01-05"):
+        rfm(buys, as_of="2024-01-01")
+    # with activity=, the data are the activity events
+    ev = make_events([("a", "2024-01-01", "page_view"), ("a", "2024-03-01", "purchase")])
+    with pytest.raises(JourneyDataError, match="as_of=2024-02-01 00:00: before.*from 2024-03-01"):
+        lifecycle(ev, as_of="2024-02-01", activity="purchase")
+
+
+def test_dates_long_after_the_data_warn_naming_the_parameter(boundary_log):
+    last = pd.Timestamp("2024-07-02", tz="UTC")
+    with pytest.warns(JourneyWarning, match="as_of=2024-10-01 is 91 days after.*every customer"):
+        res = lifecycle(boundary_log, as_of=last + pd.Timedelta(days=91))
+    assert set(res.customers["status"].astype(str)) == {"churned"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)  # within churn_after: no warning
+        lifecycle(boundary_log, as_of=last + pd.Timedelta(days=89))
+        lifecycle(boundary_log, as_of=last + pd.Timedelta(days=150), churn_after="180D")
+    with pytest.warns(JourneyWarning, match="^end=2025-01-01 is"):
+        status_transitions(boundary_log, start=AS_OF, end="2025-01-01")
+    buys = make_events([("a", "2024-01-05", "purchase"), ("b", "2024-02-01", "purchase")])
+    with pytest.warns(JourneyWarning, match="as_of=2025-03-01 is 394 days after.*recency"):
+        rfm(buys, as_of="2025-03-01")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)  # within LONG_AFTER (365 days)
+        rfm(buys, as_of="2025-01-01")
+
+
+# ----------------------------------------------------------------------------- event names
+
+
+def test_activity_lists_and_unknown_names():
+    ev = make_events(
+        [
+            ("a", "2024-06-01", "purchase", 10.0),
+            ("a", "2024-06-10", "order", 5.0),
+            ("b", "2024-06-20", "order", 2.0),
+            ("c", "2024-06-25", "page_view"),
+        ]
+    )
+    res = rfm(ev, as_of=AS_OF, activity=["purchase", "order"]).customers.set_index("customer_id")
+    assert res["frequency"].to_dict() == {"a": 2, "b": 1}
+    assert res.loc["a", "monetary"] == 15.0
+    with pytest.raises(JourneyDataError, match="activity='ordr'.*Did you mean 'order'"):
+        rfm(ev, activity=["purchase", "ordr"])
+    with pytest.raises(JourneyDataError, match="activity=\\[\\]: expected at least one"):
+        lifecycle(ev, activity=[])
+    assert set(statuses(lifecycle(ev, as_of=AS_OF, activity=("order", "purchase")))) == {"a", "b"}
+    with pytest.raises(JourneyDataError, match="activity='vist'"):
+        lifecycle_over_time(ev, activity="vist")
+    with pytest.raises(JourneyDataError, match="activity='vist'"):
+        status_transitions(ev, start="2024-06-15", end=AS_OF, activity="vist")
+
+
+# ----------------------------------------------------------------------------- breakdowns
+
+
+@pytest.fixture
+def persona_log():
+    rows = [(f"c{i}", f"2024-06-{10 + i:02d}", "visit") for i in range(6)]
+    return make_events(rows).assign(channel=["seo", "ads", None, "seo", "ads", "seo"])
+
+
+@pytest.mark.parametrize("missing", [None, np.nan, pd.NA])
+def test_missing_attributes_are_left_out_with_a_warning(persona_log, missing):
+    attrs = pd.DataFrame(
+        {"customer_id": ["c0", "c1", "c2", "c3", "c4"], "persona": ["x", "y", missing, "x", "y"]}
+    )  # c2 has no persona, c5 is not in the frame
+    before = attrs.copy()
+    with pytest.warns(JourneyWarning) as caught:
+        res = lifecycle(persona_log, as_of=AS_OF, by=attrs)
+    messages = [str(w.message) for w in caught]
+    assert any("by: 1 of 5 rows have no value" in m for m in messages)
+    assert any("by: 2 of 6 customers are not in the by frame" in m for m in messages)
+    pd.testing.assert_frame_equal(attrs, before)  # not mutated
+    assert res.table["persona"].notna().all()
+    assert res.table.groupby("persona")["n"].sum().to_dict() == {"x": 2, "y": 2}
+    assert sorted(res.customers["customer_id"]) == ["c0", "c1", "c3", "c4"]
+    rows, units = "1 of 5 rows", "2 of 6 customers are not in the by frame"
+    with pytest.warns(JourneyWarning, match=rows), pytest.warns(JourneyWarning, match=units):
+        growth = lifecycle_over_time(persona_log, by=attrs).table
+    assert set(growth["persona"]) == {"x", "y"} and growth["new"].sum() == 4
+
+
+def test_missing_event_column_value_at_first_activity_is_left_out(persona_log):
+    with pytest.warns(JourneyWarning, match="by: 1 of 6 customers have no \\['channel'\\] value"):
+        res = lifecycle(persona_log, as_of=AS_OF, by="channel")
+    assert res.table.groupby("channel")["n"].sum().to_dict() == {"ads": 2, "seo": 3}
+    with pytest.warns(JourneyWarning, match="1 of 6 customers have no"):
+        growth = lifecycle_over_time(persona_log, by="channel").table
+    assert growth["channel"].notna().all() and growth["new"].sum() == 5
+    with pytest.raises(JourneyDataError, match="by: all 6 customers have no"):
+        lifecycle(persona_log.assign(channel=None), by="channel")
+
+
+@pytest.mark.parametrize(
+    ("by", "match"),
+    [
+        (
+            pd.DataFrame({"customer_id": ["c0", "c0"], "persona": ["x", "y"]}),
+            "1 customer_id value\\(s\\) occur in several rows with different attributes",
+        ),
+        (pd.DataFrame({"customer_id": ["c0"]}), "holds only 'customer_id'"),
+        (pd.DataFrame({"customer_id": [1, 2], "p": ["x", "y"]}), "all 6 customers are not in"),
+        (pd.DataFrame({"customer_id": ["c0"], "status": ["x"]}), "got 'status', the name of"),
+        ("customer_id", "got 'customer_id', the name of a column journeykit computes"),
+        ([], "by=\\[\\]: expected a column name"),
+        (5, "by=5: expected a column name.*got int.*Fix:"),
+        (["channel", 3], "by=\\['channel', 3\\]"),
+    ],
+)
+def test_bad_breakdowns_raise(persona_log, by, match):
+    with pytest.raises(JourneyDataError, match=match):
+        lifecycle(persona_log, as_of=AS_OF, by=by)
+
+
+def test_exact_duplicate_attribute_rows_are_fine(persona_log):
+    attrs = pd.DataFrame({"customer_id": [f"c{i}" for i in [0, 0, 1, 2, 3, 4, 5]]}).assign(p="x")
+    assert lifecycle(persona_log, as_of=AS_OF, by=attrs).table["n"].sum() == 6
+
+
+# ----------------------------------------------------------------------------- awkward input
+
+
+def test_awkward_but_valid_input():
+    one = make_events([("a", "2024-01-01 10:00", "purchase", 5.0)])
+    assert statuses(lifecycle(one)) == {"a": "new"}
+    assert rfm(one).customers["rfm"].tolist() == ["111"]
+    instant = make_events([("a", "2024-01-01", "visit"), ("b", "2024-01-01", "purchase")])
+    assert statuses(lifecycle(instant, period="1h")) == {"a": "new", "b": "new"}
+    assert lifecycle_over_time(instant).table["new"].tolist() == [2]
+    moves = status_transitions(instant, start="2024-01-01", end="2024-01-02")
+    assert moves.counts.loc["new", "new"] == 2
+
+
+def test_empty_and_unusable_events_raise():
+    empty = make_events([("a", "2024-01-01", "visit")]).iloc[:0]
+    for call in (
+        lambda: lifecycle(empty),
+        lambda: lifecycle_over_time(empty),
+        lambda: rfm(empty),
+        lambda: promotion_responders(empty, promotions=[("2024-01-01", "2024-02-01")]),
+    ):
+        with pytest.raises(JourneyDataError, match="^events: .*Fix:"):
+            call()
+    no_accounts = make_events([("a", "2024-01-01", "visit")]).assign(account_id=None)
+    with pytest.raises(JourneyDataError, match="events: no activity"):
+        lifecycle(no_accounts, level="account")
+    with pytest.raises(JourneyDataError, match="events: no activity"):
+        lifecycle_over_time(no_accounts, level="account")
+
+
+def test_status_transitions_options_are_checked(boundary_log):
+    with pytest.raises(JourneyDataError, match="unknown option churn=.*Fix:"):
+        status_transitions(boundary_log, start="2024-05-01", end=AS_OF, churn="90D")
+    with pytest.raises(JourneyDataError, match="churn_after=90: a duration needs a unit"):
+        status_transitions(boundary_log, start="2024-05-01", end=AS_OF, churn_after=90)
+    with pytest.raises(JourneyDataError, match="start=None"):
+        status_transitions(boundary_log, start=None, end=AS_OF)
+
+
+@pytest.mark.parametrize(
+    ("options", "match"),
+    [
+        ({"period": 30}, "period=30: a duration needs a unit.*Did you mean '30D'"),
+        ({"churn_after": float("inf")}, "churn_after=inf: expected a finite"),
+        ({"period": "30"}, "period='30': a duration needs a unit"),
+    ],
+)
+def test_durations_need_a_unit(boundary_log, options, match):
+    with pytest.raises(JourneyDataError, match=match):
+        lifecycle(boundary_log, **options)
 
 
 # ----------------------------------------------------------------------------- explorer
