@@ -40,7 +40,14 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import as_timedelta, check_choice, require, require_events, suggest
+from .checks import (
+    as_timedelta,
+    check_choice,
+    check_events_exist,
+    require,
+    require_events,
+    suggest,
+)
 from .errors import JourneyDataError, JourneyWarning
 from .results import Result
 
@@ -55,12 +62,99 @@ ALTERNATIVES = ("two-sided", "larger", "smaller")
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni", "none": None}
 SRM_ALPHA = 0.001
 SMALL_N = 30
+LEVEL_EXAMPLES = {"alpha": "0.05", "power": "0.8"}
+
+
+def _is_real(value) -> bool:
+    """True for a real number (not a bool, not text)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _got(value) -> str:
+    return repr(value) if _is_real(value) else f"{type(value).__name__} {value!r}"
 
 
 def _check_level(name: str, value) -> float:
-    if not isinstance(value, (int, float, np.number)) or not 0 < value < 1:
-        raise JourneyDataError(f"{name}={value!r}: expected a number in (0, 1), e.g. 0.05.")
+    """A level, significance or power strictly between 0 and 1."""
+    if not _is_real(value) or not 0 < value < 1:
+        example = LEVEL_EXAMPLES.get(name, "0.95")
+        raise JourneyDataError(
+            f"{name}={value!r}: expected a number strictly between 0 and 1; got "
+            f"{_got(value)}. Fix: pass e.g. {name}={example}."
+        )
     return float(value)
+
+
+def _check_number(name: str, value, *, what: str = "", above=None, example="1") -> float:
+    """``value`` as a finite float, greater than ``above`` when given."""
+    if not _is_real(value) or not math.isfinite(value) or (above is not None and value <= above):
+        kind = "a finite number" + ("" if above is None else f" > {above:g}")
+        raise JourneyDataError(
+            f"{name}={value!r}: expected {what + ', ' if what else ''}{kind}; got "
+            f"{_got(value)}. Fix: pass e.g. {name}={example}."
+        )
+    return float(value)
+
+
+def _check_whole(name: str, value, *, minimum: int = 1, example="100") -> int:
+    """``value`` as a whole number of at least ``minimum``."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not whole or value < minimum:
+        raise JourneyDataError(
+            f"{name}={value!r}: expected a whole number >= {minimum}; got {_got(value)}. Fix: "
+            f"pass e.g. {name}={example}."
+        )
+    return int(value)
+
+
+def _column_names(value, *, param: str) -> list[str]:
+    """One column name or a list of them (``None``: none) as a list."""
+    if value is None:
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise JourneyDataError(
+            f"{param}={value!r}: expected a column name or a list of column names; got "
+            f"{type(value).__name__}. Fix: pass e.g. {param}='persona' or "
+            f"{param}=['persona', 'segment']."
+        )
+    return list(names)
+
+
+def _floats(values: pd.Series) -> np.ndarray:
+    """``values`` as floats: NaN where a value is missing (NaN, None, pd.NA) or not a number."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if isinstance(numeric.dtype, pd.api.extensions.ExtensionDtype):  # nullable: pd.NA
+        return numeric.to_numpy(dtype=float, na_value=np.nan)
+    return numeric.to_numpy(dtype=float)
+
+
+def _utc_times(frame: pd.DataFrame, column: str, *, param: str) -> pd.Series:
+    """A column of dates or times (data, not a parameter) as UTC timestamps, NaT where
+    missing; numbers (pandas would read them as nanoseconds after 1970) and text that is no
+    date raise."""
+    raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw):
+        raise JourneyDataError(
+            f"{param}={column!r}: expected dates or times; got numbers (dtype {raw.dtype}), "
+            "which pandas would read as nanoseconds after 1970. Fix: convert the column first, "
+            f"e.g. pd.to_datetime(frame[{column!r}], unit='s') for seconds since 1970."
+        )
+    try:
+        return pd.to_datetime(raw, utc=True)
+    except (TypeError, ValueError, OverflowError):  # mixed formats, or values that are no date
+        times = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
+    bad = (times.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        rows = frame.loc[bad, [column]].head(5)
+        raise JourneyDataError(
+            f"{param}={column!r}: {int(bad.sum())} values are not dates or times.\nExample "
+            f"rows:\n{rows.to_string()}\nFix: correct or drop them (e.g. '2024-06-30' or "
+            "'2024-06-30 12:00')."
+        )
+    return times
 
 
 def _z(alpha: float, alternative: str) -> float:
@@ -118,7 +212,9 @@ def srm_test(counts, *, expected=None) -> SRM:
     counts : dict, Series or list of int
         Units per variant.
     expected : dict, Series or list of float, optional
-        The planned shares (normalised to sum 1); equal shares by default.
+        The planned shares, summing to 1 (``[0.5, 0.5]``), or whole-number ratios
+        (``{'control': 1, 'treatment': 2}``, normalised); equal shares by default. Fractions
+        that do not sum to 1 raise (``[0.6, 0.6]`` is a typo, not a split).
 
     Returns
     -------
@@ -134,32 +230,19 @@ def srm_test(counts, *, expected=None) -> SRM:
     """
     from scipy.stats import chi2
 
-    counts = pd.Series(counts, dtype="float64") if not isinstance(counts, pd.Series) else counts
+    counts = counts if isinstance(counts, pd.Series) else pd.Series(counts)
     if len(counts) < 2:
         raise JourneyDataError(
             f"counts: expected units for at least two variants; got {len(counts)}. Fix: pass "
             "e.g. {'control': 5000, 'treatment': 5020}."
         )
-    values = pd.to_numeric(counts, errors="coerce").astype(float)
-    if values.isna().any() or (values < 0).any() or (values % 1 != 0).any():
+    values = pd.Series(_floats(counts), index=counts.index)
+    if not (np.isfinite(values) & (values >= 0) & (values % 1 == 0)).all():
         raise JourneyDataError(
             f"counts: expected whole numbers >= 0; got {counts.tolist()}. Fix: pass the number "
             "of units assigned to each variant."
         )
-    if expected is None:
-        shares = pd.Series(1.0, index=values.index)
-    else:
-        shares = pd.Series(expected, dtype="float64")
-        if isinstance(expected, (list, tuple, np.ndarray)):
-            shares.index = values.index
-        if len(shares) != len(values) or set(shares.index) != set(values.index):
-            raise JourneyDataError(
-                f"expected: shares for {list(shares.index)}, but counts are for "
-                f"{list(values.index)}. Fix: give one share per variant."
-            )
-        shares = shares.reindex(values.index)
-        if (shares <= 0).any():
-            raise JourneyDataError(f"expected: shares must be > 0; got {shares.tolist()}.")
+    shares = pd.Series(1.0, index=values.index) if expected is None else _shares(expected, values)
     shares = shares / shares.sum()
     total = values.sum()
     if total == 0:
@@ -176,6 +259,33 @@ def srm_test(counts, *, expected=None) -> SRM:
         }
     )
     return SRM(table, float(stat), len(values) - 1, float(p))
+
+
+def _shares(expected, counts: pd.Series) -> pd.Series:
+    """The planned shares, one finite number > 0 per variant, in the order of ``counts``."""
+    listed = isinstance(expected, (list, tuple, np.ndarray))
+    raw = pd.Series(list(expected) if listed else expected)
+    if listed and len(raw) == len(counts):
+        raw.index = counts.index
+    if len(raw) != len(counts) or set(raw.index) != set(counts.index):
+        raise JourneyDataError(
+            f"expected: shares for {list(raw.index)}, but counts are for "
+            f"{list(counts.index)}. Fix: give one share per variant."
+        )
+    shares = pd.Series(_floats(raw), index=raw.index).reindex(counts.index)
+    if not (np.isfinite(shares) & (shares > 0)).all():
+        raise JourneyDataError(
+            f"expected: shares must be finite numbers > 0; got {raw.tolist()}. Fix: pass the "
+            "planned allocation, e.g. {'control': 0.5, 'treatment': 0.5}."
+        )
+    ratios = bool((shares % 1 == 0).all())
+    if not ratios and not math.isclose(shares.sum(), 1, abs_tol=1e-6):
+        raise JourneyDataError(
+            f"expected: the shares {raw.tolist()} sum to {shares.sum():g}; expected shares "
+            "summing to 1, or whole-number ratios. Fix: pass e.g. {'control': 0.5, "
+            "'treatment': 0.5}, or {'control': 1, 'treatment': 2} for a 1:2 split."
+        )
+    return shares
 
 
 # --------------------------------------------------------------------------- the test
@@ -261,13 +371,32 @@ class ABTest(Result):
         return plots.forest(self.table.iloc[1:], ax, percent=self.kind == "proportion")
 
 
+def _check_units(data, variant: str) -> None:
+    """Raise unless ``data`` is a non-empty DataFrame of units with the ``variant`` column."""
+    if not isinstance(data, pd.DataFrame):
+        raise JourneyDataError(
+            f"data: expected a pandas DataFrame with one row per unit; got "
+            f"{type(data).__name__}. Fix: build it with journeykit.experiment_units(...)."
+        )
+    if len(data) == 0:
+        raise JourneyDataError(
+            "data: no units (the frame is empty). Fix: check the filter or the "
+            "experiment_units(...) call that built it."
+        )
+    require(data, [variant], param="variant")
+
+
 def _groups(data: pd.DataFrame, variant: str, control):
-    """Variant codes (control first) and names, validated."""
+    """Variant codes (control first) and names, validated. A unit without a variant is a
+    broken assignment and raises: dropping it would change the sample ratio."""
     codes, names = pd.factorize(data[variant], sort=True)
     if (codes < 0).any():
+        rows = data.loc[codes < 0].head(5)
         raise JourneyDataError(
-            f"variant={variant!r}: {int((codes < 0).sum())} units have no variant. Fix: drop "
-            "them or assign them before testing."
+            f"variant={variant!r}: {int((codes < 0).sum())} of {len(data)} units have no "
+            f"variant, a broken assignment.\nExample rows:\n{rows.to_string()}\nFix: find out "
+            "why; drop them (data.dropna(subset=[variant])) only if they never saw a variant, "
+            "since dropping units changes the sample ratio."
         )
     names = list(names)
     if len(names) < 2:
@@ -289,11 +418,9 @@ def _groups(data: pd.DataFrame, variant: str, control):
 
 
 def _numeric(data: pd.DataFrame, column: str, param: str) -> np.ndarray:
+    """A per-unit column as floats; a missing value (NaN, None, pd.NA) or text raises."""
     require(data, [column], param=param)
-    raw = data[column]
-    if pd.api.types.is_bool_dtype(raw):
-        return raw.to_numpy(dtype=float)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    values = _floats(data[column])
     bad = ~np.isfinite(values)
     if bad.any():
         rows = data.loc[bad, [column]].head(5)
@@ -314,11 +441,28 @@ def adjust_p(p, adjust: str = "holm") -> np.ndarray:
 
     Holm (1979) is computed here: statsmodels' ``multipletests`` gives the same values but
     calls ``gc.collect()`` on that path, which costs 0.2 s in a session holding large
-    frames. The others come from statsmodels.
+    frames. The others come from statsmodels. A missing p-value (an undefined test) stays
+    missing and does not count as a comparison.
     """
-    p = np.asarray(p, dtype=float)
-    if ADJUSTMENTS[adjust] is None or len(p) == 1:
-        return p.copy()
+    check_choice("adjust", adjust, tuple(ADJUSTMENTS))
+    given = p
+    try:
+        p = np.asarray(p, dtype=float)
+    except (TypeError, ValueError):
+        p = np.array([-1.0])
+    if p.ndim != 1 or (p < 0).any() or (p > 1).any():
+        raise JourneyDataError(
+            f"p={given!r}: expected a list of p-values, numbers in [0, 1]. Fix: pass e.g. "
+            "adjust_p([0.01, 0.04, 0.2])."
+        )
+    out = p.copy()
+    defined = ~np.isnan(p)
+    if ADJUSTMENTS[adjust] is not None and defined.sum() > 1:
+        out[defined] = _adjusted(p[defined], adjust)
+    return out
+
+
+def _adjusted(p: np.ndarray, adjust: str) -> np.ndarray:
     if adjust == "holm":
         order = np.argsort(p, kind="stable")
         steps = np.maximum.accumulate(np.minimum((len(p) - np.arange(len(p))) * p[order], 1))
@@ -333,6 +477,14 @@ def adjust_p(p, adjust: str = "holm") -> np.ndarray:
 def _rel_lift(mean_t, var_t, mean_c, var_c, crit, alternative, z_fieller):
     """Relative lift ``mean_t / mean_c - 1`` with its delta-method interval (var_* are the
     variances of the means). Warns when Fieller's interval would be unbounded."""
+    if mean_c == 0:
+        warnings.warn(
+            "ab_test: the control mean is 0, so the relative lift is undefined (left missing); "
+            "read the absolute difference instead.",
+            JourneyWarning,
+            stacklevel=3,
+        )
+        return np.nan, np.nan, np.nan
     rel = mean_t / mean_c - 1
     se = np.sqrt(var_t / mean_c**2 + mean_t**2 * var_c / mean_c**4)
     if mean_c**2 / var_c < z_fieller**2:
@@ -372,7 +524,7 @@ def ab_test(
     data : pandas.DataFrame
         One row per unit with the variant and metric columns (see :func:`experiment_units`).
     variant, metric : str
-        Column names.
+        Column names. A missing variant or metric value raises (Notes).
     control : optional
         The baseline variant; ``'control'`` when present, else the first in sorted order.
     kind : {'auto', 'proportion', 'mean', 'ratio'}
@@ -394,7 +546,8 @@ def ab_test(
     denominator : str, optional
         Per-unit denominator of a ratio metric (``metric`` is the numerator).
     expected : dict, optional
-        Planned allocation shares for the SRM check (equal by default).
+        Planned allocation for the SRM check: shares summing to 1 or whole-number ratios,
+        as in :func:`srm_test` (equal by default).
     n_boot, seed : int
         Bootstrap resamples and seed (``method='bootstrap'``).
 
@@ -406,6 +559,16 @@ def ab_test(
         ``srm``, ``variance_reduction`` (CUPED), ``omnibus`` (k-group chi-square for
         proportions with three or more variants), ``conclusion`` and ``plot()``.
 
+    Notes
+    -----
+    Missing values are never dropped here: a unit without a variant is a broken assignment,
+    and a missing metric, covariate or denominator is either a 0 (no activity) or broken
+    logging, which only the analyst can tell apart; dropping such units after randomisation
+    changes the sample ratio and can bias the comparison. Each raises a
+    ``JourneyDataError`` with the count and example rows. A metric with the same value for
+    every unit raises too; a control mean of 0 leaves the relative lift missing, with a
+    ``JourneyWarning``.
+
     Examples
     --------
     >>> units = pd.DataFrame({"variant": ["control"] * 1000 + ["treatment"] * 1000,
@@ -416,28 +579,33 @@ def ab_test(
     0    control  0.10   NaN      NaN
     1  treatment  0.14  0.04   0.0059
     """
-    if not isinstance(data, pd.DataFrame):
-        raise JourneyDataError(
-            f"data: expected a pandas DataFrame with one row per unit; got "
-            f"{type(data).__name__}. Fix: build it with journeykit.experiment_units(...)."
-        )
+    _check_units(data, variant)
     check_choice("kind", kind, KINDS)
     check_choice("alternative", alternative, ALTERNATIVES)
     check_choice("adjust", adjust, tuple(ADJUSTMENTS))
     check_choice("interval", interval, INTERVALS)
     alpha = _check_level("alpha", alpha)
-    require(data, [variant], param="variant")
     y = _numeric(data, metric, "metric")
     if kind == "auto":
         binary = bool(np.isin(y, (0.0, 1.0)).all())
         kind = "ratio" if denominator is not None else "proportion" if binary else "mean"
+    if kind == "mean" and np.ptp(y) == 0:
+        raise JourneyDataError(
+            f"metric={metric!r}: every unit has the same value ({y[0]:g}), so there is no "
+            "difference to test. Fix: check the metric column (and the window that built it)."
+        )
     if kind == "ratio" and denominator is None:
         raise JourneyDataError(
-            "kind='ratio' needs denominator= the per-unit denominator column (e.g. sessions)."
+            "kind='ratio' needs denominator= the per-unit denominator column (e.g. sessions); "
+            "got none. Fix: pass denominator='sessions' (say), or kind='mean' for a per-unit "
+            "metric."
         )
     if method is None:
         method = METHODS[kind][0]
     check_choice("method", method, METHODS[kind])
+    if method == "bootstrap":
+        _check_whole("n_boot", n_boot, example="9999")
+        _check_whole("seed", seed, minimum=0, example="0")
     if covariate is not None and kind == "ratio":
         raise JourneyDataError(
             "covariate= (CUPED) is not supported for ratio metrics here. Fix: test the ratio "
@@ -712,32 +880,53 @@ def _bootstrap(y, codes, k, alpha, alternative, n_boot, seed):
 
 
 def _design_args(effect, baseline, sd, alpha, alternative, ratio, relative):
+    """Validate the design arguments; returns the absolute effect."""
     _check_level("alpha", alpha)
     check_choice("alternative", alternative, ("two-sided", "one-sided"))
-    if not isinstance(ratio, (int, float, np.number)) or ratio <= 0:
-        raise JourneyDataError(
-            f"ratio={ratio!r}: expected the treatment-to-control size ratio > 0, e.g. 1."
-        )
+    _check_number("ratio", ratio, what="the treatment-to-control size ratio", above=0)
+    effect = _check_number("effect", effect, what="the difference to detect", example="0.02")
     if sd is None and baseline is None:
         raise JourneyDataError(
             "baseline=: give the control conversion rate for proportions (e.g. 0.05), or sd= "
-            "the metric's standard deviation for means."
+            "the metric's standard deviation for means. Fix: pass baseline= or sd=."
         )
+    if sd is not None:
+        _check_number("sd", sd, what="the metric's standard deviation", above=0)
+    if baseline is not None:
+        _check_number("baseline", baseline, what="the control mean or rate", example="0.05")
     if relative:
-        if baseline is None:
-            raise JourneyDataError("relative=True needs baseline= (the control mean or rate).")
+        if baseline is None or baseline == 0:
+            raise JourneyDataError(
+                f"relative=True needs baseline= the control mean or rate (not 0); got "
+                f"baseline={baseline!r}. Fix: pass baseline=, or an absolute effect with "
+                "relative=False."
+            )
         effect = baseline * effect
     if sd is None:
         if not 0 < baseline < 1:
-            raise JourneyDataError(f"baseline={baseline!r}: expected a rate in (0, 1).")
+            raise JourneyDataError(
+                f"baseline={baseline!r}: expected the control conversion rate, strictly between "
+                "0 and 1. Fix: pass e.g. baseline=0.05, or sd= for a mean."
+            )
         if not 0 < baseline + effect < 1:
             raise JourneyDataError(
                 f"effect={effect!r}: the variant's rate baseline + effect = "
                 f"{baseline + effect:.4g} is outside (0, 1). Fix: a smaller effect."
             )
-    elif sd <= 0:
-        raise JourneyDataError(f"sd={sd!r}: expected a standard deviation > 0.")
     return effect
+
+
+def _check_n(n, *, scalar: bool = False) -> None:
+    """Raise unless ``n``, the control group's size (array-like unless ``scalar``), is at
+    least 2 units."""
+    values = np.asarray(n)
+    ok = values.dtype.kind in "iuf" and values.size > 0 and not (scalar and values.ndim)
+    if not ok or not (np.isfinite(values) & (values >= 2)).all():
+        many = "" if scalar else " (a number, or an array for a power curve)"
+        raise JourneyDataError(
+            f"n={n!r}: expected the control group's size{many}, at least 2 units. Fix: pass "
+            "e.g. n=1000."
+        )
 
 
 def _power(n, effect, baseline, sd, alpha, alternative, ratio):
@@ -785,8 +974,7 @@ def power(
     0.7401659
     """
     effect = _design_args(effect, baseline, sd, alpha, alternative, ratio, relative)
-    if np.any(np.asarray(n, dtype=float) < 2):
-        raise JourneyDataError(f"n={n!r}: expected at least 2 units per group.")
+    _check_n(n)
     result = _power(n, effect, baseline, sd, alpha, alternative, ratio)
     return float(result) if np.ndim(result) == 0 else result
 
@@ -815,7 +1003,10 @@ def sample_size(
     target = _check_level("power", power)
     effect = _design_args(effect, baseline, sd, alpha, alternative, ratio, relative)
     if effect == 0:
-        raise JourneyDataError("effect=0: no sample size detects a zero effect.")
+        raise JourneyDataError(
+            "effect=0: no sample size detects a zero effect. Fix: pass the smallest difference "
+            "worth detecting, e.g. effect=0.02."
+        )
 
     def gap(n):
         return _power(n, effect, baseline, sd, alpha, alternative, ratio) - target
@@ -927,9 +1118,8 @@ def mde(
     from scipy.optimize import brentq
 
     target = _check_level("power", power)
-    _design_args(0.0, baseline, sd, alpha, alternative, ratio, False)
-    if n < 2:
-        raise JourneyDataError(f"n={n!r}: expected at least 2 units per group.")
+    _design_args(0.0, baseline, sd, alpha, alternative, ratio, relative)
+    _check_n(n, scalar=True)
     upper = (1 - baseline) * (1 - 1e-9) if sd is None else 1e3 * sd
 
     def gap(effect):
@@ -950,7 +1140,7 @@ def experiment_units(
     events,
     assignments: pd.DataFrame,
     *,
-    metric_event: str = "purchase",
+    metric_event="purchase",
     window="14D",
     pre_window=None,
     unit: str = "customer_id",
@@ -963,6 +1153,22 @@ def experiment_units(
     the CUPED covariates come from ``[assigned_at - pre_window, assigned_at)``
     (``pre_window`` defaults to ``window``). Units without events get zeros. The
     event-level work is one Ibis query (DuckDB by default).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    assignments : pandas.DataFrame
+        One row per unit with ``unit``, ``variant`` and ``assigned_at`` (dates or times; naive
+        values are UTC). A row missing one of them is a broken assignment and raises (it is
+        not dropped: that would change the sample ratio), as do numbers or text that are no
+        dates in ``assigned_at``.
+    metric_event : str or list of str
+        The event(s) that count as a conversion; each must occur in the events.
+    window, pre_window : str or Timedelta
+        Durations with a unit (``'14D'``, ``'36h'``); ``pre_window`` defaults to ``window``.
+    unit, variant, assigned_at : str
+        Column names (``unit`` in both tables).
 
     Returns
     -------
@@ -993,9 +1199,25 @@ def experiment_units(
     if not isinstance(assignments, pd.DataFrame):
         raise JourneyDataError(
             f"assignments: expected a DataFrame (unit, variant, assigned_at); got "
-            f"{type(assignments).__name__}."
+            f"{type(assignments).__name__}. Fix: pass a DataFrame with one row per unit, e.g. "
+            "pd.DataFrame({'customer_id': ..., 'variant': ..., 'assigned_at': ...})."
         )
-    require(assignments, [unit, variant, assigned_at], param="assignments")
+    columns = [unit, variant, assigned_at]
+    require(assignments, columns, param="assignments")
+    if len(assignments) == 0:
+        raise JourneyDataError(
+            "assignments: no rows. Fix: pass the experiment's assignments, one row per unit."
+        )
+    incomplete = assignments[columns].isna().any(axis=1).to_numpy()
+    if incomplete.any():
+        rows = assignments[incomplete].head(5)
+        raise JourneyDataError(
+            f"assignments: {int(incomplete.sum())} of {len(assignments)} rows have no value in "
+            f"{columns}, a broken assignment (journeykit does not drop them: that changes the "
+            f"sample ratio).\nExample rows:\n{rows.to_string()}\nFix: repair the assignment "
+            "log (one row per unit with its variant and time); drop such rows yourself only if "
+            "those units never saw a variant."
+        )
     if assignments[unit].duplicated().any():
         dup = assignments[assignments[unit].duplicated(keep=False)].head(5)
         raise JourneyDataError(
@@ -1005,8 +1227,10 @@ def experiment_units(
         )
     table = _engine.as_table(events)
     require(table, [unit], param="unit")
+    metric_events = check_events_exist(table, metric_event, param="metric_event")
     asg = assignments[[unit, assigned_at]].copy()
-    asg[assigned_at] = pd.to_datetime(asg[assigned_at], utc=True).astype("datetime64[us, UTC]")
+    times = _utc_times(assignments, assigned_at, param="assigned_at")
+    asg[assigned_at] = times.astype("datetime64[us, UTC]")
     asg[unit] = asg[unit].astype(str)
     a = _engine.as_table(asg.rename(columns={unit: "_unit", assigned_at: "_at"}), like=table)
     has_revenue = "revenue" in table.columns
@@ -1014,7 +1238,7 @@ def experiment_units(
     t = table.select(
         _unit=table[unit].cast("string"),
         timestamp=table["timestamp"],
-        hit=(table["event"] == metric_event),
+        hit=table["event"].isin(metric_events),
         revenue=(table["revenue"].fill_null(0) if has_revenue else ibis.literal(0.0)),
         session_id=table["session_id"] if has_session else ibis.null("string"),
     )
@@ -1107,10 +1331,13 @@ def sequential_test(
     Parameters
     ----------
     data : pandas.DataFrame
-        One row per unit, two variants, in arrival order (or sorted by ``order``).
-    looks : int
-        Rows of the returned table (evenly spaced looks); the p-value itself is monitored
-        after every unit.
+        One row per unit, two variants, in arrival order (or sorted by ``order``). A missing
+        variant, metric or ``order`` value raises, as in :func:`ab_test`.
+    tau : float, optional
+        The mixing standard deviation (> 0); by default chosen from the data (above).
+    min_n, looks : int
+        Units per arm before monitoring starts (at least 2); rows of the returned table
+        (evenly spaced looks; the p-value itself is monitored after every unit).
 
     Returns
     -------
@@ -1120,8 +1347,12 @@ def sequential_test(
     """
     from scipy.stats import norm
 
+    _check_units(data, variant)
     alpha = _check_level("alpha", alpha)
-    require(data, [variant], param="variant")
+    if tau is not None:
+        _check_number("tau", tau, what="the mixing standard deviation", above=0, example="0.01")
+    min_n = _check_whole("min_n", min_n, minimum=2)
+    looks = _check_whole("looks", looks, example="20")
     y = _numeric(data, metric, "metric")
     codes, names = _groups(data, variant, control)
     if len(names) != 2:
@@ -1130,8 +1361,7 @@ def sequential_test(
             "select the control and one variant."
         )
     if order is not None:
-        require(data, [order], param="order")
-        sort = np.argsort(data[order].to_numpy(), kind="stable")
+        sort = np.argsort(_order(data, order), kind="stable")
         y, codes = y[sort], codes[sort]
     treated = codes == 1
     n_t = np.cumsum(treated)
@@ -1158,8 +1388,6 @@ def sequential_test(
         rho = info[ready][-1] / r
         tau = float(1 / np.sqrt(rho))
     else:
-        if tau <= 0:
-            raise JourneyDataError(f"tau={tau!r}: expected a mixing sd > 0.")
         rho = 1 / tau**2
     score = info * diff
     log_lambda = 0.5 * np.log(rho / (info + rho)) + score**2 / (2 * (info + rho))
@@ -1171,7 +1399,7 @@ def sequential_test(
     high = np.minimum.accumulate(np.where(ready, diff + radius, np.inf))
     naive = np.where(ready, 2 * norm.sf(np.abs(diff) * np.sqrt(info)), np.nan)
     first = int(np.argmax(ready))
-    at = np.unique(np.linspace(first, len(y) - 1, max(int(looks), 1)).round().astype(int))
+    at = np.unique(np.linspace(first, len(y) - 1, looks).round().astype(int))
     table = pd.DataFrame(
         {
             "n": at + 1,
@@ -1186,6 +1414,20 @@ def sequential_test(
     )
     hits = np.flatnonzero(p_running <= alpha)
     return Sequential(table, alpha, tau, int(hits[0] + 1) if len(hits) else None)
+
+
+def _order(data: pd.DataFrame, order: str) -> np.ndarray:
+    """The arrival order column; a missing value raises (its unit has no place in time)."""
+    require(data, [order], param="order")
+    missing = data[order].isna().to_numpy()
+    if missing.any():
+        rows = data.loc[missing].head(5)
+        raise JourneyDataError(
+            f"order={order!r}: {int(missing.sum())} of {len(data)} units have no value, so "
+            f"their place in the sequence is unknown.\nExample rows:\n{rows.to_string()}\n"
+            "Fix: fill the arrival time (e.g. the assignment time) or drop those units."
+        )
+    return data[order].to_numpy()
 
 
 # --------------------------------------------------------------------------- Bayesian
@@ -1236,7 +1478,8 @@ def bayes_ab(
     likelihood, so the posterior is ``Beta(a + conversions, b + n - conversions)``
     (conjugate). P(beats) and the expected loss ``E[max(p_control - p_variant, 0)]`` are
     Monte Carlo estimates from ``draws`` posterior samples (Stucchio 2015, "Bayesian A/B
-    Testing at VWO"); with 200,000 draws their Monte Carlo error is below 0.002.
+    Testing at VWO"); with 200,000 draws their Monte Carlo error is below 0.002. A missing
+    variant or metric value raises, as in :func:`ab_test`.
 
     Returns
     -------
@@ -1244,10 +1487,16 @@ def bayes_ab(
         ``table``: variant, n, conversions, rate (posterior mean), p_beats_control,
         expected_loss, diff_low, diff_high, lift, lift_low, lift_high.
     """
+    _check_units(data, variant)
     level = _check_level("level", level)
-    if len(prior) != 2 or min(prior) <= 0:
-        raise JourneyDataError(f"prior={prior!r}: expected (a, b) with a, b > 0, e.g. (1, 1).")
-    require(data, [variant], param="variant")
+    pair = isinstance(prior, (tuple, list)) and len(prior) == 2
+    if not pair or not all(_is_real(v) and math.isfinite(v) and v > 0 for v in prior):
+        raise JourneyDataError(
+            f"prior={prior!r}: expected (a, b), two finite numbers > 0; got {_got(prior)}. "
+            "Fix: pass e.g. prior=(1, 1), the uniform prior."
+        )
+    draws = _check_whole("draws", draws, example="200_000")
+    _check_whole("seed", seed, minimum=0, example="0")
     y = _numeric(data, metric, "metric")
     if not np.isin(y, (0.0, 1.0)).all():
         raise JourneyDataError(
@@ -1260,7 +1509,7 @@ def bayes_ab(
     (conv,) = _sums(codes, k, y)
     a, b = prior
     rng = np.random.default_rng(seed)
-    samples = rng.beta(a + conv[:, None], b + n[:, None] - conv[:, None], size=(k, int(draws)))
+    samples = rng.beta(a + conv[:, None], b + n[:, None] - conv[:, None], size=(k, draws))
     rows = []
     lifts = {}
     tail = (1 - level) / 2

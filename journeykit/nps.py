@@ -30,7 +30,16 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import as_timedelta, check_choice, require, require_events, suggest
+from .abtest import _check_level, _check_whole, _column_names, _floats, _utc_times
+from .checks import (
+    as_timedelta,
+    check_choice,
+    check_events_exist,
+    drop_missing,
+    require,
+    require_events,
+    suggest,
+)
 from .errors import JourneyDataError, JourneyWarning
 from .results import Result
 
@@ -42,17 +51,15 @@ SMALL_GROUP = 30
 def _z(level: float) -> float:
     from scipy.stats import norm
 
-    if not 0 < level < 1:
-        raise JourneyDataError(
-            f"level={level!r}: expected a confidence level in (0, 1), e.g. 0.95."
-        )
-    return float(norm.ppf(0.5 + level / 2))
+    return float(norm.ppf(0.5 + _check_level("level", level) / 2))
 
 
 def category(scores) -> pd.Series:
-    """'detractor' (0-6), 'passive' (7-8) or 'promoter' (9-10) for each score."""
+    """'detractor' (0-6), 'passive' (7-8) or 'promoter' (9-10) for each score; missing
+    where the score is missing (never a category of its own)."""
     s = pd.Series(scores)
-    codes = np.where(s >= 9, 2, np.where(s >= 7, 1, 0))
+    values = _numbers(s.to_frame("score"), "score", param="scores")
+    codes = np.where(np.isnan(values), -1, np.where(values >= 9, 2, np.where(values >= 7, 1, 0)))
     return pd.Series(pd.Categorical.from_codes(codes, categories=CATEGORIES), index=s.index)
 
 
@@ -75,38 +82,30 @@ def interval(promoters, detractors, n, *, method: str = "wald", level: float = 0
     return 100 * nps, 100 * se, 100 * (centre - z * se), 100 * (centre + z * se)
 
 
-def _values(data, score: str, weights):
-    """Validate the answers: returns (rows kept, their scores, their weights or None)."""
-    if isinstance(data, pd.DataFrame):
-        if score not in data.columns:
-            raise JourneyDataError(
-                f"score={score!r}: no such column. {suggest(score, list(data.columns))} "
-                "Fix: pass score= the column with the 0-10 answers."
-            )
-        frame = data
-        raw = data[score]
-    else:
-        raw = pd.Series(np.asarray(data) if not isinstance(data, pd.Series) else data)
-        frame = raw.to_frame(score)
-    if len(raw) == 0:
+def _numbers(frame: pd.DataFrame, column: str, *, param: str) -> np.ndarray:
+    """A column as numbers (floats with NaN where a value is missing: NaN, None, pd.NA);
+    text or True/False raise. NumPy number columns come back as they are, without a copy."""
+    raw = frame[column]
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":
+        return raw.to_numpy()
+    values = None if pd.api.types.is_bool_dtype(raw) else _floats(raw)
+    bad = raw.notna().to_numpy() if values is None else np.isnan(values) & raw.notna().to_numpy()
+    if bad.any():
+        rows = frame[bad].head(5)
         raise JourneyDataError(
-            f"score={score!r}: no answers (the data or the selected group is empty). Fix: "
-            "check the filter that selected the answers."
+            f"{param}={column!r}: {int(bad.sum())} answers are not numbers.\nExample rows:\n"
+            f"{rows.to_string()}\nFix: map text (or True/False) answers to numbers or drop them."
         )
-    is_int = pd.api.types.is_integer_dtype(raw)  # integers: no text, no gaps, no fractions
-    numeric = raw if pd.api.types.is_numeric_dtype(raw) else pd.to_numeric(raw, errors="coerce")
-    if not pd.api.types.is_numeric_dtype(raw):
-        text = numeric.isna() & raw.notna()
-        if text.any():
-            rows = frame[text.to_numpy()].head(5)
-            raise JourneyDataError(
-                f"score={score!r}: {int(text.sum())} answers are not numbers.\nExample rows:\n"
-                f"{rows.to_string()}\nFix: map text answers to 0-10 or drop them."
-            )
-    values = numeric.to_numpy()
+    return values
+
+
+def _scores(frame: pd.DataFrame, score: str) -> np.ndarray:
+    """The 0-10 answers as numbers (NaN where missing), validated."""
+    values = _numbers(frame, score, param="score")
     bad = (values < 0) | (values > 10)
-    if not is_int:
-        bad |= ~np.isnan(values) & (values % 1 != 0)
+    missing = np.isnan(values) if values.dtype.kind == "f" else None
+    if missing is not None:
+        bad |= ~missing & (values % 1 != 0)
     if bad.any():
         rows = frame[bad].head(5)
         raise JourneyDataError(
@@ -114,35 +113,73 @@ def _values(data, score: str, weights):
             f"Example rows:\n{rows.to_string()}\nFix: NPS needs the 0-10 likelihood-to-"
             "recommend answer; drop or correct these rows."
         )
-    missing = pd.Series(False if is_int else np.isnan(values.astype(float)), index=raw.index)
-    if missing.all():
-        raise JourneyDataError(f"score={score!r}: every answer is missing. Fix: check the column.")
-    if missing.any():
-        warnings.warn(
-            f"nps: {int(missing.sum())} missing answers in {score!r} dropped.",
-            JourneyWarning,
-            stacklevel=3,
+    if missing is not None and missing.all():
+        raise JourneyDataError(
+            f"score={score!r}: every answer is missing. Fix: check the column (and the filter "
+            "that selected the answers)."
         )
-    if weights is None:
-        w = None
-    else:
-        w = (
-            frame[weights]
-            if isinstance(weights, str)
-            else pd.Series(np.asarray(weights), index=raw.index)
-        )
-        w = pd.to_numeric(w, errors="coerce")
-        wrong = (w.isna() | (w < 0)) & ~missing
-        if wrong.any():
+    return values
+
+
+def _weights(frame: pd.DataFrame, weights, rows) -> np.ndarray:
+    """The survey weights of the kept ``rows`` (positions), validated: numbers >= 0."""
+    if isinstance(weights, str):
+        if weights not in frame.columns:
             raise JourneyDataError(
-                f"weights: {int(wrong.sum())} weights are missing or negative (e.g. rows "
-                f"{list(w[wrong].index[:5])}). Fix: survey weights must be numbers >= 0."
+                f"weights={weights!r}: no such column. {suggest(weights, list(frame.columns))} "
+                "Fix: pass weights= the column of survey weights, or one weight per answer."
             )
-    if not missing.any():  # no copies of large inputs when nothing is dropped
-        return frame, values, None if w is None else w.to_numpy(dtype=float)
-    keep = ~missing.to_numpy()
-    w = None if w is None else w[keep].to_numpy(dtype=float)
-    return frame[keep], values[keep], w
+        raw = frame[weights]
+    else:
+        raw = pd.Series(np.asarray(weights).ravel())
+        if len(raw) != len(frame):
+            raise JourneyDataError(
+                f"weights: got {len(raw)} weights for {len(frame)} answers. Fix: pass one "
+                "weight per answer, or the name of the weights column."
+            )
+    given = raw.to_numpy() if rows is None else raw.to_numpy()[rows]
+    w = _floats(raw) if rows is None else _floats(raw)[rows]
+    wrong = ~np.isfinite(w) | (w < 0)
+    if wrong.any():
+        raise JourneyDataError(
+            f"weights: {int(wrong.sum())} weights are missing, negative or not numbers (e.g. "
+            f"{given[wrong][:5].tolist()}). Fix: survey weights must be numbers >= 0."
+        )
+    return w
+
+
+def _values(data, score: str, weights, names: list[str]):
+    """Validate the answers: returns (the rows without a missing score or ``names`` value,
+    their scores, their weights or None)."""
+    if isinstance(data, pd.DataFrame):
+        if score not in data.columns:
+            raise JourneyDataError(
+                f"score={score!r}: no such column. {suggest(score, list(data.columns))} "
+                "Fix: pass score= the column with the 0-10 answers."
+            )
+        frame = data
+    elif isinstance(data, (pd.Series, np.ndarray, list, tuple)):
+        raw = data if isinstance(data, pd.Series) else pd.Series(np.asarray(data))
+        frame = raw.to_frame(score)
+    else:
+        raise JourneyDataError(
+            f"data: expected a DataFrame, Series, array or list of 0-10 scores; got "
+            f"{type(data).__name__}. Fix: pass e.g. nps(survey, score='score') or "
+            "nps([10, 9, 6])."
+        )
+    if len(frame) == 0:
+        raise JourneyDataError(
+            f"score={score!r}: no answers (the data or the selected group is empty). Fix: "
+            "check the filter that selected the answers."
+        )
+    values = _scores(frame, score)
+    columns = [score, *names]
+    if not any(frame[c].isna().any() for c in columns):  # no copies of large inputs
+        return frame, values, None if weights is None else _weights(frame, weights, None)
+    answers = pd.DataFrame({score: values, **{n: frame[n].array for n in names}})
+    kept = drop_missing(answers, columns, where="nps")
+    rows = kept.index.to_numpy()
+    return kept, values[rows], None if weights is None else _weights(frame, weights, rows)
 
 
 @dataclass(frozen=True, repr=False)
@@ -218,14 +255,19 @@ def nps(
     Parameters
     ----------
     data : pandas.DataFrame, Series or array of 0-10 scores
-        Survey answers; missing answers are dropped with a ``JourneyWarning``.
+        Survey answers. Missing answers (NaN, None, pd.NA in nullable columns) are left out
+        with a ``JourneyWarning`` giving the count, never counted as passives; text, True/
+        False and numbers other than whole 0-10 raise.
     score : str
         The column of answers in a DataFrame.
     by : str or list of str, optional
-        Group columns (segment, persona, wave, ...). Groups with fewer than 30 answers get
-        a ``JourneyWarning``.
+        Group columns (segment, persona, wave, ...). Answers without a group value are left
+        out with a ``JourneyWarning`` (a missing value is never a group). Groups with fewer
+        than 30 answers get a ``JourneyWarning``.
     weights : str or array, optional
-        Survey weights (>= 0); the table reports the effective sample size ``n_eff``.
+        Survey weights: a column name or one weight per answer, numbers >= 0 (a missing
+        weight of a kept answer raises, as does a group whose weights sum to 0); the table
+        reports the effective sample size ``n_eff``.
     method : {'wald', 'adjusted_wald', 'bootstrap'}
         Interval method (module docstring; Rocks 2016).
     level : float
@@ -251,14 +293,20 @@ def nps(
     """
     check_choice("method", method, METHODS)
     _z(level)
-    if min_n is not None and (not isinstance(min_n, (int, np.integer)) or min_n < 1):
-        raise JourneyDataError(f"min_n={min_n!r}: expected a positive whole number, e.g. 10.")
-    names = [] if by is None else [by] if isinstance(by, str) else list(by)
+    if min_n is not None:
+        _check_whole("min_n", min_n, example="10")
+    if method == "bootstrap":
+        _check_whole("n_boot", n_boot, example="2000")
+        _check_whole("seed", seed, minimum=0, example="0")
+    names = _column_names(by, param="by")
     if names:
         if not isinstance(data, pd.DataFrame):
-            raise JourneyDataError("by: needs a DataFrame of answers with those columns.")
+            raise JourneyDataError(
+                f"by={by!r}: needs a DataFrame of answers with those columns; got "
+                f"{type(data).__name__}. Fix: pass a DataFrame with the score and group columns."
+            )
         require(data, names, param="by")
-    frame, values, w = _values(data, score, weights)
+    frame, values, w = _values(data, score, weights, names)
     promoter, detractor = values >= 9, values <= 6
     if names:
         codes, keys = _group_codes(frame, names)
@@ -271,11 +319,7 @@ def nps(
     if w is None:
         sw, wp, wd, n_eff = n, n_promoters, n_detractors, n
     else:
-        sw = np.bincount(codes, weights=w, minlength=k)
-        sw2 = np.bincount(codes, weights=w * w, minlength=k)
-        wp = np.bincount(codes, weights=w * promoter, minlength=k)
-        wd = np.bincount(codes, weights=w * detractor, minlength=k)
-        n_eff = np.where(sw2 > 0, sw**2 / np.where(sw2 > 0, sw2, 1), 0)
+        sw, wp, wd, n_eff = _weighted_counts(codes, k, promoter, detractor, w, bool(names))
     # Weighted counts scaled to the effective sample size feed the variance formulas.
     promoters_eff, detractors_eff = wp / sw * n_eff, wd / sw * n_eff
     est, se, low, high = interval(promoters_eff, detractors_eff, n_eff, method=method, level=level)
@@ -318,18 +362,35 @@ def nps(
     return NPS(table=table, method=method, level=level, by=tuple(names))
 
 
+def _weighted_counts(codes, k, promoter, detractor, w, grouped: bool):
+    """Per group: the sum of the weights, the weighted promoters and detractors, and Kish's
+    effective sample size; a group whose weights sum to 0 has no NPS and raises."""
+    sw = np.bincount(codes, weights=w, minlength=k)
+    if (sw == 0).any():
+        where = f"of {int((sw == 0).sum())} group(s) " if grouped else ""
+        raise JourneyDataError(
+            f"weights: the weights {where}sum to 0, so the NPS is undefined there. Fix: give "
+            "those answers weights > 0, or leave them out."
+        )
+    sw2 = np.bincount(codes, weights=w * w, minlength=k)
+    wp = np.bincount(codes, weights=w * promoter, minlength=k)
+    wd = np.bincount(codes, weights=w * detractor, minlength=k)
+    return sw, wp, wd, sw**2 / sw2
+
+
 def _group_codes(frame: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """Dense group codes (sorted key order, missing keys kept as a group) and the keys.
+    """Dense group codes (sorted key order) and the keys; ``frame`` has no missing keys
+    (:func:`_values` dropped them).
 
     Written with factorize + bincount instead of ``groupby().ngroup()``, which is about
     20x slower on 10M answers (benchmarks/RESULTS.md)."""
     if len(names) == 1:  # factorize codes are already dense and sorted
-        codes, uniques = pd.factorize(frame[names[0]], sort=True, use_na_sentinel=False)
+        codes, uniques = pd.factorize(frame[names[0]], sort=True)
         return codes, pd.DataFrame({names[0]: np.asarray(uniques)})
     combined = np.zeros(len(frame), dtype=np.int64)
     uniques = []
     for name in names:
-        col_codes, col_uniques = pd.factorize(frame[name], sort=True, use_na_sentinel=False)
+        col_codes, col_uniques = pd.factorize(frame[name], sort=True)
         combined = combined * len(col_uniques) + col_codes
         uniques.append(col_uniques)
     sizes = [len(u) for u in uniques]
@@ -436,14 +497,18 @@ def nps_trend(
 ) -> NPSTrend:
     """NPS per calendar period (wave) and the test of each change.
 
-    Periods are UTC calendar periods of ``time`` (``freq``: 'W', 'M', 'Q' or 'Y'). For each
+    Periods are UTC calendar periods of ``time`` (``freq``: 'W', 'M', 'Q' or 'Y'; dates or
+    times, naive ones read as UTC; numbers and text that is no date raise). For each
     period after the first (within each ``by`` group): ``change`` against the previous
-    period, its interval and p-value as in :func:`compare_nps`.
+    period, its interval and p-value as in :func:`compare_nps`. Answers missing the score,
+    the time or a ``by`` value are left out with a ``JourneyWarning`` giving the count (a
+    missing time is never a wave of its own).
     """
     check_choice("freq", freq, ("W", "M", "Q", "Y"))
-    names = [] if by is None else [by] if isinstance(by, str) else list(by)
-    require(survey, [time, *names], param="survey")
-    stamps = pd.to_datetime(survey[time], utc=True)
+    names = _column_names(by, param="by")
+    require(survey, [score, time, *names], param="survey")
+    survey = drop_missing(survey, [score, time, *names], where="nps_trend")
+    stamps = _utc_times(survey, time, param="time")
     periods = stamps.dt.tz_localize(None).dt.to_period(freq).dt.start_time
     frame = survey.assign(period=periods.dt.tz_localize("UTC"))
     table = nps(frame, score=score, by=[*names, "period"], method=method, level=level).table
@@ -493,7 +558,9 @@ def nps_drivers(
     directly as "score points per rating point". Standard errors are HC3 heteroskedasticity-
     robust (MacKinnon & White 1985), because a bounded score's variance changes with its
     mean. ``std_effect`` multiplies each coefficient by the rating's standard deviation so
-    drivers on different scales can be ranked. Rows with a missing value are dropped.
+    drivers on different scales can be ranked. Rows with a missing score or rating are left
+    out with a ``JourneyWarning`` giving the count; text in them, scores other than whole
+    0-10 and drivers that are constant or collinear raise.
 
     Returns
     -------
@@ -503,14 +570,15 @@ def nps_drivers(
     """
     import statsmodels.api as sm
 
-    drivers = [drivers] if isinstance(drivers, str) else list(drivers)
-    require(survey, [score, *drivers], param="survey")
-    data = survey[[score, *drivers]].apply(pd.to_numeric, errors="coerce").dropna()
-    if len(data) <= len(drivers) + 1:
+    drivers = _column_names(drivers, param="drivers")
+    if not drivers:
         raise JourneyDataError(
-            f"drivers: only {len(data)} complete answers for {len(drivers)} drivers. Fix: "
-            "use fewer drivers or more answers."
+            "drivers=[]: expected at least one column of aspect ratings. Fix: pass e.g. "
+            "drivers=['delivery', 'service']."
         )
+    require(survey, [score, *drivers], param="survey")
+    _check_level("level", level)
+    data = _driver_data(survey, score, drivers)
     X = sm.add_constant(data[drivers])
     fit = sm.OLS(data[score], X).fit(cov_type="HC3")
     ci = fit.conf_int(alpha=1 - level).loc[drivers]
@@ -526,6 +594,27 @@ def nps_drivers(
     )
     table = table.sort_values("std_effect", ascending=False).reset_index(drop=True)
     return Drivers(table=table, r_squared=float(fit.rsquared), n=len(data))
+
+
+def _driver_data(survey: pd.DataFrame, score: str, drivers: list[str]) -> pd.DataFrame:
+    """The validated score and ratings as numbers, without rows missing one of them."""
+    numbers = {score: _scores(survey, score)}
+    numbers.update({d: _numbers(survey, d, param="drivers") for d in drivers})
+    data = drop_missing(pd.DataFrame(numbers), [score, *drivers], where="nps_drivers")
+    if len(data) <= len(drivers) + 1:
+        raise JourneyDataError(
+            f"drivers: only {len(data)} complete answers for {len(drivers)} drivers. Fix: "
+            "use fewer drivers or more answers."
+        )
+    design = np.column_stack([np.ones(len(data)), data[drivers].to_numpy()])
+    if np.linalg.matrix_rank(design) < design.shape[1]:
+        constant = [d for d in drivers if data[d].nunique() < 2]
+        what = f"{constant} have the same value in every answer" if constant else "are collinear"
+        raise JourneyDataError(
+            f"drivers={drivers}: {what} (a rating that is a sum or copy of others, or "
+            "constant, has no effect of its own). Fix: drop or merge those drivers."
+        )
+    return data
 
 
 def nps_by_journey(
@@ -546,24 +635,44 @@ def nps_by_journey(
     ``status`` (the :func:`journeykit.lifecycle` status at that moment, with ``period``
     and ``churn_after``; 'no activity' without earlier events), ``acquisition_channel``
     (channel of the first event), ``last_touchpoint`` (channel of the last event before the
-    answer) and ``orders`` (purchases before the answer: 0, 1, 2-3, 4+). Returns a long
-    table ``dimension, group`` + the :func:`nps` columns. The join runs in the engine.
+    answer) and ``orders`` (``purchase`` events before the answer: 0, 1, 2-3, 4+).
+    Returns a long table ``dimension, group`` + the :func:`nps` columns. The join runs in
+    the engine.
+
+    Answers missing the ``customer_id``, the time or the score are left out with a
+    ``JourneyWarning`` giving the count (they cannot be placed in a journey); answers
+    without a channel (no earlier event, or an event without one) are left out of the two
+    channel dimensions only. ``purchase`` (one event name or a list) must occur in the
+    events; ``time`` holds dates or times (naive ones read as UTC).
     """
     import ibis
 
     from .lifecycle import STATUSES, _status
 
+    check_choice("method", method, METHODS)
+    _z(level)
     require(survey, ["customer_id", time, score], param="survey")
     require_events(events)
     period, churn_after = (
         as_timedelta(period, param="period"),
         as_timedelta(churn_after, param="churn_after"),
     )
-    answers = survey[["customer_id", time]].copy()
-    answers["customer_id"] = answers["customer_id"].astype(str)
-    answers["answered_at"] = pd.to_datetime(answers.pop(time), utc=True)
-    answers["answer"] = np.arange(len(answers))
+    survey = drop_missing(survey, ["customer_id", time, score], where="nps_by_journey")
+    if len(survey) == 0:
+        raise JourneyDataError(
+            f"survey: no answers with a customer_id, {time!r} and {score!r}. Fix: check the "
+            "survey frame (and the filter that selected it)."
+        )
+    _scores(survey, score)
+    answers = pd.DataFrame(
+        {
+            "answer": np.arange(len(survey)),
+            "customer_id": survey["customer_id"].astype(str).to_numpy(),
+            "answered_at": _utc_times(survey, time, param="time").array,
+        }
+    )
     t = _engine.as_table(events)
+    purchases = check_events_exist(t, purchase, param="purchase")
     a = _engine.as_table(answers[["answer", "customer_id", "answered_at"]], like=t)
     j = a.join(t, [a.customer_id == t.customer_id, t.timestamp <= a.answered_at])
     start = j.answered_at - ibis.interval(seconds=int(period.total_seconds()))
@@ -574,9 +683,7 @@ def nps_by_journey(
         "last_seen": j.timestamp.max(),
         "first_in_period": j.timestamp.min(where=inside),
         "last_before": j.timestamp.max(where=~inside),
-        "orders": j.event.isin([purchase] if isinstance(purchase, str) else list(purchase))
-        .cast("int64")
-        .sum(),
+        "orders": j.event.isin(purchases).cast("int64").sum(),
     }
     if has_channel:
         metrics["acquisition_channel"] = j.channel.argmin(j.timestamp)

@@ -9,6 +9,7 @@ proportional hazards: Cox 1972, with Schoenfeld-residual tests of proportionalit
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -16,9 +17,22 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import as_timedelta, check_choice, check_events_exist, require, require_events, suggest
+from .abtest import _check_level, _column_names, _is_real
+from .checks import (
+    as_timedelta,
+    as_utc,
+    check_choice,
+    check_date_in_data,
+    check_events_exist,
+    data_range,
+    drop_missing,
+    require,
+    require_events,
+    suggest,
+    warn_after_data,
+)
 from .errors import JourneyDataError, JourneyWarning
-from .lifecycle import _attach, _groups, _period_index, _period_start, resolve_as_of
+from .lifecycle import _attach, _groups, _period_index, _period_start
 from .results import Result
 
 HORIZONS = (30, 90, 180, 365)
@@ -36,8 +50,8 @@ def durations(
     *,
     as_of=None,
     churn_after="90D",
-    start: str | None = None,
-    end_event: str | None = None,
+    start=None,
+    end_event=None,
     activity=None,
     by=None,
 ) -> pd.DataFrame:
@@ -68,11 +82,23 @@ def durations(
 
     Parameters
     ----------
-    activity : str or list of str, optional
-        The events that count as activity (default: every event).
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    as_of : date-like, optional
+        A date or time (naive values are UTC; bare numbers are refused). Before the first
+        event it raises; more than ``churn_after`` after the last event it warns (the
+        stretch after the data would count as silence, or as observed time).
+    churn_after : str or Timedelta
+        A duration with a unit, e.g. ``'90D'``.
+    start, end_event, activity : str or list of str, optional
+        Event names, each of which must occur in the events: the events that start the
+        clock (the first of them), that end a contract (the first of them after the start)
+        and that count as activity (default: every event).
     by : str, list of str or pandas.DataFrame, optional
         Event columns (their value at the first activity, e.g. the acquisition channel) or
-        a frame of customer attributes with ``customer_id``; they become columns.
+        a frame of customer attributes with ``customer_id``; they become columns. Customers
+        without a value (e.g. missing from the frame) are left out with a
+        ``JourneyWarning`` giving the count.
 
     Returns
     -------
@@ -92,29 +118,20 @@ def durations(
     churn_after = as_timedelta(churn_after, param="churn_after")
     require_events(events)
     t = _engine.as_table(events)
-    known = None
-    names = [n for n in (start, end_event) if n is not None]
-    if activity is not None or names:
-        known = _engine.distinct(t, "event")
-    if start is not None:
-        check_events_exist(t, start, param="start", known=known)
-    if end_event is not None:
-        check_events_exist(t, end_event, param="end_event", known=known)
-    as_of = resolve_as_of(t, as_of)
+    names = _event_params(t, start=start, end_event=end_event, activity=activity)
+    as_of = _as_of(t, as_of, churn_after, contractual=end_event is not None)
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
-    active = t
-    if activity is not None:
-        activity = check_events_exist(t, activity, param="activity", known=known)
-        active = t.filter(t["event"].isin(activity))
+    active = t if activity is None else t.filter(t["event"].isin(names["activity"]))
     ts = t["timestamp"]
     per = active.group_by("customer_id").aggregate(last_seen=active["timestamp"].max())
     if start is None:
         starts = active.group_by("customer_id").aggregate(start=active["timestamp"].min())
     else:
-        starts = t.filter(t["event"] == start).group_by("customer_id").aggregate(start=ts.min())
+        begins = t.filter(t["event"].isin(names["start"]))
+        starts = begins.group_by("customer_id").aggregate(start=begins["timestamp"].min())
     joined = starts.left_join(per, "customer_id").drop("customer_id_right")
     if end_event is not None:
-        ends = t.filter(t["event"] == end_event).select("customer_id", end=ts)
+        ends = t.filter(t["event"].isin(names["end_event"])).select("customer_id", end=ts)
         # the first end_event at or after the start
         with_end = starts.join(ends, "customer_id")
         with_end = with_end.filter(with_end["end"] >= with_end["start"])
@@ -159,42 +176,125 @@ def durations(
     return result
 
 
+def _event_params(t, **params) -> dict[str, list[str]]:
+    """The given event-name parameters as lists, each name checked against the data (one
+    query for the distinct names)."""
+    given = {name: value for name, value in params.items() if value is not None}
+    known = _engine.distinct(t, "event") if given else None
+    return {
+        name: check_events_exist(t, value, param=name, known=known) for name, value in given.items()
+    }
+
+
+def _as_of(t, as_of, churn_after: pd.Timedelta, *, contractual: bool) -> pd.Timestamp:
+    """``as_of`` (default: the last event) checked against the data's range: before the
+    first event raises, more than ``churn_after`` after the last one warns."""
+    first, last = data_range(t)
+    if pd.isna(first):
+        raise JourneyDataError(
+            "events: no events, so there are no durations. Fix: check the filter that selected "
+            "the events."
+        )
+    if as_of is None:
+        return last
+    as_of = as_utc(as_of, param="as_of")
+    check_date_in_data(as_of, param="as_of", first=first, last=last)
+    why = (
+        "customers without an end_event are censored at as_of, credited with time nobody observed."
+        if contractual
+        else "every customer is then silent for longer than churn_after and counts as churned."
+    )
+    warn_after_data(as_of, param="as_of", last=last, within=churn_after, why=why)
+    return as_of
+
+
 # --------------------------------------------------------------------------- curves
 
 
-def _check_durations(data, duration: str, observed: str, by) -> list[str]:
+def _check_durations(data, duration: str, observed: str, by, *, where: str):
+    """Validate a durations frame; returns it without the rows missing a ``by`` value (with
+    a JourneyWarning: a missing value is never a group) and the ``by`` names. A missing
+    duration or observed flag raises: dropping it would bias the curve."""
     if not isinstance(data, pd.DataFrame):
         raise JourneyDataError(
             f"durations: expected a DataFrame with {duration!r} and {observed!r} columns; got "
             f"{type(data).__name__}. Fix: build it with journeykit.durations(events)."
         )
-    names = [] if by is None else [by] if isinstance(by, str) else list(by)
+    names = _column_names(by, param="by")
     require(data, [duration, observed, *names], param="durations")
-    d = data[duration]
-    if not pd.api.types.is_numeric_dtype(d) or d.isna().any():
-        raise JourneyDataError(
-            f"{duration!r}: expected numbers of days without gaps; got dtype {d.dtype} with "
-            f"{int(d.isna().sum())} missing. Fix: drop or fill the missing durations."
-        )
-    if (d < 0).any():
-        rows = data.loc[d < 0].head(5)
-        raise JourneyDataError(
-            f"{duration!r}: {int((d < 0).sum())} durations are negative.\nExample rows:\n"
-            f"{rows.to_string()}\nFix: a duration is end minus start; check that the start "
-            "is not after the end."
-        )
-    o = data[observed]
-    if not pd.api.types.is_bool_dtype(o) and not (
-        pd.api.types.is_integer_dtype(o) and o.isin((0, 1)).all()
-    ):
-        raise JourneyDataError(
-            f"{observed!r}: expected True (the end was seen) or False (censored); got dtype "
-            f"{o.dtype} with values {list(pd.unique(o))[:5]}. Fix: convert it, e.g. "
-            f"data[{observed!r}] = data['status'] == 'churned'."
-        )
     if len(data) == 0:
         raise JourneyDataError("durations: no rows. Fix: check the filter that built them.")
-    return names
+    _check_duration_column(data, duration)
+    _check_observed_column(data, observed)
+    kept = drop_missing(data, names, where=where)
+    if len(kept) == 0:
+        raise JourneyDataError(
+            f"{where}: every row has a missing value in {names}, so none is left. Fix: fill "
+            "those columns, or pass others."
+        )
+    return kept, names
+
+
+def _check_duration_column(data: pd.DataFrame, duration: str) -> None:
+    d = data[duration]
+    if not pd.api.types.is_numeric_dtype(d) or pd.api.types.is_bool_dtype(d):
+        raise JourneyDataError(
+            f"{duration!r}: expected numbers of days; got dtype {d.dtype} (e.g. "
+            f"{d.head(3).tolist()}). Fix: convert it, e.g. data[{duration!r}] = "
+            "(end - start) / pd.Timedelta(days=1)."
+        )
+    values = d.to_numpy(dtype=float, na_value=np.nan)
+    problems = {
+        "missing": (
+            np.isnan(values),
+            "drop or fill them (a customer still active is censored: the time seen so far, "
+            "with observed False)",
+        ),
+        "infinite": (np.isinf(values), "an open end is censoring, not an infinite duration"),
+        "negative": (
+            values < 0,
+            "a duration is end minus start; check that the start is not after the end",
+        ),
+    }
+    for what, (bad, fix) in problems.items():
+        if bad.any():
+            rows = data.loc[bad].head(5)
+            raise JourneyDataError(
+                f"{duration!r}: {int(bad.sum())} durations are {what}.\nExample rows:\n"
+                f"{rows.to_string()}\nFix: {fix}."
+            )
+
+
+def _check_observed_column(data: pd.DataFrame, observed: str) -> None:
+    o = data[observed]
+    missing = o.isna().to_numpy()
+    if missing.any():
+        rows = data.loc[missing].head(5)
+        raise JourneyDataError(
+            f"{observed!r}: {int(missing.sum())} rows have no value, so it is unknown whether "
+            f"their end was seen.\nExample rows:\n{rows.to_string()}\nFix: set it (True: "
+            "churned, False: still active, censored) or drop those rows."
+        )
+    if not pd.api.types.is_bool_dtype(o) and not (
+        pd.api.types.is_numeric_dtype(o) and o.isin((0, 1)).all()
+    ):
+        raise JourneyDataError(
+            f"{observed!r}: expected True (the end was seen) or False (censored), or 1/0; got "
+            f"dtype {o.dtype} with values {list(pd.unique(o))[:5]}. Fix: convert it, e.g. "
+            f"data[{observed!r}] = data['status'] == 'churned'."
+        )
+
+
+def _horizons(horizons) -> list[float]:
+    """The days at which to read the survival: one number or a sequence of numbers >= 0."""
+    values = [horizons] if _is_real(horizons) else horizons
+    listed = isinstance(values, (list, tuple, np.ndarray, pd.Series))
+    if not listed or not all(_is_real(h) and math.isfinite(h) and h >= 0 for h in values):
+        raise JourneyDataError(
+            f"horizons={horizons!r}: expected days (numbers >= 0) at which to read the "
+            "survival. Fix: pass e.g. horizons=(30, 90, 180, 365)."
+        )
+    return [float(h) for h in values]
 
 
 def _label(key) -> str:
@@ -235,7 +335,7 @@ class RetentionCurve(Result):
         t = self.table
 
         def median(row):
-            if pd.isna(row.median):
+            if not np.isfinite(row.median):  # lifelines: inf when survival stays above 0.5
                 return "more than half are still active at the end of the data"
             return (
                 f"half have churned after {row.median:.0f} days ({self.level:.0%} interval "
@@ -272,14 +372,18 @@ def retention_curve(
     Parameters
     ----------
     durations : pandas.DataFrame
-        One row per customer (see :func:`durations`).
+        One row per customer (see :func:`durations`): ``duration`` in days (numbers >= 0)
+        and ``observed`` (True/False or 1/0). A missing duration or observed flag raises.
     by : str or list of str, optional
         Group columns; groups get a multivariate log-rank test and pairwise log-rank tests
-        with Holm-adjusted p-values.
+        with Holm-adjusted p-values (a pair without information, e.g. one group with no
+        one at risk when the other churns, has no p-value). Rows without a group value are
+        left out with a ``JourneyWarning`` giving the count (a missing value is never a
+        group).
     level : float
         Confidence level of the bands, medians and horizon survival.
-    horizons : sequence of days
-        Where to read the survival (default 30, 90, 180, 365).
+    horizons : number or sequence of days
+        Where to read the survival (default 30, 90, 180, 365), each >= 0.
 
     Returns
     -------
@@ -300,10 +404,9 @@ def retention_curve(
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
 
-    names = _check_durations(durations, duration, observed, by)
-    if not 0 < level < 1:
-        raise JourneyDataError(f"level={level!r}: expected a confidence level in (0, 1).")
-    horizons = [float(h) for h in horizons]
+    durations, names = _check_durations(durations, duration, observed, by, where="retention_curve")
+    level = _check_level("level", level)
+    horizons = _horizons(horizons)
     T = durations[duration].to_numpy(dtype=float)
     E = durations[observed].to_numpy(dtype=bool)
     if names:
@@ -413,14 +516,19 @@ def _logrank(T, E, codes, labels):
         n_g, d_g = at_risk[groups], died[groups]
         n, d = n_g.sum(axis=0), d_g.sum(axis=0)
         keep = (d > 0) & (n > 1)
+        if not keep.any():  # no churn among these groups: nothing to compare
+            return np.nan
         n_g, d_g, n, d = n_g[:, keep], d_g[:, keep], n[keep], d[keep]
         share = n_g / n
         observed_minus_expected = (d_g - share * d).sum(axis=1)
         weight = d * (n - d) / (n - 1)
         cov = -(weight * share) @ share.T
         cov[np.diag_indices_from(cov)] += (weight * share).sum(axis=1)
-        z = observed_minus_expected[:-1]
-        return float(z @ np.linalg.solve(cov[:-1, :-1], z))
+        z, v = observed_minus_expected[:-1], cov[:-1, :-1]
+        if not v.any():  # a group has no one at risk when the others churn
+            return np.nan
+        # V^- (a generalised inverse): one of several groups may have no one at risk
+        return float(z @ np.linalg.pinv(v) @ z)
 
     overall = statistic(np.arange(k))
     pairs = [
@@ -483,6 +591,11 @@ def cox(
     rank of time; Grambsch & Therneau 1994); when p < 0.05 a ``JourneyWarning`` names the
     covariate: stratify on it (``strata=``) or model its effect as changing over time.
 
+    Rows missing a covariate or stratum are left out with a ``JourneyWarning`` giving the
+    count (a missing text value never becomes a level, nor the reference); a missing
+    duration or observed flag, a constant covariate, no observed churn and a model that
+    does not converge raise a ``JourneyDataError``.
+
     Returns
     -------
     Cox
@@ -500,41 +613,41 @@ def cox(
     1       sex -0.5132        0.5986
     """
     from lifelines import CoxPHFitter
+    from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import proportional_hazard_test
 
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    strata = [] if strata is None else [strata] if isinstance(strata, str) else list(strata)
+    covariates = _column_names(covariates, param="covariates")
+    strata = _column_names(strata, param="strata")
     if not covariates:
-        raise JourneyDataError("covariates: expected at least one column name.")
-    for name in [*covariates, *strata]:
-        if not isinstance(durations, pd.DataFrame) or name not in durations.columns:
-            available = list(durations.columns) if isinstance(durations, pd.DataFrame) else []
-            raise JourneyDataError(
-                f"covariates: no column {name!r}. {suggest(name, available)} Fix: pass "
-                "columns of the durations frame (add attributes with durations(by=...))."
-            )
-    _check_durations(durations, duration, observed, None)
-    if not 0 < level < 1:
-        raise JourneyDataError(f"level={level!r}: expected a confidence level in (0, 1).")
-    frame = durations[[duration, observed, *covariates, *strata]].copy()
-    frame[observed] = frame[observed].astype(bool)
-    text = [c for c in covariates if not pd.api.types.is_numeric_dtype(frame[c])]
-    if text:
-        levels = {c: sorted(frame[c].dropna().astype(str).unique()) for c in text}
-        for c in text:
-            values = frame.pop(c).astype(str)
-            for value in levels[c][1:]:
-                frame[f"{c}={value}"] = (values == value).astype(float)
-    missing = frame.isna().any(axis=1)
-    if missing.any():
-        warnings.warn(
-            f"cox: {int(missing.sum())} rows with missing covariates dropped.",
-            JourneyWarning,
-            stacklevel=2,
+        raise JourneyDataError(
+            "covariates: expected at least one column name; got none. Fix: pass e.g. "
+            "covariates=['persona']."
         )
-        frame = frame[~missing]
+    available = list(durations.columns) if isinstance(durations, pd.DataFrame) else []
+    absent = [
+        (param, name)
+        for param, names in (("covariates", covariates), ("strata", strata))
+        for name in names
+        if name not in available
+    ]
+    if absent:
+        param, name = absent[0]
+        raise JourneyDataError(
+            f"{param}: no column {name!r}. {suggest(name, available)} Fix: pass columns of "
+            "the durations frame (add attributes with durations(by=...))."
+        )
+    level = _check_level("level", level)
+    frame = _cox_frame(durations, covariates, strata, duration, observed)
     fitter = CoxPHFitter(alpha=1 - level)
-    fitter.fit(frame, duration, observed, strata=strata or None)
+    try:
+        fitter.fit(frame, duration, observed, strata=strata or None)
+    except ConvergenceError as error:
+        raise JourneyDataError(
+            f"cox: the model did not converge (lifelines: {str(error).split('.')[0]}), "
+            "usually because covariates are collinear or one of them (nearly) separates "
+            "churned from censored customers. Fix: drop or merge covariates, or compare "
+            "Kaplan-Meier curves for them instead."
+        ) from error
     s = fitter.summary
     bounds = np.exp(fitter.confidence_intervals_.loc[s.index])
     ph = proportional_hazard_test(fitter, frame, time_transform="rank").summary
@@ -569,6 +682,32 @@ def cox(
         ph_table,
         tuple(strata),
     )
+
+
+def _cox_frame(durations, covariates, strata, duration, observed) -> pd.DataFrame:
+    """The model frame: rows missing a covariate or stratum left out (with a
+    JourneyWarning), ``observed`` as bool, text covariates as indicators against their
+    first level; no churn at all or a constant covariate raise."""
+    kept, _ = _check_durations(durations, duration, observed, [*covariates, *strata], where="cox")
+    frame = kept[[duration, observed, *covariates, *strata]].copy()
+    frame[observed] = frame[observed].astype(bool)
+    if not frame[observed].any():
+        raise JourneyDataError(
+            f"{observed!r}: no row has an observed end (every customer is censored), so there "
+            "is no churn to model. Fix: a longer history, or a shorter churn_after in "
+            "journeykit.durations(...)."
+        )
+    constant = [c for c in covariates if frame[c].nunique() < 2]
+    if constant:
+        raise JourneyDataError(
+            f"covariates: {constant} have the same value for every customer, so there is no "
+            "effect to estimate. Fix: drop them from covariates=."
+        )
+    for c in [c for c in covariates if not pd.api.types.is_numeric_dtype(frame[c])]:
+        values = frame.pop(c).astype(str)
+        for value in sorted(values.unique())[1:]:
+            frame[f"{c}={value}"] = (values == value).astype(float)
+    return frame
 
 
 # --------------------------------------------------------------------------- cohorts
@@ -710,13 +849,14 @@ class RepeatPurchase(Result):
         return plots.gap_histogram(self.gaps, ax, by=self.by[0] if self.by else None)
 
 
-def repeat_purchase(events, *, by=None, purchase: str = "purchase") -> RepeatPurchase:
+def repeat_purchase(events, *, by=None, purchase="purchase") -> RepeatPurchase:
     """Repeat-purchase rate (with Wilson interval) and the distribution of the time between
     consecutive purchases, per group.
 
-    A purchase is a ``purchase`` event (one per order); ``by`` works as in
-    :func:`durations`. ``gaps`` holds one row per repeat purchase: the days since the
-    customer's previous purchase.
+    A purchase is a ``purchase`` event (one per order; one name or a list, each of which
+    must occur in the events); ``by`` works as in :func:`durations` (customers without a
+    group value are left out with a ``JourneyWarning``). ``gaps`` holds one row per repeat
+    purchase: the days since the customer's previous purchase.
 
     Examples
     --------
@@ -732,9 +872,9 @@ def repeat_purchase(events, *, by=None, purchase: str = "purchase") -> RepeatPur
 
     require_events(events)
     t = _engine.as_table(events)
-    check_events_exist(t, purchase, param="purchase")
+    purchases = check_events_exist(t, purchase, param="purchase")
     groups, names = _groups(t, "customer_id", by)
-    buys = t.filter(t["event"] == purchase)
+    buys = t.filter(t["event"].isin(purchases))
     w = ibis.window(group_by="customer_id", order_by="timestamp")
     gaps = buys.select(
         "customer_id", previous=buys["timestamp"].lag().over(w), timestamp=buys["timestamp"]
@@ -745,10 +885,15 @@ def repeat_purchase(events, *, by=None, purchase: str = "purchase") -> RepeatPur
     gaps["days_between"] = (gaps["timestamp"] - gaps["previous"]) / DAY
     counts = buys.group_by("customer_id").aggregate(purchases=buys.count())
     counts = _engine.to_pandas(_attach(counts, groups, "customer_id"))
+    if len(counts) == 0:
+        raise JourneyDataError(
+            f"by={by!r}: no buyer has a value in {names}, so there is no group. Fix: fill in "
+            "the values for the buyers, or break down by another column."
+        )
     keys = names or None
     rows = []
-    grouped = counts.groupby(keys, dropna=False, observed=True) if keys else [((), counts)]
-    gap_groups = gaps.groupby(keys, dropna=False, observed=True) if keys else None
+    grouped = counts.groupby(keys, observed=True) if keys else [((), counts)]
+    gap_groups = gaps.groupby(keys, observed=True) if keys else None
     for key, part in grouped:
         buyers = len(part)
         repeat = int((part["purchases"] >= 2).sum())

@@ -13,6 +13,7 @@ import journeykit as jk
 from journeykit import JourneyDataError, JourneyWarning
 from journeykit.abtest import (
     ab_test,
+    adjust_p,
     bayes_ab,
     experiment_units,
     mde,
@@ -423,6 +424,43 @@ def test_experiment_units_window_edges():
     assert wide.set_index("customer_id").loc["c", "pre_revenue"] == 7.0
 
 
+def test_experiment_units_checks_the_metric_event_and_takes_lists():
+    assignments = pd.DataFrame(
+        {"customer_id": ["a", "b"], "variant": ["x", "y"], "assigned_at": ["2024-01-02"] * 2}
+    )
+    # an unknown event used to leave every unit unconverted
+    with pytest.raises(JourneyDataError, match="metric_event='buy'.*'page_view', 'purchase'"):
+        experiment_units(_log(), assignments, metric_event="buy")
+    listed = experiment_units(_log(), assignments, metric_event=["purchase", "page_view"])
+    assert listed["conversions"].tolist() == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "match"),
+    [
+        ("customer_id", None, "1 of 2 rows have no value"),  # was a unit named 'None'
+        ("assigned_at", None, "1 of 2 rows have no value"),  # was silently unconverted
+        ("variant", np.nan, "a broken assignment"),
+        ("assigned_at", "soon", "assigned_at='assigned_at': 1 values are not dates"),
+    ],
+)
+def test_experiment_units_refuses_broken_assignments(column, value, match):
+    assignments = pd.DataFrame(
+        {"customer_id": ["a", "b"], "variant": ["x", "y"], "assigned_at": ["2024-01-02"] * 2}
+    )
+    assignments.loc[0, column] = value
+    with pytest.raises(JourneyDataError, match=match):
+        experiment_units(_log(), assignments)
+
+
+def test_experiment_units_refuses_numbers_as_times_and_empty_assignments():
+    assignments = pd.DataFrame({"customer_id": ["a"], "variant": ["x"], "assigned_at": [5]})
+    with pytest.raises(JourneyDataError, match="got numbers"):
+        experiment_units(_log(), assignments)
+    with pytest.raises(JourneyDataError, match="assignments: no rows"):
+        experiment_units(_log(), assignments.iloc[:0])
+
+
 def test_experiment_units_same_on_ibis():
     import ibis
 
@@ -473,6 +511,87 @@ def test_bad_input_is_explained(data, kwargs, match):
         quiet(ab_test, data, **kwargs)
 
 
+def _with_missing_metric(dtype):
+    units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
+    units["converted"] = units["converted"].astype(dtype)
+    units.loc[::7, "converted"] = pd.NA
+    return units
+
+
+@pytest.mark.parametrize("dtype", ["boolean", "Int64", "Float64"])
+@pytest.mark.parametrize("test", [ab_test, bayes_ab, sequential_test])
+def test_missing_metric_values_raise_everywhere(dtype, test):
+    # a nullable boolean metric with pd.NA used to give NaN everywhere in ab_test, a wrong
+    # "needs 0/1 values" in bayes_ab and "never reach min_n" in sequential_test
+    units = _with_missing_metric(dtype)
+    before = units.copy()
+    with pytest.raises(JourneyDataError, match="metric='converted': 286 values are missing"):
+        quiet(test, units)
+    pd.testing.assert_frame_equal(units, before)
+
+
+@pytest.mark.parametrize("test", [ab_test, bayes_ab, sequential_test])
+def test_a_missing_variant_is_a_broken_assignment(test):
+    units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
+    units.loc[::50, "variant"] = None
+    with pytest.raises(JourneyDataError, match="40 of 2000 units have no variant, a broken"):
+        test(units)
+
+
+def test_awkward_units_are_explained():
+    units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
+    with pytest.raises(JourneyDataError, match="data: no units"):
+        ab_test(units.iloc[:0])
+    with pytest.raises(JourneyDataError, match="every unit has the same value"):
+        ab_test(units.assign(revenue=5.0), metric="revenue")  # p-values were NaN
+    with pytest.raises(JourneyDataError, match="n_boot=0"):
+        ab_test(units.assign(x=np.arange(2000.0)), metric="x", method="bootstrap", n_boot=0)
+    with pytest.raises(JourneyDataError, match="alpha='0.05'.*Fix: pass e.g. alpha=0.05"):
+        ab_test(units, alpha="0.05")
+    with pytest.raises(JourneyDataError, match="expected: shares must be finite"):
+        ab_test(units, expected={"control": np.nan, "treatment": 1})  # was silently ignored
+    zero = units.assign(x=np.r_[np.zeros(1000), np.arange(1000.0)])
+    with pytest.warns(JourneyWarning, match="control mean is 0"):
+        assert np.isnan(ab_test(zero, metric="x").table["rel_lift"].iloc[1])  # was inf
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"tau": "1"}, "tau='1'"),
+        ({"looks": 0}, "looks=0"),
+        ({"min_n": "a"}, "min_n='a'"),
+        ({"order": "arrival"}, "order='arrival': 1 of 2000 units have no value"),
+    ],
+)
+def test_bad_sequential_input(kwargs, match):
+    units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
+    units["arrival"] = np.r_[np.nan, np.arange(1999.0)]  # NaN used to sort silently last
+    with pytest.raises(JourneyDataError, match=match):
+        sequential_test(units, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"prior": "ab"}, "prior='ab'"), ({"prior": 5}, "prior=5"), ({"draws": 0}, "draws=0")],
+)
+def test_bad_bayes_input(kwargs, match):
+    with pytest.raises(JourneyDataError, match=match):
+        bayes_ab(conversions([40, 55], [500, 500]), **kwargs)
+
+
+def test_adjust_p_checks_its_input_and_keeps_missing_p_values_out():
+    assert adjust_p([0.01, np.nan, 0.04], "holm") == pytest.approx(
+        [0.02, np.nan, 0.04], nan_ok=True
+    )
+    with pytest.raises(JourneyDataError, match="adjust='x'"):
+        adjust_p([0.1, 0.2], "x")  # was a KeyError
+    with pytest.raises(JourneyDataError, match="numbers in \\[0, 1\\]"):
+        adjust_p(["a"])  # was a ValueError
+    with pytest.raises(JourneyDataError, match="seed='x'"):
+        ab_test(SLEEP, metric="extra", method="bootstrap", seed="x")  # was a TypeError
+
+
 def test_bad_design_input():
     with pytest.raises(JourneyDataError, match="power=1.2"):
         sample_size(0.02, baseline=0.1, power=1.2)
@@ -484,6 +603,30 @@ def test_bad_design_input():
         sample_size(0.5, baseline=0.6)
     with pytest.raises(JourneyDataError, match="whole numbers >= 0"):
         srm_test([100, -5])
+    for counts in ({"a": "x", "b": 3}, [100, pd.NA]):  # raw ValueError / TypeError before
+        with pytest.raises(JourneyDataError, match="whole numbers >= 0"):
+            srm_test(counts)
+    with pytest.raises(JourneyDataError, match="shares must be finite numbers > 0"):
+        srm_test([100, 100], expected=[1, np.inf])
+    with pytest.raises(JourneyDataError, match="sum to 1.2; expected shares summing to 1"):
+        srm_test([100, 100], expected=[0.6, 0.6])  # was silently read as a 1:1 split
+    assert srm_test([100, 200], expected=[1, 2]).p_value == pytest.approx(1.0)  # a ratio
+    with pytest.raises(JourneyDataError, match="assignments: expected a DataFrame.*Fix:"):
+        experiment_units(_log(), [("a", "control")])
+    with pytest.raises(JourneyDataError, match="kind='ratio' needs denominator=.*Fix:"):
+        ab_test(conversions([5, 6], [50, 50]), kind="ratio")
+    for call, match in [
+        (lambda: power(100, 0.02, baseline=0.1, ratio=np.inf), "ratio=inf"),
+        (lambda: power(100, "0.02", baseline=0.1), "effect='0.02'"),
+        (lambda: power(100, 0.02, baseline="0.1"), "baseline='0.1'"),
+        (lambda: power(100, 0.02, sd="1"), "sd='1'"),
+        (lambda: power("abc", 0.02, baseline=0.1), "n='abc'"),
+        (lambda: power(np.nan, 0.02, baseline=0.1), "n=nan"),
+        (lambda: mde("100", sd=1), "n='100'"),
+        (lambda: mde(100, sd=1, relative=True), "relative=True needs baseline="),
+    ]:
+        with pytest.raises(JourneyDataError, match=match):
+            call()
     with pytest.raises(JourneyDataError, match="two variants"):
         sequential_test(conversions([5, 6, 7], [300] * 3))
 

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import make_events
 
-from journeykit import JourneyDataError, kpis, load_webshop, map_stages
+from journeykit import JourneyDataError, JourneyWarning, kpis, load_cdnow, load_webshop, map_stages
 from journeykit.simulate import WEBSHOP_STAGES
 
 MAPPING = {"page_view": "awareness", "add_to_cart": "decision", "purchase": "purchase"}
@@ -101,7 +101,46 @@ def test_bad_input(log):
         kpis(log)
     with pytest.raises(JourneyDataError, match="by: missing column"):
         kpis(log, stages=MAPPING, by="persona")
+    with pytest.raises(JourneyDataError, match="by=5: expected a column name"):
+        kpis(log, stages=MAPPING, by=5)  # was a TypeError
     with pytest.raises(JourneyDataError, match="purchase='order'"):
         kpis(log, stages=MAPPING, purchase="order")
-    with pytest.raises(JourneyDataError, match="'awarenes' is not a journey stage"):
+    with pytest.raises(JourneyDataError, match="stages: .*'awarenes' is not a journey stage"):
         kpis(log, stages={"page_view": "awarenes"})
+
+
+def test_purchase_only_log_has_no_cart_figures():
+    # a transaction log (CDNOW: purchases only) used to raise for the default cart event
+    orders = load_cdnow().head(2000)
+    with pytest.warns(JourneyWarning, match="no 'add_to_cart' event.*pass cart="):
+        k = kpis(orders, stages={"purchase": "purchase"}, freq="M")
+    assert k.commerce["cart_abandonment"].isna().all()
+    assert (k.commerce["orders"] > 0).all() and "cart_abandonment: missing" in k.notes[1]
+    assert "cart_abandonment: share" in kpis(load_webshop()).notes[1]
+
+
+def test_an_explicit_cart_name_must_exist(log):
+    with pytest.raises(JourneyDataError, match="cart='add_to_crt'.*Did you mean 'add_to_cart'"):
+        kpis(log, stages=MAPPING, cart="add_to_crt")
+    with pytest.raises(JourneyDataError, match="cart=\\[\\]"):
+        kpis(log, stages=MAPPING, cart=[])
+    both = kpis(log, stages=MAPPING, cart=["add_to_cart", "page_view"]).commerce.iloc[0]
+    assert both.cart_abandonment == pytest.approx(1 / 3)
+
+
+def test_a_missing_breakdown_value_is_never_a_group(log):
+    ev = log.assign(channel=["web"] * 4 + [None] * 2 + ["app"] * 4)
+    before = ev.copy()
+    with pytest.warns(JourneyWarning, match=r"2 of 10 events have no value in \['channel'\]"):
+        k = kpis(ev, stages=MAPPING, by="channel")
+    pd.testing.assert_frame_equal(ev, before)
+    assert k.commerce["channel"].tolist() == ["app", "web"]
+    assert k.stages["channel"].notna().all()
+
+
+def test_purchases_without_revenue_are_counted_with_a_warning(log):
+    ev = log.copy()
+    ev.loc[ev["event"] == "purchase", "revenue"] = [30.0, None, 20.0, 20.0]
+    with pytest.warns(JourneyWarning, match="1 purchase events have no revenue"):
+        row = kpis(ev, stages=MAPPING).commerce.iloc[0]
+    assert (row.orders, row.revenue) == (4, 70.0)

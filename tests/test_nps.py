@@ -13,6 +13,7 @@ import journeykit as jk
 from journeykit import JourneyDataError, JourneyWarning
 from journeykit.nps import (
     NPSTrend,
+    category,
     compare_nps,
     interval,
     nps,
@@ -184,7 +185,17 @@ def test_nps_by_journey():
         (pd.DataFrame({"rating": [9]}), {}, "score='score': no such column"),
         ([9, 9], {"method": "exact"}, "method='exact'"),
         ([9, 9], {"level": 95}, "level=95"),
-        ([9, 9], {"by": "persona"}, "by: needs a DataFrame"),
+        ([9, 9], {"level": "0.95"}, "level='0.95'.*strictly between 0 and 1"),
+        ([True, False], {}, "not numbers"),
+        ([9, 9], {"weights": [1, 2, 3]}, "got 3 weights for 2 answers"),
+        ([9, 9], {"weights": "w"}, "weights='w': no such column"),
+        (pd.DataFrame({"score": [9, 1], "w": [1, np.inf]}), {"weights": "w"}, "inf"),
+        (pd.DataFrame({"score": [9, 1], "w": [0, 0]}), {"weights": "w"}, "sum to 0"),
+        ([9, 9], {"min_n": 0}, "min_n=0: expected a whole number >= 1"),
+        ([9, 1], {"method": "bootstrap", "n_boot": 0}, "n_boot=0"),
+        ({"a": 9}, {}, "data: expected a DataFrame, Series, array or list"),
+        (pd.DataFrame({"score": [9], "g": ["a"]}), {"by": 5}, "by=5: expected a column name"),
+        ([9, 9], {"by": "persona"}, "by=.persona.: needs a DataFrame"),
     ],
 )
 def test_bad_input(data, kwargs, match):
@@ -193,9 +204,101 @@ def test_bad_input(data, kwargs, match):
 
 
 def test_missing_answers_are_dropped_with_a_count():
-    with pytest.warns(JourneyWarning, match="2 missing answers"):
+    with pytest.warns(JourneyWarning, match=r"2 of 204 rows have no value in \['score'\]"):
         row = nps([10, None, 9, np.nan] + [7] * 200).table.iloc[0]
     assert row.n == 202
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "Float64", object])
+def test_nullable_missing_answers_are_not_passives(dtype):
+    # pd.NA in a nullable column used to be counted as a passive (NPS 33.3 here, n = 6)
+    scores = pd.Series([10, 9, 7, pd.NA, pd.NA, pd.NA], dtype=dtype)
+    with pytest.warns(JourneyWarning, match="3 of 6 rows"):
+        row = nps(pd.DataFrame({"score": scores})).table.iloc[0]
+    assert (row.n, row.passives) == (3, 1)
+    assert row.nps == pytest.approx(200 / 3)
+    assert category(scores).isna().tolist() == [False] * 3 + [True] * 3
+
+
+def test_a_missing_group_is_never_a_group():
+    answers = pd.DataFrame({"score": [9, 9, 1, 5, 10], "g": ["a", None, "a", np.nan, "b"]})
+    before = answers.copy()
+    with pytest.warns(JourneyWarning, match=r"2 of 5 rows have no value in \['score', 'g'\]"):
+        table = nps(answers, by="g").table
+    pd.testing.assert_frame_equal(answers, before)  # the caller's frame is not changed
+    assert table["g"].tolist() == ["a", "b"]
+    assert table["n"].tolist() == [2, 1]
+
+
+def test_trend_leaves_out_missing_dates_and_groups():
+    survey = pd.DataFrame(
+        {
+            "score": [9, 10, 3, 8, 10],
+            "date": ["2024-01-01", None, "2024-04-02", "2024-04-03", "2024-04-04"],
+            "g": ["a", "a", "a", "a", None],
+        }
+    )
+    with pytest.warns(JourneyWarning, match="nps_trend: 2 of 5 rows"):
+        table = nps_trend(survey, by="g").table
+    assert table["period"].notna().all()  # no 'NaT' wave
+    assert table["n"].tolist() == [1, 2] and table["g"].tolist() == ["a", "a"]
+
+
+@pytest.mark.parametrize(
+    ("dates", "match"),
+    [
+        (["2024-01-01", "soon", "2024-01-02"], "time='date': 1 values are not dates"),
+        ([1, 2, 3], "got numbers"),  # pandas would read them as nanoseconds after 1970
+    ],
+)
+def test_trend_refuses_what_is_no_date(dates, match):
+    with pytest.raises(JourneyDataError, match=match):
+        nps_trend(pd.DataFrame({"score": [9, 9, 9], "date": dates}))
+
+
+def test_nps_by_journey_checks_the_purchase_event_and_takes_lists():
+    survey, events = jk.load_survey().head(300), jk.load_webshop()
+    with pytest.raises(JourneyDataError, match="purchase='purchse'.*Did you mean 'purchase'"):
+        nps_by_journey(survey, events, purchase="purchse")
+    listed = nps_by_journey(survey, events, purchase=["purchase"])
+    pd.testing.assert_frame_equal(listed, nps_by_journey(survey, events))
+
+
+def test_nps_by_journey_without_answers_is_explained():
+    survey = jk.load_survey().head(3).assign(customer_id=None)
+    with pytest.warns(JourneyWarning, match="3 of 3 rows"):
+        with pytest.raises(JourneyDataError, match="survey: no answers"):  # was IbisTypeError
+            nps_by_journey(survey, jk.load_webshop())
+
+
+def test_nps_by_journey_leaves_out_answers_it_cannot_place():
+    survey = jk.load_survey().head(300).copy()
+    survey.loc[survey.index[:2], "customer_id"] = None  # used to become customer 'None'
+    survey.loc[survey.index[2], "date"] = None  # used to become 'no activity'
+    with pytest.warns(JourneyWarning, match="nps_by_journey: 3 of 300 rows"):
+        out = nps_by_journey(survey, jk.load_webshop())
+    assert out.groupby("dimension")["n"].sum()["status"] == 297
+
+
+def test_drivers_missing_text_and_degenerate_ratings():
+    survey = pd.DataFrame(
+        {"score": [9, 10, 3, 8, 5, 6, 7, 2] * 3, "d": [5, 4, 1, 4, 2, 3, 3, 1] * 3}
+    ).astype(object)
+    survey.loc[0, "d"] = None
+    with pytest.warns(JourneyWarning, match="nps_drivers: 1 of 24 rows"):
+        assert nps_drivers(survey, drivers=["d"]).n == 23
+    survey.loc[1, "d"] = "good"  # used to be dropped silently
+    with pytest.raises(JourneyDataError, match="drivers='d': 1 answers are not numbers"):
+        nps_drivers(survey, drivers="d")
+    flat = pd.DataFrame({"score": [9, 1, 5] * 5, "d": 3, "e": [1, 2, 3] * 5})
+    with pytest.raises(JourneyDataError, match=r"\['d'\] have the same value"):
+        nps_drivers(flat, drivers=["d", "e"])
+    with pytest.raises(JourneyDataError, match="collinear"):
+        nps_drivers(flat.assign(f=lambda d: 2 * d["e"]), drivers=["e", "f"])
+    with pytest.raises(JourneyDataError, match="drivers=\\[\\]"):
+        nps_drivers(flat, drivers=[])
+    with pytest.raises(JourneyDataError, match="not whole numbers 0-10"):
+        nps_drivers(flat.assign(score=11), drivers=["e"])
 
 
 def test_nps_explorer_updates():

@@ -349,6 +349,177 @@ def test_bad_durations(frame, kwargs, match):
         retention_curve(frame, **kwargs)
 
 
+def _with_missing_groups():
+    return pd.DataFrame(
+        {
+            "duration": [5, 8, 8, 12, 20, 3, 4, 9],
+            "observed": [True, True, False, True, False, True, True, False],
+            "g": ["a", "b", "a", None, "b", np.nan, "a", "b"],
+            "t": ["u", "v", "u", "u", "v", "u", None, "v"],
+        }
+    )
+
+
+def test_a_missing_group_is_left_out_of_the_curves():
+    d = _with_missing_groups()
+    before = d.copy()
+    with pytest.warns(JourneyWarning, match=r"2 of 8 rows have no value in \['g'\]"):
+        res = retention_curve(d, by="g")  # the log-rank test used to crash
+    pd.testing.assert_frame_equal(d, before)
+    assert res.table["group"].tolist() == ["a", "b"] and res.table["n"].tolist() == [3, 3]
+    kept = d.dropna(subset=["g"])
+    ref = multivariate_logrank_test(kept["duration"], kept["g"], kept["observed"])
+    assert res.logrank["chi2"] == pytest.approx(ref.test_statistic)
+    with pytest.warns(JourneyWarning, match="3 of 8 rows"):
+        assert retention_curve(d, by=["g", "t"]).table["n"].sum() == 5
+    with pytest.raises(JourneyDataError, match="every row has a missing value"):
+        quiet(retention_curve, d.assign(g=None), by="g")
+
+
+def test_cox_leaves_out_missing_covariates_instead_of_making_them_the_reference():
+    rng = np.random.default_rng(3)
+    n = 400
+    plan = rng.choice(["monthly", "yearly"], n).astype(object)
+    d = pd.DataFrame(
+        {
+            "duration": rng.exponential(np.where(plan == "yearly", 200, 100)),
+            "observed": rng.random(n) < 0.8,
+            "plan": plan,
+        }
+    )
+    d.loc[:59, "plan"] = None  # used to be counted as 'monthly', the reference level
+    with pytest.warns(JourneyWarning, match="cox: 60 of 400 rows"):
+        res = cox(d, covariates=["plan"])
+    ref = cox(d.dropna(), covariates=["plan"])
+    assert res.n == 340
+    pd.testing.assert_frame_equal(res.table, ref.table)
+
+
+def test_cox_explains_models_it_cannot_fit():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=200)
+    d = pd.DataFrame(
+        {"duration": rng.exponential(10, 200), "observed": rng.random(200) < 0.7, "x": x}
+    )
+    for frame, kwargs, match in [
+        (d.assign(c=1.0), {"covariates": ["c"]}, r"\['c'\] have the same value"),
+        (d.assign(c="z"), {"covariates": ["c"]}, r"\['c'\] have the same value"),
+        (d.assign(observed=False), {"covariates": ["x"]}, "no row has an observed end"),
+        (d.assign(y=2 * x), {"covariates": ["x", "y"]}, "did not converge"),
+        (d.assign(x=np.nan), {"covariates": ["x"]}, "every row has a missing value"),
+        (d, {"covariates": ["x"], "level": "0.9"}, "level='0.9'"),
+        (d, {"covariates": 5}, "covariates=5: expected a column name"),
+        (d, {"covariates": ["x"], "strata": ["region"]}, "strata: no column 'region'"),
+    ]:
+        with pytest.raises(JourneyDataError, match=match):
+            quiet(cox, frame, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "observed, match",
+    [
+        (pd.array([True, None, False], dtype="boolean"), "1 rows have no value"),
+        (pd.array([1, None, 0], dtype="Int64"), "1 rows have no value"),
+        ([1, 2, 0], "expected True"),
+    ],
+)
+def test_observed_must_be_known(observed, match):
+    with pytest.raises(JourneyDataError, match=match):
+        retention_curve(pd.DataFrame({"duration": [1.0, 2.0, 3.0], "observed": observed}))
+
+
+def test_log_rank_without_information_is_missing_not_a_crash():
+    # a: censored before the only churn; c: never churns. The solve used to raise
+    # LinAlgError ("Singular matrix"); the pairs without information now have no p-value
+    # and do not count in the Holm adjustment.
+    d = pd.DataFrame(
+        {
+            "duration": [1.0, 2, 3, 4, 5, 6],
+            "observed": [False, False, True, False, False, False],
+            "g": list("aabbcc"),
+        }
+    )
+    res = quiet(retention_curve, d, by="g")
+    pairs = res.pairwise.set_index(["group_a", "group_b"])
+    assert pairs["p_value"].isna().tolist() == [True, True, False]
+    assert pairs.loc[("b", "c"), "p_adjusted"] == pairs.loc[("b", "c"), "p_value"]
+    assert "a: more than half are still active" in res.conclusion  # not "after inf days"
+
+
+def test_awkward_curve_input():
+    d = pd.DataFrame({"duration": [5, 8, 12], "observed": [1.0, 0.0, 1.0]})
+    assert retention_curve(d).table["churned"].iloc[0] == 2  # 1.0/0.0 flags are fine
+    for kwargs, match in [
+        ({"horizons": (-5, 10)}, "horizons=\\(-5, 10\\)"),  # -5 read the last value
+        ({"horizons": "30D"}, "horizons='30D'"),
+        ({"level": "0.9"}, "level='0.9'"),
+    ]:
+        with pytest.raises(JourneyDataError, match=match):
+            retention_curve(d, **kwargs)
+    assert retention_curve(d, horizons=30).horizons["days"].tolist() == [30]
+    with pytest.raises(JourneyDataError, match="2 durations are infinite"):
+        retention_curve(d.assign(duration=[1, np.inf, np.inf]))
+
+
+def _shop_log():
+    return make_events(
+        [
+            ("a", "2024-01-01 00:00", "visit"),
+            ("a", "2024-02-01 00:00", "purchase", 5.0),
+            ("b", "2024-03-01 00:00", "purchase", 3.0),
+            ("b", "2024-03-05 00:00", "purchase", 3.0),
+            ("c", "2024-03-01 00:00", "subscribe"),
+            ("c", "2024-03-20 00:00", "cancel"),
+        ]
+    )
+
+
+def test_durations_as_of_outside_the_data():
+    ev = _shop_log()
+    with pytest.raises(JourneyDataError, match="as_of=2020-01-01.*2024-01-01 to 2024-03-20"):
+        durations(ev, as_of="2020-01-01")  # used to return an empty frame
+    with pytest.warns(JourneyWarning, match="as_of=2030-01-01 is .* days after the last event"):
+        out = durations(ev, as_of="2030-01-01")
+    assert out["observed"].all()  # the reason for the warning: everyone looks churned
+    with pytest.raises(JourneyDataError, match="as_of=123"):
+        durations(ev, as_of=123)
+    with pytest.raises(JourneyDataError, match="events: no events"):
+        durations(ev.iloc[:0])
+
+
+def test_durations_event_parameters_take_lists_and_are_checked():
+    ev = _shop_log()
+    out = durations(ev, as_of="2024-06-01", start=["purchase", "subscribe"])
+    assert out["customer_id"].tolist() == ["a", "b", "c"]  # a list used to crash in Ibis
+    ended = durations(ev, as_of="2024-06-01", end_event=["cancel"], start="subscribe")
+    assert ended["observed"].tolist() == [True] and ended["duration"].tolist() == [19]
+    assert len(durations(ev, as_of="2024-06-01", activity=["visit", "purchase"])) == 2
+    for param in ("start", "end_event", "activity"):
+        with pytest.raises(JourneyDataError, match=f"{param}='cancell'.*Did you mean 'cancel'"):
+            durations(ev, **{param: "cancell"})
+        with pytest.raises(JourneyDataError, match=f"{param}=\\[\\]"):
+            durations(ev, **{param: []})
+
+
+def test_durations_and_repeat_purchase_leave_out_customers_without_a_group():
+    ev = _shop_log()
+    attrs = pd.DataFrame({"customer_id": ["a", "b"], "persona": ["p", None]})
+    with pytest.warns(JourneyWarning, match="left out"):
+        out = durations(ev, as_of="2024-06-01", by=attrs)
+    assert out["customer_id"].tolist() == ["a"] and out["persona"].notna().all()
+    with pytest.warns(JourneyWarning, match="left out"):
+        table = repeat_purchase(ev, by=attrs).table
+    assert table["persona"].tolist() == ["p"]  # the NaN group used to be reported
+
+
+def test_repeat_purchase_takes_lists_and_checks_names():
+    ev = _shop_log()
+    listed = repeat_purchase(ev, purchase=["purchase", "subscribe"]).table.iloc[0]
+    assert (listed.buyers, listed.repeat_buyers) == (3, 1)  # a list used to crash in Ibis
+    with pytest.raises(JourneyDataError, match="purchase='purchse'.*Did you mean 'purchase'"):
+        repeat_purchase(ev, purchase="purchse")
+
+
 def test_group_without_churn_warns():
     d = pd.DataFrame(
         {"duration": [1, 2, 3, 4], "observed": [True, True, False, False], "g": list("aabb")}
