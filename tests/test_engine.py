@@ -4,6 +4,8 @@ import ibis
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeykit import _engine, customer_summary, read_events
 from journeykit.simulate import webshop
@@ -181,3 +183,13 @@ def test_explorer_updates_do_not_grow_memory(million_events):
     gc.collect()
     assert len(box.seconds) == 22
     assert _rss_mb() - before < 100
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), max_size=60), st.integers(1, 4))
+def test_keys_repeat_on_sorted_halves_equals_a_distinct_count(values, chunks):
+    import pyarrow as pa
+
+    arrays = [pa.array(values[i::chunks], type=pa.uint64()) for i in range(chunks)]
+    column = pa.chunked_array(arrays, type=pa.uint64())
+    assert _engine._sorted_halves_repeat(column) == (len(set(values)) < len(values))
