@@ -164,7 +164,14 @@ def to_pandas(expr) -> pd.DataFrame:
     # Arrow is the fast path out of every backend (ibis' own to_pandas is ~25% slower here).
     if not hasattr(expr, "schema"):
         expr = expr.as_table()
-    # split_blocks + self_destruct free Arrow buffers while converting (lower peak memory).
+    return arrow_to_pandas(to_arrow_result(expr))
+
+
+def arrow_to_pandas(arrow, *, destroy: bool = True) -> pd.DataFrame:
+    """An Arrow table as pandas the journeykit way: text as Arrow-backed strings, every
+    timestamp as UTC microseconds (naive ones are UTC), dates as midnight UTC.
+    ``destroy`` frees the Arrow buffers while converting (lower peak memory); pass False
+    when the table shares them with data still in use."""
     import pyarrow as pa
 
     text, utc = pd.StringDtype("pyarrow"), pd.DatetimeTZDtype("us", "UTC")
@@ -176,8 +183,9 @@ def to_pandas(expr) -> pd.DataFrame:
             return utc
         return text if kind in (pa.string(), pa.large_string()) else None
 
-    out = to_arrow_result(expr).to_pandas(
-        date_as_object=False, split_blocks=True, self_destruct=True, types_mapper=mapper
+    # split_blocks + self_destruct free Arrow buffers while converting (lower peak memory).
+    out = arrow.to_pandas(
+        date_as_object=False, split_blocks=True, self_destruct=destroy, types_mapper=mapper
     )
     for name, dtype in out.dtypes.items():  # dates: midnight UTC
         if pd.api.types.is_datetime64_any_dtype(dtype) and dtype != utc:
