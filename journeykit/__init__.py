@@ -39,7 +39,6 @@ from .events import (
 from .funnels import funnel, stage_funnel, time_to_convert
 from .kpis import KPIs, kpis
 from .lifecycle import (
-    STATUSES,
     customer_summary,
     lifecycle,
     lifecycle_over_time,
@@ -50,6 +49,7 @@ from .lifecycle import (
 from .nps import compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
 from .paths import channel_mix, sankey, sankey_data, sessionize, top_paths, transitions
 from .results import Result
+from .status import STATUSES
 from .survival import (
     cohort_retention,
     cox,

@@ -41,12 +41,19 @@ import pandas as pd
 
 from . import _engine, plots
 from .checks import (
+    as_floats,
     as_timedelta,
     check_choice,
     check_events_exist,
+    check_level,
+    check_number,
+    check_whole,
+    got,
+    is_real,
     require,
     require_events,
     suggest,
+    utc_times,
 )
 from .errors import JourneyDataError, JourneyWarning
 from .results import Result
@@ -62,99 +69,6 @@ ALTERNATIVES = ("two-sided", "larger", "smaller")
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni", "none": None}
 SRM_ALPHA = 0.001
 SMALL_N = 30
-LEVEL_EXAMPLES = {"alpha": "0.05", "power": "0.8"}
-
-
-def _is_real(value) -> bool:
-    """True for a real number (not a bool, not text)."""
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
-        value, (bool, np.bool_)
-    )
-
-
-def _got(value) -> str:
-    return repr(value) if _is_real(value) else f"{type(value).__name__} {value!r}"
-
-
-def _check_level(name: str, value) -> float:
-    """A level, significance or power strictly between 0 and 1."""
-    if not _is_real(value) or not 0 < value < 1:
-        example = LEVEL_EXAMPLES.get(name, "0.95")
-        raise JourneyDataError(
-            f"{name}={value!r}: expected a number strictly between 0 and 1; got "
-            f"{_got(value)}. Fix: pass e.g. {name}={example}."
-        )
-    return float(value)
-
-
-def _check_number(name: str, value, *, what: str = "", above=None, example="1") -> float:
-    """``value`` as a finite float, greater than ``above`` when given."""
-    if not _is_real(value) or not math.isfinite(value) or (above is not None and value <= above):
-        kind = "a finite number" + ("" if above is None else f" > {above:g}")
-        raise JourneyDataError(
-            f"{name}={value!r}: expected {what + ', ' if what else ''}{kind}; got "
-            f"{_got(value)}. Fix: pass e.g. {name}={example}."
-        )
-    return float(value)
-
-
-def _check_whole(name: str, value, *, minimum: int = 1, example="100") -> int:
-    """``value`` as a whole number of at least ``minimum``."""
-    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-    if not whole or value < minimum:
-        raise JourneyDataError(
-            f"{name}={value!r}: expected a whole number >= {minimum}; got {_got(value)}. Fix: "
-            f"pass e.g. {name}={example}."
-        )
-    return int(value)
-
-
-def _column_names(value, *, param: str) -> list[str]:
-    """One column name or a list of them (``None``: none) as a list."""
-    if value is None:
-        return []
-    names = [value] if isinstance(value, str) else value
-    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-        raise JourneyDataError(
-            f"{param}={value!r}: expected a column name or a list of column names; got "
-            f"{type(value).__name__}. Fix: pass e.g. {param}='persona' or "
-            f"{param}=['persona', 'segment']."
-        )
-    return list(names)
-
-
-def _floats(values: pd.Series) -> np.ndarray:
-    """``values`` as floats: NaN where a value is missing (NaN, None, pd.NA) or not a number."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    if isinstance(numeric.dtype, pd.api.extensions.ExtensionDtype):  # nullable: pd.NA
-        return numeric.to_numpy(dtype=float, na_value=np.nan)
-    return numeric.to_numpy(dtype=float)
-
-
-def _utc_times(frame: pd.DataFrame, column: str, *, param: str) -> pd.Series:
-    """A column of dates or times (data, not a parameter) as UTC timestamps, NaT where
-    missing; numbers (pandas would read them as nanoseconds after 1970) and text that is no
-    date raise."""
-    raw = frame[column]
-    if pd.api.types.is_numeric_dtype(raw):
-        raise JourneyDataError(
-            f"{param}={column!r}: expected dates or times; got numbers (dtype {raw.dtype}), "
-            "which pandas would read as nanoseconds after 1970. Fix: convert the column first, "
-            f"e.g. pd.to_datetime(frame[{column!r}], unit='s') for seconds since 1970."
-        )
-    try:
-        return pd.to_datetime(raw, utc=True)
-    except (TypeError, ValueError, OverflowError):  # mixed formats, or values that are no date
-        times = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
-    bad = (times.isna() & raw.notna()).to_numpy()
-    if bad.any():
-        rows = frame.loc[bad, [column]].head(5)
-        raise JourneyDataError(
-            f"{param}={column!r}: {int(bad.sum())} values are not dates or times.\nExample "
-            f"rows:\n{rows.to_string()}\nFix: correct or drop them (e.g. '2024-06-30' or "
-            "'2024-06-30 12:00')."
-        )
-    return times
 
 
 def _z(alpha: float, alternative: str) -> float:
@@ -236,7 +150,7 @@ def srm_test(counts, *, expected=None) -> SRM:
             f"counts: expected units for at least two variants; got {len(counts)}. Fix: pass "
             "e.g. {'control': 5000, 'treatment': 5020}."
         )
-    values = pd.Series(_floats(counts), index=counts.index)
+    values = pd.Series(as_floats(counts), index=counts.index)
     if not (np.isfinite(values) & (values >= 0) & (values % 1 == 0)).all():
         raise JourneyDataError(
             f"counts: expected whole numbers >= 0; got {counts.tolist()}. Fix: pass the number "
@@ -272,7 +186,7 @@ def _shares(expected, counts: pd.Series) -> pd.Series:
             f"expected: shares for {list(raw.index)}, but counts are for "
             f"{list(counts.index)}. Fix: give one share per variant."
         )
-    shares = pd.Series(_floats(raw), index=raw.index).reindex(counts.index)
+    shares = pd.Series(as_floats(raw), index=raw.index).reindex(counts.index)
     if not (np.isfinite(shares) & (shares > 0)).all():
         raise JourneyDataError(
             f"expected: shares must be finite numbers > 0; got {raw.tolist()}. Fix: pass the "
@@ -420,7 +334,7 @@ def _groups(data: pd.DataFrame, variant: str, control):
 def _numeric(data: pd.DataFrame, column: str, param: str) -> np.ndarray:
     """A per-unit column as floats; a missing value (NaN, None, pd.NA) or text raises."""
     require(data, [column], param=param)
-    values = _floats(data[column])
+    values = as_floats(data[column])
     bad = ~np.isfinite(values)
     if bad.any():
         rows = data.loc[bad, [column]].head(5)
@@ -584,7 +498,7 @@ def ab_test(
     check_choice("alternative", alternative, ALTERNATIVES)
     check_choice("adjust", adjust, tuple(ADJUSTMENTS))
     check_choice("interval", interval, INTERVALS)
-    alpha = _check_level("alpha", alpha)
+    alpha = check_level("alpha", alpha)
     y = _numeric(data, metric, "metric")
     if kind == "auto":
         binary = bool(np.isin(y, (0.0, 1.0)).all())
@@ -604,8 +518,8 @@ def ab_test(
         method = METHODS[kind][0]
     check_choice("method", method, METHODS[kind])
     if method == "bootstrap":
-        _check_whole("n_boot", n_boot, example="9999")
-        _check_whole("seed", seed, minimum=0, example="0")
+        check_whole("n_boot", n_boot, example="9999")
+        check_whole("seed", seed, minimum=0, example="0")
     if covariate is not None and kind == "ratio":
         raise JourneyDataError(
             "covariate= (CUPED) is not supported for ratio metrics here. Fix: test the ratio "
@@ -881,19 +795,19 @@ def _bootstrap(y, codes, k, alpha, alternative, n_boot, seed):
 
 def _design_args(effect, baseline, sd, alpha, alternative, ratio, relative):
     """Validate the design arguments; returns the absolute effect."""
-    _check_level("alpha", alpha)
+    check_level("alpha", alpha)
     check_choice("alternative", alternative, ("two-sided", "one-sided"))
-    _check_number("ratio", ratio, what="the treatment-to-control size ratio", above=0)
-    effect = _check_number("effect", effect, what="the difference to detect", example="0.02")
+    check_number("ratio", ratio, what="the treatment-to-control size ratio", above=0)
+    effect = check_number("effect", effect, what="the difference to detect", example="0.02")
     if sd is None and baseline is None:
         raise JourneyDataError(
             "baseline=: give the control conversion rate for proportions (e.g. 0.05), or sd= "
             "the metric's standard deviation for means. Fix: pass baseline= or sd=."
         )
     if sd is not None:
-        _check_number("sd", sd, what="the metric's standard deviation", above=0)
+        check_number("sd", sd, what="the metric's standard deviation", above=0)
     if baseline is not None:
-        _check_number("baseline", baseline, what="the control mean or rate", example="0.05")
+        check_number("baseline", baseline, what="the control mean or rate", example="0.05")
     if relative:
         if baseline is None or baseline == 0:
             raise JourneyDataError(
@@ -1000,7 +914,7 @@ def sample_size(
     """
     from scipy.optimize import brentq
 
-    target = _check_level("power", power)
+    target = check_level("power", power)
     effect = _design_args(effect, baseline, sd, alpha, alternative, ratio, relative)
     if effect == 0:
         raise JourneyDataError(
@@ -1117,7 +1031,7 @@ def mde(
     """
     from scipy.optimize import brentq
 
-    target = _check_level("power", power)
+    target = check_level("power", power)
     _design_args(0.0, baseline, sd, alpha, alternative, ratio, relative)
     _check_n(n, scalar=True)
     upper = (1 - baseline) * (1 - 1e-9) if sd is None else 1e3 * sd
@@ -1229,7 +1143,7 @@ def experiment_units(
     require(table, [unit], param="unit")
     metric_events = check_events_exist(table, metric_event, param="metric_event")
     asg = assignments[[unit, assigned_at]].copy()
-    times = _utc_times(assignments, assigned_at, param="assigned_at")
+    times = utc_times(assignments, assigned_at, param="assigned_at")
     asg[assigned_at] = times.astype("datetime64[us, UTC]")
     asg[unit] = asg[unit].astype(str)
     a = _engine.as_table(asg.rename(columns={unit: "_unit", assigned_at: "_at"}), like=table)
@@ -1348,11 +1262,11 @@ def sequential_test(
     from scipy.stats import norm
 
     _check_units(data, variant)
-    alpha = _check_level("alpha", alpha)
+    alpha = check_level("alpha", alpha)
     if tau is not None:
-        _check_number("tau", tau, what="the mixing standard deviation", above=0, example="0.01")
-    min_n = _check_whole("min_n", min_n, minimum=2)
-    looks = _check_whole("looks", looks, example="20")
+        check_number("tau", tau, what="the mixing standard deviation", above=0, example="0.01")
+    min_n = check_whole("min_n", min_n, minimum=2)
+    looks = check_whole("looks", looks, example="20")
     y = _numeric(data, metric, "metric")
     codes, names = _groups(data, variant, control)
     if len(names) != 2:
@@ -1488,15 +1402,15 @@ def bayes_ab(
         expected_loss, diff_low, diff_high, lift, lift_low, lift_high.
     """
     _check_units(data, variant)
-    level = _check_level("level", level)
+    level = check_level("level", level)
     pair = isinstance(prior, (tuple, list)) and len(prior) == 2
-    if not pair or not all(_is_real(v) and math.isfinite(v) and v > 0 for v in prior):
+    if not pair or not all(is_real(v) and math.isfinite(v) and v > 0 for v in prior):
         raise JourneyDataError(
-            f"prior={prior!r}: expected (a, b), two finite numbers > 0; got {_got(prior)}. "
+            f"prior={prior!r}: expected (a, b), two finite numbers > 0; got {got(prior)}. "
             "Fix: pass e.g. prior=(1, 1), the uniform prior."
         )
-    draws = _check_whole("draws", draws, example="200_000")
-    _check_whole("seed", seed, minimum=0, example="0")
+    draws = check_whole("draws", draws, example="200_000")
+    check_whole("seed", seed, minimum=0, example="0")
     y = _numeric(data, metric, "metric")
     if not np.isin(y, (0.0, 1.0)).all():
         raise JourneyDataError(

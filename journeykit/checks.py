@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -129,10 +130,17 @@ def event_names(value, *, param: str) -> list[str]:
 
 
 def known_events(events) -> list[str]:
-    """The distinct event names of ``events``, sorted."""
+    """The distinct event names of ``events``, sorted; raising when it holds no events."""
     if _engine.is_ibis(events):
-        return _engine.distinct(events, "event")
-    return sorted(str(k) for k in pd.unique(events["event"].dropna()))
+        known = _engine.distinct(events, "event")
+    else:
+        known = sorted(str(k) for k in pd.unique(events["event"].dropna()))
+    if not known:
+        raise JourneyDataError(
+            "events: expected events; the data holds none. Fix: pass a frame or table with "
+            "events (check the filter or the file that made it)."
+        )
+    return known
 
 
 def check_events_exist(events, names, *, param: str, known=None) -> list[str]:
@@ -231,7 +239,6 @@ def check_date_in_data(ts: pd.Timestamp, *, param: str, first, last) -> None:
 
 def warn_after_data(ts: pd.Timestamp, *, param: str, last, within: pd.Timedelta, why: str) -> None:
     """A JourneyWarning when ``ts`` lies more than ``within`` after the last event."""
-    import warnings
 
     from .errors import JourneyWarning
 
@@ -247,7 +254,6 @@ def warn_after_data(ts: pd.Timestamp, *, param: str, last, within: pd.Timedelta,
 def drop_missing(frame: pd.DataFrame, columns, *, where: str) -> pd.DataFrame:
     """``frame`` without the rows missing a value in ``columns`` (pd.NA, NaN, None, NaT),
     with a JourneyWarning giving the count: a missing value is never a group of its own."""
-    import warnings
 
     from .errors import JourneyWarning
 
@@ -262,3 +268,169 @@ def drop_missing(frame: pd.DataFrame, columns, *, where: str) -> pd.DataFrame:
         stacklevel=3,
     )
     return frame[~missing.to_numpy()]
+
+
+LEVEL_EXAMPLES = {"alpha": "0.05", "power": "0.8"}
+
+
+def is_real(value) -> bool:
+    """True for a real number (not a bool, not text)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def got(value) -> str:
+    return repr(value) if is_real(value) else f"{type(value).__name__} {value!r}"
+
+
+def check_level(name: str, value) -> float:
+    """A level, significance or power strictly between 0 and 1."""
+    if not is_real(value) or not 0 < value < 1:
+        example = LEVEL_EXAMPLES.get(name, "0.95")
+        raise JourneyDataError(
+            f"{name}={value!r}: expected a number strictly between 0 and 1; got "
+            f"{got(value)}. Fix: pass e.g. {name}={example}."
+        )
+    return float(value)
+
+
+def check_number(name: str, value, *, what: str = "", above=None, example="1") -> float:
+    """``value`` as a finite float, greater than ``above`` when given."""
+    if not is_real(value) or not math.isfinite(value) or (above is not None and value <= above):
+        kind = "a finite number" + ("" if above is None else f" > {above:g}")
+        raise JourneyDataError(
+            f"{name}={value!r}: expected {what + ', ' if what else ''}{kind}; got "
+            f"{got(value)}. Fix: pass e.g. {name}={example}."
+        )
+    return float(value)
+
+
+def check_whole(name: str, value, *, minimum: int = 1, maximum: int | None = None, example=None):
+    """``value`` as an int, raising unless it is a whole number of at least ``minimum`` (and
+    at most ``maximum``)."""
+    whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    if not whole or value < minimum or (maximum is not None and value > maximum):
+        span = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+        if example is None:
+            example = max(minimum, 5) if maximum is None else min(max(minimum, 5), maximum)
+        raise JourneyDataError(
+            f"{name}={value!r}: expected a whole number {span}; got {got(value)}. Fix: pass "
+            f"e.g. {name}={example}."
+        )
+    return int(value)
+
+
+def column_names(value, *, param: str) -> list[str]:
+    """One column name or a list of them (``None``: none) as a list."""
+    if value is None:
+        return []
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+        raise JourneyDataError(
+            f"{param}={value!r}: expected a column name or a list of column names; got "
+            f"{type(value).__name__}. Fix: pass e.g. {param}='persona' or "
+            f"{param}=['persona', 'segment']."
+        )
+    return list(names)
+
+
+def as_floats(values: pd.Series) -> np.ndarray:
+    """``values`` as floats: NaN where a value is missing (NaN, None, pd.NA) or not a number."""
+    numeric = pd.to_numeric(values, errors="coerce")
+    if isinstance(numeric.dtype, pd.api.extensions.ExtensionDtype):  # nullable: pd.NA
+        return numeric.to_numpy(dtype=float, na_value=np.nan)
+    return numeric.to_numpy(dtype=float)
+
+
+def utc_times(frame: pd.DataFrame, column: str, *, param: str) -> pd.Series:
+    """A column of dates or times (data, not a parameter) as UTC timestamps, NaT where
+    missing; numbers (pandas would read them as nanoseconds after 1970) and text that is no
+    date raise."""
+    raw = frame[column]
+    if pd.api.types.is_numeric_dtype(raw):
+        raise JourneyDataError(
+            f"{param}={column!r}: expected dates or times; got numbers (dtype {raw.dtype}), "
+            "which pandas would read as nanoseconds after 1970. Fix: convert the column first, "
+            f"e.g. pd.to_datetime(frame[{column!r}], unit='s') for seconds since 1970."
+        )
+    try:
+        return pd.to_datetime(raw, utc=True)
+    except (TypeError, ValueError, OverflowError):  # mixed formats, or values that are no date
+        times = pd.to_datetime(raw, utc=True, errors="coerce", format="mixed")
+    bad = (times.isna() & raw.notna()).to_numpy()
+    if bad.any():
+        rows = frame.loc[bad, [column]].head(5)
+        raise JourneyDataError(
+            f"{param}={column!r}: {int(bad.sum())} values are not dates or times.\nExample "
+            f"rows:\n{rows.to_string()}\nFix: correct or drop them (e.g. '2024-06-30' or "
+            "'2024-06-30 12:00')."
+        )
+    return times
+
+
+def as_of_in_data(table, as_of, *, param: str, within: pd.Timedelta, why: str, what: str):
+    """``as_of`` as UTC (default: the last event of ``table``, the ``what`` events): a
+    JourneyDataError when there are none or when it lies before the first, a JourneyWarning
+    (saying ``why``) when it lies more than ``within`` after the last."""
+    ts = None if as_of is None else as_utc(as_of, param=param)
+    first, last = data_range(table)
+    if pd.isna(first):
+        raise JourneyDataError(
+            f"events: no {what} in the data, so there is nothing to analyse. Fix: pass events "
+            "that hold them (check the activity= and purchase= names, and level=)."
+        )
+    if ts is None:
+        return last
+    check_date_in_data(ts, param=param, first=first, last=last)
+    warn_after_data(ts, param=param, last=last, within=within, why=why)
+    return ts
+
+
+def start_end(start, end):
+    """``start`` and ``end`` as UTC timestamps (``None`` stays ``None``), raising unless
+    ``end`` lies after ``start``."""
+    start = None if start is None else as_utc(start, param="start")
+    end = None if end is None else as_utc(end, param="end")
+    if start is not None and end is not None and end <= start:
+        raise JourneyDataError(
+            f"end={end:%Y-%m-%d %H:%M}: expected a time after start={start:%Y-%m-%d %H:%M}; "
+            "got one at or before it. Fix: pass an end later than start (or swap the two)."
+        )
+    return start, end
+
+
+def check_options(options: dict, allowed, *, where: str) -> None:
+    """Raise on keyword options that ``where`` does not pass on (instead of a TypeError
+    from deep inside)."""
+    unknown = [name for name in options if name not in allowed]
+    if unknown:
+        raise JourneyDataError(
+            f"{where}: unknown option {unknown[0]}=. {suggest(unknown[0], sorted(allowed))} "
+            "Fix: pass only those options."
+        )
+
+
+def check_present(value, known, *, param: str, what: str) -> list[str]:
+    """``value`` (one name or a list) as a list, raising unless each is one of ``known``,
+    the distinct values of the ``what`` column (event names through
+    :func:`~journeykit.checks.check_events_exist`)."""
+    if what == "event":
+        return check_events_exist(None, value, param=param, known=known)
+    values = event_names(value, param=param)
+    for v in values:
+        if v not in known:
+            raise JourneyDataError(
+                f"{param}={v!r}: no such {what} in the data. {suggest(v, known)} Fix: pass "
+                f"{param}= one of the {what} values listed (or a list of them)."
+            )
+    return values
+
+
+def check_column(events, column, *, param: str, fix: str) -> None:
+    """Raise unless ``column`` is the name of a column of ``events``."""
+    if not isinstance(column, str) or column not in events.columns:
+        raise JourneyDataError(
+            f"{param}={column!r}: expected the name of a column of the events; no such column. "
+            f"{suggest(column, list(events.columns))} Fix: {fix}"
+        )

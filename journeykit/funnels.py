@@ -27,19 +27,23 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .breakdowns import attach, unit_groups
 from .checks import (
     as_timedelta,
     check_choice,
     check_events_exist,
+    check_options,
+    check_present,
     event_names,
+    known_events,
     require_events,
+    start_end,
     suggest,
 )
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
-from .lifecycle import _attach, _check_options, _groups, _known_events, _start_end
-from .paths import UNITS, check_present, unit_column
 from .results import Result, wilson
+from .units import UNITS, unit_column
 
 ORDERS = ("strict", "any")
 MAX_STEPS = 50  # _credited ranks attempts by reach * 10**17 in an int64
@@ -66,7 +70,7 @@ RESERVED = (
     *("q1", "median", "q3", "p90", "max"),
     *(f"{c}{k}" for c in "nqt" for k in range(1, MAX_STEPS + 1)),
 )
-KEPT = 8  # attempt sets and breakdowns that _repeated keeps in memory
+KEPT = 8  # attempt sets and breakdowns that funnel_runner keeps in memory
 
 
 @dataclass(frozen=True, repr=False)
@@ -142,7 +146,7 @@ def _param(params, k: int) -> str:
 def _resolve(t, steps, exclude, params=None) -> str:
     """The column the step names live in ('event', or 'stage' for journey stages)."""
     names = [n for step in steps for n in step]
-    events = _known_events(t)
+    events = known_events(t)
     column, known = "event", events
     if "stage" in t.columns and not set(names) <= set(events):
         stages = _engine.distinct(t, "stage")
@@ -288,7 +292,7 @@ def _attempts(t, steps, *, order, exclude, unit, start, end, params=None):
     """The attempts (rules in the module docstring) as a lazy Ibis table, with the step
     labels: per attempt ``unit``, ``reach`` and ``t1``..``tn``
     (``start`` too for ``order='any'``). The matching ignores the window (so its attempts
-    serve every window, see :func:`_repeated`); :func:`_credited` applies it. ``params``
+    serve every window, see :func:`funnel_runner`); :func:`_credited` applies it. ``params``
     names each step's parameter in messages (:func:`time_to_convert`)."""
     import ibis
 
@@ -297,7 +301,7 @@ def _attempts(t, steps, *, order, exclude, unit, start, end, params=None):
     key = unit_column(t, unit)
     steps = _as_steps(steps, params)
     exclude = _as_exclude(exclude, len(steps), order)
-    start, end = _start_end(start, end)
+    start, end = start_end(start, end)
     column = _resolve(t, steps, exclude, params)
     keep = t[key].notnull()
     if start is not None:
@@ -410,7 +414,7 @@ def funnel(
     options = {"order": order, "exclude": exclude, "unit": unit, "start": start, "end": end}
     window = as_timedelta(window, param="window")
     attempts, labels = _attempts(t, steps, **options)
-    groups, names = _groups(t, unit_column(t, unit), by, reserved=RESERVED)
+    groups, names = unit_groups(t, unit_column(t, unit), by, reserved=RESERVED)
     dated = _dated(start, end)
     return _count(attempts, labels, window, order, unit, groups, names, level, dated)
 
@@ -424,11 +428,11 @@ def _dated(start, end) -> str:
 
 def _count(attempts, labels, window, order, unit, groups, names, level, dated) -> Funnel:
     """The :class:`Funnel` of ``attempts`` (from :func:`_attempts`) within ``window``, per
-    ``by`` group (``groups``, ``names`` from ``_groups``); ``dated`` from :func:`_dated`."""
+    ``by`` group (``groups``, ``names`` from ``unit_groups``); ``dated`` from :func:`_dated`."""
     key = UNITS[unit]
     per = _credited(attempts, len(labels), order, window).rename({key: "unit"})
     if groups is not None:
-        per = _attach(per, groups, key)
+        per = attach(per, groups, key)
     n = len(labels)
     aggs = {f"n{k}": (per["reach"] >= k).cast("int64").sum() for k in range(1, n + 1)}
     since = {k: per[f"t{k - 1}"] if order == "strict" else per["start"] for k in range(2, n + 1)}
@@ -498,7 +502,7 @@ def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def _repeated(events):
+def funnel_runner(events):
     """``run(steps, window=, order=, unit=, by=)``: :func:`funnel` for repeated calls on one
     table (:func:`journeykit.widgets.funnel_explorer`). What does not depend on the window
     is computed once and kept in memory (``_engine.keep``): the attempts per (steps, order,
@@ -521,7 +525,7 @@ def _repeated(events):
         return _engine.keep(a), labels
 
     def groups(unit, by):
-        table, names = _groups(t, unit_column(t, unit), by, reserved=RESERVED)
+        table, names = unit_groups(t, unit_column(t, unit), by, reserved=RESERVED)
         return (None if table is None else _engine.keep(table)), names
 
     def run(steps, *, window, order, unit, by=None):
@@ -557,7 +561,7 @@ def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:
 
     parameters = inspect.signature(funnel).parameters.items()
     allowed = [name for name, p in parameters if p.kind is p.KEYWORD_ONLY]
-    _check_options(options, allowed, where="stage_funnel")
+    check_options(options, allowed, where="stage_funnel")
     require_events(events)
     if mapping is not None:
         events = map_stages(events, mapping, unmapped="drop")
@@ -630,16 +634,16 @@ def time_to_convert(
         Also when no unit has a ``from_step`` event (in ``[start, end)``), or none
         converted within the window.
     """
-    _check_options(options, ("exclude", "start", "end"), where="time_to_convert")
+    check_options(options, ("exclude", "start", "end"), where="time_to_convert")
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
     steps = [from_step, to_step]
     params = ("from_step", "to_step")
     per, labels, window = _reached(t, steps, window=window, unit=unit, params=params, **options)
     converted = per.filter(per["reach"] >= 2)
     key = unit_column(t, unit)
-    groups, names = _groups(t, key, by, reserved=RESERVED)
+    groups, names = unit_groups(t, key, by, reserved=RESERVED)
     if groups is not None:
-        converted = _attach(converted, groups, key)
+        converted = attach(converted, groups, key)
     backend = _engine.backend_name(converted)
     micros = _engine.epoch_us(converted["t2"], backend) - _engine.epoch_us(converted["t1"], backend)
     times = _engine.to_pandas(converted.select(*names, hours=micros / 3.6e9))

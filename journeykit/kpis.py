@@ -9,8 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .abtest import _column_names
-from .checks import check_choice, check_events_exist, require, require_events, suggest
+from .checks import check_choice, check_events_exist, column_names, require, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES, map_stages
 from .results import Result
@@ -119,7 +118,7 @@ def kpis(
     """
     require_events(events)
     check_choice("freq", freq, (None, *FREQS))
-    by = _column_names(by, param="by")
+    by = column_names(by, param="by")
     require(events, by, param="by")
     t = _engine.as_table(events)
     known = _engine.distinct(t, "event")

@@ -11,23 +11,27 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import _engine, plots
+from . import _engine, periods, plots
+from .breakdowns import attach, unit_groups
 from .checks import (
+    as_of_in_data,
     as_timedelta,
     as_utc,
     check_choice,
     check_date_in_data,
     check_events_exist,
+    check_options,
+    check_whole,
     data_range,
-    drop_missing,
     known_events,
-    require,
     require_events,
-    suggest,
+    start_end,
     warn_after_data,
 )
 from .errors import JourneyDataError, JourneyWarning
+from .periods import period_index, period_start
 from .results import Result
+from .status import STATUSES, classify
 
 #: How far after the last event the ``as_of`` of :func:`customer_summary` and :func:`rfm`
 #: may lie before a JourneyWarning: recency and T grow with the gap, so one longer than a
@@ -47,73 +51,6 @@ def resolve_as_of(table, as_of, *, param: str = "as_of") -> pd.Timestamp:
     if as_of is not None:
         return as_utc(as_of, param=param)
     return as_utc(_engine.to_scalar(table["timestamp"].max()), param=param)
-
-
-def _known_events(table) -> list[str]:
-    """The distinct event names of ``table``, raising when it holds no events."""
-    known = known_events(table)
-    if not known:
-        raise JourneyDataError(
-            "events: expected events; the data holds none. Fix: pass a frame or table with "
-            "events (check the filter or the file that made it)."
-        )
-    return known
-
-
-def _checked_as_of(table, as_of, *, param: str, within: pd.Timedelta, why: str, what: str):
-    """``as_of`` as UTC (default: the last event of ``table``, the ``what`` events): a
-    JourneyDataError when there are none or when it lies before the first, a JourneyWarning
-    (saying ``why``) when it lies more than ``within`` after the last."""
-    ts = None if as_of is None else as_utc(as_of, param=param)
-    first, last = data_range(table)
-    if pd.isna(first):
-        raise JourneyDataError(
-            f"events: no {what} in the data, so there is nothing to analyse. Fix: pass events "
-            "that hold them (check the activity= and purchase= names, and level=)."
-        )
-    if ts is None:
-        return last
-    check_date_in_data(ts, param=param, first=first, last=last)
-    warn_after_data(ts, param=param, last=last, within=within, why=why)
-    return ts
-
-
-def _start_end(start, end):
-    """``start`` and ``end`` as UTC timestamps (``None`` stays ``None``), raising unless
-    ``end`` lies after ``start``."""
-    start = None if start is None else as_utc(start, param="start")
-    end = None if end is None else as_utc(end, param="end")
-    if start is not None and end is not None and end <= start:
-        raise JourneyDataError(
-            f"end={end:%Y-%m-%d %H:%M}: expected a time after start={start:%Y-%m-%d %H:%M}; "
-            "got one at or before it. Fix: pass an end later than start (or swap the two)."
-        )
-    return start, end
-
-
-def _whole_number(value, *, param: str, low: int, high: int | None = None) -> int:
-    """``value`` as an int, raising unless it is a whole number of at least ``low`` (and at
-    most ``high``)."""
-    whole = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not whole or value < low or (high is not None and value > high):
-        span = f"of at least {low}" if high is None else f"from {low} to {high}"
-        got = value if whole else f"a {type(value).__name__}"
-        raise JourneyDataError(
-            f"{param}={value!r}: expected a whole number {span}; got {got}. Fix: pass e.g. "
-            f"{param}={max(low, 5) if high is None else min(max(low, 5), high)}."
-        )
-    return int(value)
-
-
-def _check_options(options: dict, allowed, *, where: str) -> None:
-    """Raise on keyword options that ``where`` does not pass on (instead of a TypeError
-    from deep inside)."""
-    unknown = [name for name in options if name not in allowed]
-    if unknown:
-        raise JourneyDataError(
-            f"{where}: unknown option {unknown[0]}=. {suggest(unknown[0], sorted(allowed))} "
-            "Fix: pass only those options."
-        )
 
 
 def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") -> pd.DataFrame:
@@ -169,7 +106,7 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
     """
     require_events(events)
     t = _engine.as_table(events)
-    as_of = _checked_as_of(
+    as_of = as_of_in_data(
         t,
         as_of,
         param="as_of",
@@ -240,8 +177,6 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
 
 # --------------------------------------------------------------------------- segmentation
 
-#: Lifecycle statuses of :func:`lifecycle`, in display order.
-STATUSES = ("new", "returning", "reactivated", "lapsing", "churned")
 LEVELS = {"customer": "customer_id", "account": "account_id"}
 
 
@@ -258,137 +193,12 @@ def _unit_table(events, *, activity, level: str, activity_param: str = "activity
         )
     t = _engine.as_table(events)
     if activity is not None:
-        known = _known_events(t)
+        known = known_events(t)
         activity = check_events_exist(t, activity, param=activity_param, known=known)
         t = t.filter(t["event"].isin(activity))
     if level == "account":
         t = t.filter(t["account_id"].notnull())
     return t, unit
-
-
-def _groups(t, unit: str, by, reserved=()):
-    """Per-unit breakdown columns: event columns take their value at the unit's first
-    activity (so ``by='channel'`` is the acquisition channel; between events at that same
-    instant, the smallest value, a missing one last); a DataFrame with a ``unit`` column
-    supplies attributes (persona, segment, ...), one row per unit.
-
-    A missing value is never a group of its own: units whose value is missing (at the first
-    activity, or in the frame) and units the frame does not list are left out, with a
-    JourneyWarning giving the count (one query), and a JourneyDataError when that leaves
-    none. :func:`_attach` joins the groups. ``reserved``: the caller's own column names,
-    which a breakdown column may not have. Returns (Ibis table or None, names)."""
-    import ibis
-
-    if by is None:
-        return None, []
-    t = t.filter(t[unit].notnull())
-    label = f"{unit.removesuffix('_id')}s"
-    if isinstance(by, pd.DataFrame):
-        names, attrs = _attributes(by, unit, reserved)
-        groups = _engine.as_table(attrs, like=t)
-        listed = groups.select(_listed=groups[unit])
-        units = t.select(unit).distinct()
-        units = units.left_join(listed, units[unit] == listed["_listed"])
-        missing = units["_listed"].isnull()
-        why = "are not in the by frame (or only with missing values)"
-        fix = (
-            f"add them to the frame; its {unit} values must match the events' (the frame "
-            f"has e.g. {attrs[unit].head(3).tolist()})"
-        )
-    else:
-        names = _by_columns(t, by, unit, reserved)
-        # the key orders ties at the first instant the same way on every engine (Spark and
-        # DuckDB sort a null struct field differently, hence the explicit missing flag)
-        key = {
-            n: ibis.struct({"at": t["timestamp"], "missing": t[n].isnull(), "value": t[n]})
-            for n in names
-        }
-        units = t.group_by(unit).aggregate(**{n: t[n].argmin(key[n]) for n in names})
-        missing = functools.reduce(operator.or_, [units[n].isnull() for n in names])
-        groups = units.filter(~missing)
-        why = f"have no {names} value at their first activity"
-        fix = "fill in the missing values, or break down by another column"
-    counts = units.aggregate(n=units.count(), missing=missing.cast("int64").sum())
-    counts = _engine.to_pandas(counts).iloc[0]
-    n, left_out = int(counts["n"]), int(0 if pd.isna(counts["missing"]) else counts["missing"])
-    if n and left_out == n:
-        raise JourneyDataError(f"by: all {n} {label} {why}, so no {unit} has a group. Fix: {fix}.")
-    if left_out:
-        warnings.warn(
-            f"by: {left_out} of {n} {label} {why} and were left out of the breakdown (a "
-            f"missing value is never a group of its own). To keep them, {fix}.",
-            JourneyWarning,
-            stacklevel=3,
-        )
-    return groups, names
-
-
-def _attributes(by: pd.DataFrame, unit: str, reserved) -> tuple[list[str], pd.DataFrame]:
-    """The attribute names of a ``by`` frame and the frame with one row per ``unit`` (ids as
-    text), rows with a missing value left out (with a JourneyWarning)."""
-    if unit not in by.columns:
-        raise JourneyDataError(
-            f"by: the DataFrame has no {unit!r} column (columns: {list(by.columns)}). Fix: "
-            f"pass a frame with {unit!r} and the attributes to break down by."
-        )
-    names = [c for c in by.columns if c != unit]
-    if not names:
-        raise JourneyDataError(
-            f"by: the DataFrame holds only {unit!r}; expected {unit!r} and at least one "
-            f"attribute column. Fix: add the attributes to break down by (e.g. persona), or "
-            "pass by=None."
-        )
-    _check_reserved(names, (unit, *reserved))
-    attrs = drop_missing(by[[unit, *names]], [unit, *names], where="by")
-    attrs = attrs.astype({unit: str}).drop_duplicates()
-    doubled = attrs[unit].duplicated(keep=False)
-    if doubled.any():
-        raise JourneyDataError(
-            f"by: {attrs.loc[doubled, unit].nunique()} {unit} value(s) occur in several rows "
-            f"with different attributes, e.g.\n{attrs[doubled].head(5).to_string(index=False)}"
-            f"\nExpected one row per {unit}. Fix: keep one row per {unit} (e.g. "
-            f"by.drop_duplicates({unit!r}, keep='last'))."
-        )
-    return names, attrs
-
-
-def _by_columns(t, by, unit: str, reserved) -> list[str]:
-    """The event columns of a ``by`` that is not a DataFrame, checked to exist."""
-    names = [by] if isinstance(by, str) else by
-    if (
-        not isinstance(names, (list, tuple))
-        or not names
-        or not all(isinstance(n, str) for n in names)
-    ):
-        raise JourneyDataError(
-            f"by={by!r}: expected a column name, a list of column names or a DataFrame of "
-            f"attributes with {unit!r}; got {type(by).__name__}. Fix: pass e.g. by='channel' "
-            f"or by=customers[[{unit!r}, 'persona']]."
-        )
-    names = list(names)
-    require(t, names, param="by")
-    _check_reserved(names, (unit, *reserved))
-    return names
-
-
-def _check_reserved(names, reserved) -> None:
-    """Raise when a breakdown column has the name of one of the caller's own columns."""
-    clash = [n for n in names if n in reserved]
-    if clash:
-        raise JourneyDataError(
-            f"by: expected breakdown columns with names of their own; got {clash[0]!r}, the "
-            f"name of a column journeykit computes here. Fix: rename it, e.g. "
-            f"frame.rename(columns={{{clash[0]!r}: '{clash[0]}_group'}})."
-        )
-
-
-def _attach(table, groups, unit: str):
-    """``table`` with the breakdown columns of ``groups`` (from :func:`_groups`); units
-    without a group are left out (``_groups`` has warned about them)."""
-    if groups is None:
-        return table
-    _check_reserved([c for c in groups.columns if c != unit], table.columns)
-    return table.join(groups, unit)
 
 
 @dataclass(frozen=True, repr=False)
@@ -512,7 +322,7 @@ def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level
     period = as_timedelta(period, param="period")
     churn_after = as_timedelta(churn_after, param="churn_after")
     t, unit = _unit_table(events, activity=activity, level=level)
-    as_of = _checked_as_of(
+    as_of = as_of_in_data(
         t,
         as_of,
         param=param,
@@ -540,9 +350,9 @@ def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level
     )
     columns = [unit, "status", "first_seen", "last_seen", "days_since_last", "gap_days"]
     columns.append("events_in_period")
-    groups, names = _groups(t, unit, by, reserved=(*columns, "n", "share"))
-    out = _engine.to_pandas(_attach(agg, groups, unit).order_by(unit))
-    out["status"] = _status(out, as_of=as_of, start=start, churn_after=churn_after)
+    groups, names = unit_groups(t, unit, by, reserved=(*columns, "n", "share"))
+    out = _engine.to_pandas(attach(agg, groups, unit).order_by(unit))
+    out["status"] = classify(out, as_of=as_of, start=start, churn_after=churn_after)
     out["days_since_last"] = (as_of - out["last_seen"]) / DAY
     out["gap_days"] = (out["first_in_period"] - out["last_before"]) / DAY
     out = out[[*columns, *names]]
@@ -554,22 +364,6 @@ def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level
         churn_after=churn_after,
         by=tuple(names),
     )
-
-
-def _status(out: pd.DataFrame, *, as_of, start, churn_after) -> pd.Categorical:
-    active = out["first_in_period"].notna()
-    gap = out["first_in_period"] - out["last_before"]
-    codes = np.select(
-        [
-            out["first_seen"] > start,
-            active & (gap < churn_after),
-            active,
-            as_of - out["last_seen"] < churn_after,
-        ],
-        [0, 1, 2, 3],
-        4,
-    )
-    return pd.Categorical.from_codes(codes, categories=STATUSES)  # codes index STATUSES
 
 
 def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
@@ -588,38 +382,8 @@ def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- growth accounting
 
-#: freq -> how a timestamp becomes a whole-number period index (portable Ibis arithmetic).
-PERIOD_FREQS = ("D", "W", "M", "Q", "Y")
 #: The columns of :func:`lifecycle_over_time`'s table after the ``by`` columns.
 GROWTH_COLUMNS = ("period", "active", "new", "returning", "reactivated", "dormant", "quick_ratio")
-
-
-def _period_index(t, freq: str):
-    """Whole-number index of the calendar period (UTC) holding each of ``t``'s timestamps;
-    consecutive periods differ by one. Weeks start on Monday (1970-01-01 was a Thursday)."""
-    wall = _engine.utc_wall_clock(t["timestamp"], _engine.backend_name(t))
-    date = wall.date()  # the UTC day; engines refuse EXTRACT on tz-aware values
-    if freq == "M":
-        return date.year() * 12 + date.month() - 1
-    if freq == "Q":
-        return date.year() * 4 + date.quarter() - 1
-    if freq == "Y":
-        return date.year()
-    day = date.epoch_days()
-    return day if freq == "D" else (day + 3) // 7
-
-
-def _period_start(index: pd.Series, freq: str) -> pd.Series:
-    """The UTC start of each period index from :func:`_period_index`."""
-    index = index.astype("int64")
-    if freq in ("M", "Q", "Y"):
-        months = index * {"M": 1, "Q": 3, "Y": 12}[freq]
-        text = (months // 12).astype(str) + "-" + (months % 12 + 1).astype(str).str.zfill(2)
-        starts = pd.to_datetime(text + "-01")
-    else:
-        days = index if freq == "D" else index * 7 - 3
-        starts = pd.Timestamp(0) + pd.to_timedelta(days, unit="D")
-    return pd.Series(starts, index=index.index).dt.tz_localize("UTC").astype("datetime64[us, UTC]")
 
 
 @dataclass(frozen=True, repr=False)
@@ -703,13 +467,13 @@ def lifecycle_over_time(
     """
     import ibis
 
-    check_choice("freq", freq, PERIOD_FREQS)
+    check_choice("freq", freq, periods.FREQS)
     t, unit = _unit_table(events, activity=activity, level=level)
-    groups, names = _groups(t, unit, by, reserved=GROWTH_COLUMNS)
-    pairs = t.select(unit, idx=_period_index(t, freq)).distinct()
+    groups, names = unit_groups(t, unit, by, reserved=GROWTH_COLUMNS)
+    pairs = t.select(unit, idx=period_index(t, freq)).distinct()
     w = ibis.window(group_by=unit, order_by="idx")
     pairs = pairs.mutate(prev=pairs["idx"].lag().over(w), next=pairs["idx"].lead().over(w))
-    pairs = _attach(pairs, groups, unit)
+    pairs = attach(pairs, groups, unit)
     keys = [*names, "idx"]
     active = pairs.group_by(keys).aggregate(
         active=pairs.count(),
@@ -751,7 +515,7 @@ def _growth_table(counts: pd.DataFrame, names, freq) -> pd.DataFrame:
     table[counts] = table[counts].fillna(0).astype("int64")
     table["dormant"] = -table["dormant"]
     table["reactivated"] = table["active"] - table["new"] - table["returning"]
-    table.insert(len(names), "period", _period_start(table.pop("idx"), freq).to_numpy())
+    table.insert(len(names), "period", period_start(table.pop("idx"), freq).to_numpy())
     table = table[[*names, *GROWTH_COLUMNS[:-1]]]
     lost = (-table["dormant"]).where(table["dormant"] < 0)
     table["quick_ratio"] = (table["new"] + table["reactivated"]) / lost
@@ -875,9 +639,9 @@ def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
     >>> res.customers[["r", "f", "m"]].min().tolist(), res.customers[["r", "f", "m"]].max().tolist()
     ([1, 1, 1], [5, 5, 5])
     """
-    bins = _whole_number(bins, param="bins", low=2, high=10)
+    bins = check_whole("bins", bins, minimum=2, maximum=10)
     t, unit = _unit_table(events, activity=activity, level="customer")
-    as_of = _checked_as_of(
+    as_of = as_of_in_data(
         t,
         as_of,
         param="as_of",
@@ -976,9 +740,9 @@ def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTran
         for name, p in inspect.signature(lifecycle).parameters.items()
         if p.kind is p.KEYWORD_ONLY and name not in ("as_of", "by")
     }
-    _check_options(lifecycle_options, options, where="status_transitions")
+    check_options(lifecycle_options, options, where="status_transitions")
     options.update(lifecycle_options, by=None)
-    start_ts, end_ts = _start_end(as_utc(start, param="start"), as_utc(end, param="end"))
+    start_ts, end_ts = start_end(as_utc(start, param="start"), as_utc(end, param="end"))
     a = _lifecycle(events, as_of=start_ts, param="start", **options).customers
     b = _lifecycle(events, as_of=end_ts, param="end", **options).customers
     unit = a.columns[0]
@@ -1068,7 +832,7 @@ def promotion_responders(
             f"{min_share if number else 'a ' + type(min_share).__name__}. Fix: pass e.g. "
             "min_share=0.5 (at least half of a customer's purchases inside a window)."
         )
-    min_purchases = _whole_number(min_purchases, param="min_purchases", low=1)
+    min_purchases = check_whole("min_purchases", min_purchases, minimum=1)
     windows = _windows(promotions)
     t, unit = _unit_table(events, activity=purchase, level="customer", activity_param="purchase")
     first, last = data_range(t)

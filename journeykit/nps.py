@@ -30,15 +30,19 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .abtest import _check_level, _check_whole, _column_names, _floats, _utc_times
 from .checks import (
+    as_floats,
     as_timedelta,
     check_choice,
     check_events_exist,
+    check_level,
+    check_whole,
+    column_names,
     drop_missing,
     require,
     require_events,
     suggest,
+    utc_times,
 )
 from .errors import JourneyDataError, JourneyWarning
 from .results import Result
@@ -51,7 +55,7 @@ SMALL_GROUP = 30
 def _z(level: float) -> float:
     from scipy.stats import norm
 
-    return float(norm.ppf(0.5 + _check_level("level", level) / 2))
+    return float(norm.ppf(0.5 + check_level("level", level) / 2))
 
 
 def category(scores) -> pd.Series:
@@ -88,7 +92,7 @@ def _numbers(frame: pd.DataFrame, column: str, *, param: str) -> np.ndarray:
     raw = frame[column]
     if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":
         return raw.to_numpy()
-    values = None if pd.api.types.is_bool_dtype(raw) else _floats(raw)
+    values = None if pd.api.types.is_bool_dtype(raw) else as_floats(raw)
     bad = raw.notna().to_numpy() if values is None else np.isnan(values) & raw.notna().to_numpy()
     if bad.any():
         rows = frame[bad].head(5)
@@ -138,7 +142,7 @@ def _weights(frame: pd.DataFrame, weights, rows) -> np.ndarray:
                 "weight per answer, or the name of the weights column."
             )
     given = raw.to_numpy() if rows is None else raw.to_numpy()[rows]
-    w = _floats(raw) if rows is None else _floats(raw)[rows]
+    w = as_floats(raw) if rows is None else as_floats(raw)[rows]
     wrong = ~np.isfinite(w) | (w < 0)
     if wrong.any():
         raise JourneyDataError(
@@ -294,11 +298,11 @@ def nps(
     check_choice("method", method, METHODS)
     _z(level)
     if min_n is not None:
-        _check_whole("min_n", min_n, example="10")
+        check_whole("min_n", min_n, example="10")
     if method == "bootstrap":
-        _check_whole("n_boot", n_boot, example="2000")
-        _check_whole("seed", seed, minimum=0, example="0")
-    names = _column_names(by, param="by")
+        check_whole("n_boot", n_boot, example="2000")
+        check_whole("seed", seed, minimum=0, example="0")
+    names = column_names(by, param="by")
     if names:
         if not isinstance(data, pd.DataFrame):
             raise JourneyDataError(
@@ -505,10 +509,10 @@ def nps_trend(
     missing time is never a wave of its own).
     """
     check_choice("freq", freq, ("W", "M", "Q", "Y"))
-    names = _column_names(by, param="by")
+    names = column_names(by, param="by")
     require(survey, [score, time, *names], param="survey")
     survey = drop_missing(survey, [score, time, *names], where="nps_trend")
-    stamps = _utc_times(survey, time, param="time")
+    stamps = utc_times(survey, time, param="time")
     periods = stamps.dt.tz_localize(None).dt.to_period(freq).dt.start_time
     frame = survey.assign(period=periods.dt.tz_localize("UTC"))
     table = nps(frame, score=score, by=[*names, "period"], method=method, level=level).table
@@ -570,14 +574,14 @@ def nps_drivers(
     """
     import statsmodels.api as sm
 
-    drivers = _column_names(drivers, param="drivers")
+    drivers = column_names(drivers, param="drivers")
     if not drivers:
         raise JourneyDataError(
             "drivers=[]: expected at least one column of aspect ratings. Fix: pass e.g. "
             "drivers=['delivery', 'service']."
         )
     require(survey, [score, *drivers], param="survey")
-    _check_level("level", level)
+    check_level("level", level)
     data = _driver_data(survey, score, drivers)
     X = sm.add_constant(data[drivers])
     fit = sm.OLS(data[score], X).fit(cov_type="HC3")
@@ -647,7 +651,7 @@ def nps_by_journey(
     """
     import ibis
 
-    from .lifecycle import STATUSES, _status
+    from .status import STATUSES, classify
 
     check_choice("method", method, METHODS)
     _z(level)
@@ -668,7 +672,7 @@ def nps_by_journey(
         {
             "answer": np.arange(len(survey)),
             "customer_id": survey["customer_id"].astype(str).to_numpy(),
-            "answered_at": _utc_times(survey, time, param="time").array,
+            "answered_at": utc_times(survey, time, param="time").array,
         }
     )
     t = _engine.as_table(events)
@@ -693,7 +697,7 @@ def nps_by_journey(
     seen = joined["first_seen"].notna()
     status = pd.Series("no activity", index=joined.index, dtype=object)
     status[seen] = np.asarray(
-        _status(
+        classify(
             joined[seen],
             as_of=joined.loc[seen, "answered_at"],
             start=joined.loc[seen, "answered_at"] - period,

@@ -17,35 +17,19 @@ import pandas as pd
 from . import _engine, plots
 from .checks import (
     as_timedelta,
-    check_choice,
+    check_column,
     check_events_exist,
-    event_names,
+    check_present,
+    check_whole,
     require_events,
-    suggest,
 )
 from .errors import JourneyDataError
-from .lifecycle import _whole_number
 from .results import Result, wilson
+from .units import unit_column
 
-UNITS = {"customer": "customer_id", "session": "session_id", "account": "account_id"}
 START, END = "start", "end"
 START_CODE, END_CODE = -1, -2  # the codes of START and END among the state codes
 MAX_PATH_STEPS = 50  # the most steps top_paths and sankey_data follow (one column each)
-
-
-def unit_column(events, unit: str) -> str:
-    """The column of ``unit`` ('customer', 'session' or 'account'), checked to exist."""
-    check_choice("unit", unit, tuple(UNITS))
-    column = UNITS[unit]
-    if column not in events.columns:
-        fix = (
-            "derive sessions with journeykit.sessionize(events, gap='30min'), pass the "
-            "session column to read_events(session=...), or pass unit='customer'"
-            if unit == "session"
-            else f"pass the {column} column to read_events, or use unit='customer'"
-        )
-        raise JourneyDataError(f"unit={unit!r}: the events have no {column!r} column. Fix: {fix}.")
-    return column
 
 
 def sessionize(events, *, gap="30min"):
@@ -85,37 +69,12 @@ def sessionize(events, *, gap="30min"):
     return out[[*events.columns.drop("session_id", errors="ignore"), "session_id"]]
 
 
-def check_present(value, known, *, param: str, what: str) -> list[str]:
-    """``value`` (one name or a list) as a list, raising unless each is one of ``known``,
-    the distinct values of the ``what`` column (event names through
-    :func:`~journeykit.checks.check_events_exist`)."""
-    if what == "event":
-        return check_events_exist(None, value, param=param, known=known)
-    values = event_names(value, param=param)
-    for v in values:
-        if v not in known:
-            raise JourneyDataError(
-                f"{param}={v!r}: no such {what} in the data. {suggest(v, known)} Fix: pass "
-                f"{param}= one of the {what} values listed (or a list of them)."
-            )
-    return values
-
-
-def _column(events, column, *, param: str, fix: str) -> None:
-    """Raise unless ``column`` is the name of a column of ``events``."""
-    if not isinstance(column, str) or column not in events.columns:
-        raise JourneyDataError(
-            f"{param}={column!r}: expected the name of a column of the events; no such column. "
-            f"{suggest(column, list(events.columns))} Fix: {fix}"
-        )
-
-
 def _check_states(events, unit: str, states: str) -> str:
     """Check the events, the unit and the states column; return the unit's column."""
     require_events(events)
     key = unit_column(events, unit)
     fix = "pass the column whose values are the journey states (event, stage, channel)."
-    _column(events, states, param="states", fix=fix)
+    check_column(events, states, param="states", fix=fix)
     return key
 
 
@@ -336,8 +295,8 @@ def top_paths(
     0      view > cart      1              0.0
     1  view > purchase      1              1.0
     """
-    n = _whole_number(n, param="n", low=1)
-    max_steps = _whole_number(max_steps, param="max_steps", low=1, high=MAX_PATH_STEPS)
+    n = check_whole("n", n, minimum=1)
+    max_steps = check_whole("max_steps", max_steps, minimum=1, maximum=MAX_PATH_STEPS)
     source = _engine.as_table(events)  # one table (one memtable for pandas) for both uses
     t, names = _numbered(source, unit=unit, states=states, collapse_repeats=collapse_repeats)
     anchors = {"starting_with": starting_with, "ending_with": ending_with}
@@ -427,7 +386,7 @@ def sankey_data(
     number from 2 to 50; ``unit``, ``states`` and ``collapse_repeats`` are as in
     :func:`top_paths`.
     """
-    steps = _whole_number(steps, param="steps", low=2, high=MAX_PATH_STEPS)
+    steps = check_whole("steps", steps, minimum=2, maximum=MAX_PATH_STEPS)
     import ibis
 
     t, names = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
@@ -496,7 +455,7 @@ def channel_mix(events, *, by: str = "stage", channel: str = "channel") -> Chann
     require_events(events)
     fix = "pass a column of the events (stage: see journeykit.map_stages)."
     for param, column in (("by", by), ("channel", channel)):
-        _column(events, column, param=param, fix=fix)
+        check_column(events, column, param=param, fix=fix)
         if column in ("events", "customers", "share"):
             raise JourneyDataError(
                 f"{param}={column!r}: the name of a column channel_mix computes. Fix: rename "

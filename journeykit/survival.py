@@ -17,22 +17,22 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .abtest import _check_level, _column_names, _is_real
+from .breakdowns import attach, unit_groups
 from .checks import (
+    as_of_in_data,
     as_timedelta,
-    as_utc,
     check_choice,
-    check_date_in_data,
     check_events_exist,
-    data_range,
+    check_level,
+    column_names,
     drop_missing,
+    is_real,
     require,
     require_events,
     suggest,
-    warn_after_data,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .lifecycle import _attach, _groups, _period_index, _period_start
+from .periods import period_index, period_start
 from .results import Result
 
 HORIZONS = (30, 90, 180, 365)
@@ -119,7 +119,12 @@ def durations(
     require_events(events)
     t = _engine.as_table(events)
     names = _event_params(t, start=start, end_event=end_event, activity=activity)
-    as_of = _as_of(t, as_of, churn_after, contractual=end_event is not None)
+    why = (
+        "customers without an end_event are censored at as_of, credited with time nobody observed."
+        if end_event is not None
+        else "every customer is then silent for longer than churn_after and counts as churned."
+    )
+    as_of = as_of_in_data(t, as_of, param="as_of", within=churn_after, why=why, what="events")
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
     active = t if activity is None else t.filter(t["event"].isin(names["activity"]))
     ts = t["timestamp"]
@@ -137,8 +142,8 @@ def durations(
         with_end = with_end.filter(with_end["end"] >= with_end["start"])
         first_end = with_end.group_by("customer_id").aggregate(end=with_end["end"].min())
         joined = joined.left_join(first_end, "customer_id").drop("customer_id_right")
-    groups, by_names = _groups(active, "customer_id", by)
-    out = _engine.to_pandas(_attach(joined, groups, "customer_id").order_by("customer_id"))
+    groups, by_names = unit_groups(active, "customer_id", by)
+    out = _engine.to_pandas(attach(joined, groups, "customer_id").order_by("customer_id"))
     if end_event is not None:
         if out["end"].isna().all():
             raise JourneyDataError(
@@ -186,28 +191,6 @@ def _event_params(t, **params) -> dict[str, list[str]]:
     }
 
 
-def _as_of(t, as_of, churn_after: pd.Timedelta, *, contractual: bool) -> pd.Timestamp:
-    """``as_of`` (default: the last event) checked against the data's range: before the
-    first event raises, more than ``churn_after`` after the last one warns."""
-    first, last = data_range(t)
-    if pd.isna(first):
-        raise JourneyDataError(
-            "events: no events, so there are no durations. Fix: check the filter that selected "
-            "the events."
-        )
-    if as_of is None:
-        return last
-    as_of = as_utc(as_of, param="as_of")
-    check_date_in_data(as_of, param="as_of", first=first, last=last)
-    why = (
-        "customers without an end_event are censored at as_of, credited with time nobody observed."
-        if contractual
-        else "every customer is then silent for longer than churn_after and counts as churned."
-    )
-    warn_after_data(as_of, param="as_of", last=last, within=churn_after, why=why)
-    return as_of
-
-
 # --------------------------------------------------------------------------- curves
 
 
@@ -220,7 +203,7 @@ def _check_durations(data, duration: str, observed: str, by, *, where: str):
             f"durations: expected a DataFrame with {duration!r} and {observed!r} columns; got "
             f"{type(data).__name__}. Fix: build it with journeykit.durations(events)."
         )
-    names = _column_names(by, param="by")
+    names = column_names(by, param="by")
     require(data, [duration, observed, *names], param="durations")
     if len(data) == 0:
         raise JourneyDataError("durations: no rows. Fix: check the filter that built them.")
@@ -287,9 +270,9 @@ def _check_observed_column(data: pd.DataFrame, observed: str) -> None:
 
 def _horizons(horizons) -> list[float]:
     """The days at which to read the survival: one number or a sequence of numbers >= 0."""
-    values = [horizons] if _is_real(horizons) else horizons
+    values = [horizons] if is_real(horizons) else horizons
     listed = isinstance(values, (list, tuple, np.ndarray, pd.Series))
-    if not listed or not all(_is_real(h) and math.isfinite(h) and h >= 0 for h in values):
+    if not listed or not all(is_real(h) and math.isfinite(h) and h >= 0 for h in values):
         raise JourneyDataError(
             f"horizons={horizons!r}: expected days (numbers >= 0) at which to read the "
             "survival. Fix: pass e.g. horizons=(30, 90, 180, 365)."
@@ -405,7 +388,7 @@ def retention_curve(
     from lifelines.utils import median_survival_times
 
     durations, names = _check_durations(durations, duration, observed, by, where="retention_curve")
-    level = _check_level("level", level)
+    level = check_level("level", level)
     horizons = _horizons(horizons)
     T = durations[duration].to_numpy(dtype=float)
     E = durations[observed].to_numpy(dtype=bool)
@@ -616,8 +599,8 @@ def cox(
     from lifelines.exceptions import ConvergenceError
     from lifelines.statistics import proportional_hazard_test
 
-    covariates = _column_names(covariates, param="covariates")
-    strata = _column_names(strata, param="strata")
+    covariates = column_names(covariates, param="covariates")
+    strata = column_names(strata, param="strata")
     if not covariates:
         raise JourneyDataError(
             "covariates: expected at least one column name; got none. Fix: pass e.g. "
@@ -636,7 +619,7 @@ def cox(
             f"{param}: no column {name!r}. {suggest(name, available)} Fix: pass columns of "
             "the durations frame (add attributes with durations(by=...))."
         )
-    level = _check_level("level", level)
+    level = check_level("level", level)
     frame = _cox_frame(durations, covariates, strata, duration, observed)
     fitter = CoxPHFitter(alpha=1 - level)
     try:
@@ -783,7 +766,7 @@ def cohort_retention(
         t = t.filter(t["event"].isin(activity))
     import ibis
 
-    period = _period_index(t, freq)
+    period = period_index(t, freq)
     if value == "revenue":
         per = t.group_by(["customer_id", period.name("period")]).aggregate(
             revenue=t["revenue"].fill_null(0).sum()
@@ -804,7 +787,7 @@ def cohort_retention(
     out["cohort_size"] = out["cohort"].map(base["customers"]).astype("int64")
     out["share"] = out[metric] / out["cohort"].map(base[metric])
     last = int((out["cohort"] + out["age"]).max())  # the last period in the data
-    starts = _period_start(out["cohort"], freq)
+    starts = period_start(out["cohort"], freq)
     out.insert(0, "cohort_start", starts)
     matrix = out.pivot(index="cohort_start", columns="age", values="share")
     matrix.index = matrix.index.tz_localize(None).rename("cohort")
@@ -873,18 +856,16 @@ def repeat_purchase(events, *, by=None, purchase="purchase") -> RepeatPurchase:
     require_events(events)
     t = _engine.as_table(events)
     purchases = check_events_exist(t, purchase, param="purchase")
-    groups, names = _groups(t, "customer_id", by)
+    groups, names = unit_groups(t, "customer_id", by)
     buys = t.filter(t["event"].isin(purchases))
     w = ibis.window(group_by="customer_id", order_by="timestamp")
     gaps = buys.select(
         "customer_id", previous=buys["timestamp"].lag().over(w), timestamp=buys["timestamp"]
     )
-    gaps = _engine.to_pandas(
-        _attach(gaps.filter(gaps["previous"].notnull()), groups, "customer_id")
-    )
+    gaps = _engine.to_pandas(attach(gaps.filter(gaps["previous"].notnull()), groups, "customer_id"))
     gaps["days_between"] = (gaps["timestamp"] - gaps["previous"]) / DAY
     counts = buys.group_by("customer_id").aggregate(purchases=buys.count())
-    counts = _engine.to_pandas(_attach(counts, groups, "customer_id"))
+    counts = _engine.to_pandas(attach(counts, groups, "customer_id"))
     if len(counts) == 0:
         raise JourneyDataError(
             f"by={by!r}: no buyer has a value in {names}, so there is no group. Fix: fill in "

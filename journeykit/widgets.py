@@ -280,10 +280,10 @@ def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
     :func:`journeykit.funnel`)."""
     import ipywidgets as w
 
-    from .funnels import _repeated
+    from .funnels import funnel_runner
 
     table = _inputs(events, customers)
-    funnel = _repeated(table)  # keeps what a new window does not change
+    funnel = funnel_runner(table)  # keeps what a new window does not change
     names = _engine.distinct(table, "event")
     default = [
         n for n in ("product_view", "add_to_cart", "checkout_start", "purchase") if n in names

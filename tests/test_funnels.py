@@ -565,7 +565,7 @@ def test_repeated_funnel_equals_funnel_and_keeps_the_window_free_work(monkeypatc
     made = []
     real = funnels._attempts
     monkeypatch.setattr(funnels, "_attempts", lambda *a, **k: made.append(1) or real(*a, **k))
-    run = funnels._repeated(events)
+    run = funnels.funnel_runner(events)
     steps = ["page_view", "product_view", "add_to_cart", "purchase"]
     cases = [(w, "strict", "customer", by) for by in (None, "channel", persona) for w in (1, 9, 3)]
     cases += [(2, "strict", "session", "channel")]

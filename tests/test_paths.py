@@ -187,14 +187,14 @@ def test_paths_bad_input():
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda ev: top_paths(ev, unit="customer", n=0), "n=0: expected a whole number of at"),
+        (lambda ev: top_paths(ev, unit="customer", n=0), "n=0: expected a whole number >= 1"),
         (lambda ev: top_paths(ev, unit="customer", n=-3), "n=-3: .*Fix: pass e.g. n=5"),
-        (lambda ev: top_paths(ev, unit="customer", n=2.5), "n=2.5: .*got a float.*Fix:"),
-        (lambda ev: top_paths(ev, unit="customer", n=True), "n=True: .*got a bool"),
+        (lambda ev: top_paths(ev, unit="customer", n=2.5), "n=2.5: .*got 2.5.*Fix:"),
+        (lambda ev: top_paths(ev, unit="customer", n=True), "n=True: .*got bool"),
         (lambda ev: top_paths(ev, unit="customer", max_steps=0), "max_steps=0: .*1 to 50.*Fix:"),
         (lambda ev: top_paths(ev, unit="customer", max_steps=51), "max_steps=51"),
         (lambda ev: sankey_data(ev, unit="customer", steps=0), "steps=0: .*2 to 50.*Fix:"),
-        (lambda ev: sankey_data(ev, unit="customer", steps="4"), "steps='4': .*got a str"),
+        (lambda ev: sankey_data(ev, unit="customer", steps="4"), "steps='4': .*got str"),
         (lambda ev: top_paths(ev), "unit='session'.*sessionize.*or pass unit='customer'"),
         (lambda ev: sankey_data(ev), "unit='session'.*or pass unit='customer'"),
         (lambda ev: transitions(ev), "unit='session'.*or pass unit='customer'"),

@@ -355,7 +355,7 @@ def test_promotion_bad_input():
         ({"min_share": "half"}, "min_share='half': expected a share in \\(0, 1\\]; got a str"),
         ({"min_share": 1.5}, "min_share=1.5: expected a share in \\(0, 1\\]; got 1.5.*Fix:"),
         ({"min_share": True}, "min_share=True"),
-        ({"min_purchases": 0}, "min_purchases=0: expected a whole number of at least 1"),
+        ({"min_purchases": 0}, "min_purchases=0: expected a whole number >= 1"),
         ({"min_purchases": "2"}, "min_purchases='2'"),
         ({"min_purchases": 3}, "min_purchases=3: no customer has that many"),
         ({"purchase": "purchse"}, "purchase='purchse': no such event.*Did you mean 'purchase'"),

@@ -1,0 +1,43 @@
+"""Calendar periods (``freq``): one set of frequencies and one way to compute them.
+
+A timestamp's period is a whole-number index of its calendar period in UTC (consecutive
+periods differ by one), computed with portable Ibis arithmetic on every engine; the index
+is turned back into the period's start on the small result.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import _engine
+
+#: freq -> how a timestamp becomes a whole-number period index (portable Ibis arithmetic).
+FREQS = ("D", "W", "M", "Q", "Y")
+
+
+def period_index(t, freq: str):
+    """Whole-number index of the calendar period (UTC) holding each of ``t``'s timestamps;
+    consecutive periods differ by one. Weeks start on Monday (1970-01-01 was a Thursday)."""
+    wall = _engine.utc_wall_clock(t["timestamp"], _engine.backend_name(t))
+    date = wall.date()  # the UTC day; engines refuse EXTRACT on tz-aware values
+    if freq == "M":
+        return date.year() * 12 + date.month() - 1
+    if freq == "Q":
+        return date.year() * 4 + date.quarter() - 1
+    if freq == "Y":
+        return date.year()
+    day = date.epoch_days()
+    return day if freq == "D" else (day + 3) // 7
+
+
+def period_start(index: pd.Series, freq: str) -> pd.Series:
+    """The UTC start of each period index from :func:`period_index`."""
+    index = index.astype("int64")
+    if freq in ("M", "Q", "Y"):
+        months = index * {"M": 1, "Q": 3, "Y": 12}[freq]
+        text = (months // 12).astype(str) + "-" + (months % 12 + 1).astype(str).str.zfill(2)
+        starts = pd.to_datetime(text + "-01")
+    else:
+        days = index if freq == "D" else index * 7 - 3
+        starts = pd.Timestamp(0) + pd.to_timedelta(days, unit="D")
+    return pd.Series(starts, index=index.index).dt.tz_localize("UTC").astype("datetime64[us, UTC]")
