@@ -27,7 +27,19 @@ PACKAGES = (
 
 
 def show_versions() -> None:
-    """Print the versions of Python, journeykit and its main dependencies (for reports)."""
+    """Print the versions of Python, journeykit and its main dependencies (for reports).
+
+    Returns
+    -------
+    None
+        The versions are printed, one package per line.
+
+    Examples
+    --------
+    >>> show_versions()  # doctest: +ELLIPSIS
+    python ...
+    journeykit ...
+    """
     print(f"python       {platform.python_version()} ({platform.platform()})")
     for name in PACKAGES:
         try:

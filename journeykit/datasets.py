@@ -44,10 +44,14 @@ def _parquet(name: str) -> pd.DataFrame:
 def load_webshop() -> pd.DataFrame:
     """Events of the simulated web shop (about 20,000 customers, 2023-2024), canonical.
 
-    Columns: ``customer_id``, ``timestamp``, ``event`` (page_view, product_view,
-    add_to_cart, checkout_start, purchase, review, referral), ``revenue`` (on purchases,
-    EUR), ``channel``, ``session_id``, ``order_id``, ``account_id`` (B2B), the true
-    journey ``stage`` and ``payment_method``.
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``timestamp``, ``event`` (page_view, product_view, add_to_cart,
+        checkout_start, purchase, review, referral), ``revenue`` (on purchases, EUR),
+        ``channel``, ``session_id``, ``order_id``, ``account_id`` (B2B), the true journey
+        ``stage`` and ``payment_method``; simulated by :func:`journeykit.simulate.webshop`
+        with :data:`WEBSHOP_ARGS` (``make datasets`` regenerates it identically).
 
     Examples
     --------
@@ -59,36 +63,90 @@ def load_webshop() -> pd.DataFrame:
 
 
 def load_customers() -> pd.DataFrame:
-    """Customers of the simulated shop: persona, segment (B2C/B2B), account, acquisition
-    channel, first visit and the true lifetime (days after the first order)."""
+    """Customers of the simulated shop, one row each.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``persona`` (price-conscious or quality seeker), ``segment``
+        (B2C/B2B), ``account_id``, ``acquisition_channel``, ``first_visit`` and the true
+        lifetime in days after the first order.
+
+    Examples
+    --------
+    >>> sorted(load_customers()["segment"].unique())
+    ['B2B', 'B2C']
+    """
     return _parquet(WEBSHOP["customers"])
 
 
 def load_survey() -> pd.DataFrame:
-    """Quarterly NPS survey answers: customer_id, date, wave, score (0-10), persona and
-    driver ratings (delivery, service, price, site_speed; 1-5)."""
+    """Quarterly NPS survey answers of the simulated shop, one row per answer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``date``, ``wave``, ``score`` (0-10), ``persona`` and the driver
+        ratings ``delivery``, ``service``, ``price``, ``site_speed`` (1-5).
+
+    Examples
+    --------
+    >>> int(load_survey()["score"].max())
+    10
+    """
     return _parquet(WEBSHOP["survey"])
 
 
 def load_experiment() -> pd.DataFrame:
-    """The checkout A/B test: customer_id, experiment, variant, assigned_at, persona and
-    converted (purchase in the session of the first checkout)."""
+    """The checkout A/B test of the simulated shop, one row per customer.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id``, ``experiment``, ``variant`` (control or treatment),
+        ``assigned_at``, ``persona`` and ``converted`` (a purchase in the session of the
+        first checkout).
+
+    Examples
+    --------
+    >>> sorted(load_experiment()["variant"].unique())
+    ['control', 'treatment']
+    """
     return _parquet(WEBSHOP["assignments"])
 
 
 def ground_truth() -> dict:
-    """Every true rate of the simulated shop: stage conversion per persona, A/B lift,
-    churn hazards, promotion response, NPS per persona (see ``journeykit.simulate``)."""
+    """Every true rate the simulated shop was made with (see :mod:`journeykit.simulate`).
+
+    Returns
+    -------
+    dict
+        Stage conversion per persona, the A/B test's true lift, churn hazards and median
+        lifetimes, promotion response and the true NPS per persona: what an analysis of
+        the bundled data should recover.
+
+    Examples
+    --------
+    >>> truth = ground_truth()
+    >>> round(truth["ab_test"]["absolute_lift"], 2) > 0
+    True
+    """
     return json.loads(_file(TRUTH).read_text())
 
 
 def load_cdnow() -> pd.DataFrame:
     """The CDNOW transaction log as canonical events (real data).
 
-    69,659 purchases by 23,570 customers who made their first purchase in the first
-    quarter of 1997, observed 1997-01-01 to 1998-06-30. ``event`` is ``purchase``,
-    ``timestamp`` the purchase date (midnight UTC), ``revenue`` the dollar value,
-    ``order_id`` the row of the original file, ``number_of_cds`` kept.
+    Returns
+    -------
+    pandas.DataFrame
+        69,659 purchases by 23,570 customers who made their first purchase in the first
+        quarter of 1997, observed 1997-01-01 to 1998-06-30. ``event`` is ``purchase``,
+        ``timestamp`` the purchase date (midnight UTC), ``revenue`` the dollar value,
+        ``order_id`` the row of the original file, ``number_of_cds`` kept.
+
+    Notes
+    -----
     Source: Fader, Hardie & Lee (2005), "Counting Your Customers the Easy Way: An
     Alternative to the Pareto/NBD Model", Marketing Science 24(2), 275-284; redistributed
     under the MIT licence by the ``lifetimes`` package.
@@ -100,7 +158,7 @@ def load_cdnow() -> pd.DataFrame:
     (69659, 23570)
     """
     raw = _parquet(CDNOW)
-    return read_events(raw.assign(event="purchase"), time="date", revenue="dollar_value")
+    return read_events(raw, time="date", event=None, revenue="dollar_value")
 
 
 def write_webshop(out: Path) -> list[Path]:

@@ -668,63 +668,83 @@ def read_events(
     )
 
 
-def _stage_of(value, param: str) -> str:
+def _stage_of(value) -> str:
     if value in STAGES:
         return value
     dutch = {nl: en for en, nl in STAGE_LABELS_NL.items()}
     if value in dutch:
         return dutch[value]
     raise JourneyDataError(
-        f"{param}: {value!r} is not a journey stage; expected one of {list(STAGES)} (or the "
+        f"stages: {value!r} is not a journey stage; expected one of {list(STAGES)} (or the "
         f"Dutch labels {list(dutch)}). {suggest(value, STAGES)} Fix: correct the mapping."
     )
 
 
-def stage_mapping(mapping) -> dict[str, str]:
-    """Normalize a stage mapping to ``{event: stage}``.
+def stage_mapping(stages) -> dict[str, str]:
+    """An event -> stage mapping in its one normal form, ``{event: stage}``.
 
-    Accepts ``{event: stage}`` or ``{stage: [events, ...]}`` (lists, tuples or sets of
-    events); stages may be given by their Dutch labels.
+    Parameters
+    ----------
+    stages : dict
+        ``{event: stage}`` or ``{stage: [events, ...]}`` (lists, tuples or sets of events);
+        stages are :data:`STAGES` or their Dutch labels (:data:`STAGE_LABELS_NL`).
+
+    Returns
+    -------
+    dict
+        ``{event: stage}`` with the English stage names.
+
+    Raises
+    ------
+    JourneyDataError
+        For an empty mapping, a name that is no stage, or an event given two stages.
+
+    Examples
+    --------
+    >>> stage_mapping({"overweging": ["product_view"], "page_view": "awareness"})
+    {'product_view': 'consideration', 'page_view': 'awareness'}
     """
-    if not isinstance(mapping, dict) or not mapping:
+    if not isinstance(stages, dict) or not stages:
         raise JourneyDataError(
-            f"mapping: expected a non-empty dict {{event: stage}} or {{stage: [events]}}; got "
-            f"{type(mapping).__name__}. Fix: e.g. {{'page_view': 'awareness', "
+            f"stages: expected a non-empty dict {{event: stage}} or {{stage: [events]}}; got "
+            f"{type(stages).__name__}. Fix: e.g. stages={{'page_view': 'awareness', "
             "'purchase': 'purchase'}."
         )
     out: dict[str, str] = {}
-    for key, value in mapping.items():
+    for key, value in stages.items():
         if isinstance(value, (list, tuple, set, frozenset)):
-            stage = _stage_of(key, "mapping")
+            stage = _stage_of(key)
             for ev in value:
                 if ev in out and out[ev] != stage:
                     raise JourneyDataError(
-                        f"mapping: event {ev!r} is mapped to both {out[ev]!r} and {stage!r}. "
+                        f"stages: event {ev!r} is mapped to both {out[ev]!r} and {stage!r}. "
                         "Fix: give every event one stage."
                     )
                 out[str(ev)] = stage
         else:
-            out[str(key)] = _stage_of(value, "mapping")
+            out[str(key)] = _stage_of(value)
     return out
 
 
-def map_stages(events, mapping, *, unmapped: str = "raise"):
+def map_stages(events, stages, *, unmapped: str = "raise"):
     """Add a ``stage`` column from an event -> stage mapping.
 
     Parameters
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (from :func:`read_events`).
-    mapping : dict
+    stages : dict
         ``{event: stage}`` or ``{stage: [events]}``; stages are :data:`STAGES` or their
-        Dutch labels. The mapping is always the analyst's choice, never built in.
+        Dutch labels. The mapping is always the analyst's choice, never built in: teams
+        with five phases simply leave ``decision`` out.
     unmapped : {'raise', 'drop', 'keep'}
         Events the mapping does not name: raise an error listing them, drop those rows, or
         keep them with a missing stage.
 
     Returns
     -------
-    The same kind as ``events`` with ``stage`` set (an existing ``stage`` is replaced).
+    pandas.DataFrame or Ibis table
+        The same kind as ``events`` with ``stage`` set (an existing ``stage`` is replaced).
 
     Examples
     --------
@@ -734,7 +754,7 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
     ['awareness', 'purchase']
     """
     check_choice("unmapped", unmapped, ("raise", "drop", "keep"))
-    stages = stage_mapping(mapping)
+    stages = stage_mapping(stages)
     require(events, ["event"])
     if _engine.is_ibis(events):
         seen = set(_engine.distinct(events, "event"))
@@ -743,7 +763,7 @@ def map_stages(events, mapping, *, unmapped: str = "raise"):
     unknown = sorted(str(e) for e in seen - set(stages))
     if unknown and unmapped == "raise":
         raise JourneyDataError(
-            f"mapping: {len(unknown)} events have no stage: {unknown[:10]}. Fix: add them to the "
+            f"stages: {len(unknown)} events have no stage: {unknown[:10]}. Fix: add them to the "
             "mapping, or pass unmapped='drop' (drop those rows) or unmapped='keep' "
             "(missing stage)."
         )
@@ -778,6 +798,10 @@ class EventSummary(Result):
     @property
     def notes(self) -> tuple[str, ...]:
         return tuple(f"{e}: {n:,} events" for e, n in zip(self.table["event"], self.table["n"]))
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per event name (the totals are their sums, ``customers`` aside)."""
+        return self.table.copy()
 
     def plot(self, ax=None):
         """Events per event name."""

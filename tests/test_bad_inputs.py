@@ -312,17 +312,17 @@ CASES = [
     ("events-source-dict", lambda d: jk.read_events({"customer_id": ["a"]}), (p("source"),)),
     ("events-source-none", lambda d: jk.read_events(None), (p("source"),)),
     # --------------------------------------------------------------- stages: map_stages
-    ("stages-stage-mapping-empty-dict", lambda d: jk.stage_mapping({}), "mapping"),
-    ("stages-stage-mapping-string", lambda d: jk.stage_mapping("awareness"), "mapping"),
+    ("stages-stage-mapping-empty-dict", lambda d: jk.stage_mapping({}), "stages"),
+    ("stages-stage-mapping-string", lambda d: jk.stage_mapping("awareness"), "stages"),
     (
         "stages-stage-mapping-unknown-stage",
         lambda d: jk.stage_mapping({"page_view": "buying"}),
-        ("mapping", "buying"),
+        ("stages", "buying"),
     ),
     (
         "stages-map-stages-list-of-pairs",
         lambda d: jk.map_stages(d.shop, [("page_view", "awareness")]),
-        "mapping",
+        "stages",
     ),
     (
         "stages-map-stages-unmapped-choice",
@@ -332,7 +332,7 @@ CASES = [
     (
         "stages-map-stages-event-keyed-list",
         lambda d: jk.map_stages(d.shop, {"page_view": ["awareness"]}),
-        ("mapping", "page_view"),
+        ("stages", "page_view"),
     ),
     (
         "stages-map-stages-not-a-frame",
