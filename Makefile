@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 # the repository or breaks the stored-clean test.
 setup: $(STAMP)
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
-	  git config filter.nbstripout.clean "$(abspath $(BIN))/nbstripout --keep-id"; \
+	  git config filter.nbstripout.clean "$(abspath $(BIN))/nbstripout --keep-id --extra-keys metadata.language_info"; \
 	  git config filter.nbstripout.smudge cat; \
 	  git config diff.ipynb.textconv "$(abspath $(BIN))/nbstripout -t"; \
 	fi
