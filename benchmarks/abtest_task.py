@@ -54,7 +54,8 @@ def check(table, reference) -> None:
     import numpy as np
 
     got = table.iloc[1:]
-    for column, expected in zip(("p_value", "p_adjusted", "ci_low", "ci_high"), reference):
+    columns = ("p_value", "p_adjusted", "diff_ci_low", "diff_ci_high")
+    for column, expected in zip(columns, reference):
         np.testing.assert_allclose(got[column].to_numpy(), expected, rtol=1e-6)
 
 

@@ -118,9 +118,9 @@ def growth_sql(path: Path):
 def growth_journeykit(events):
     import journeykit as jk
 
-    return jk.lifecycle_over_time(events, freq="M").table[
-        ["active", "new", "returning", "reactivated", "dormant"]
-    ]
+    counts = ["n_active", "n_new", "n_returning", "n_reactivated", "n_dormant"]
+    table = jk.lifecycle_over_time(events, freq="M").table[counts]
+    return table.rename(columns=lambda c: c.removeprefix("n_"))  # the contenders' names
 
 
 # --------------------------------------------------------------------------- lifecycle

@@ -167,7 +167,7 @@ def funnel_journeykit(events):
     import journeykit as jk
 
     table = jk.funnel(events, STEPS, window=f"{WINDOW_DAYS}D").table
-    seconds = {q: table[q].dt.total_seconds() for q in QUARTILES}
+    seconds = {q: table[f"{q}_days"] * 86_400 for q in QUARTILES}
     return table[["step_number", "n"]].assign(**seconds)
 
 
@@ -218,8 +218,8 @@ def top_paths_sql(path: Path):
 def top_paths_journeykit(events):
     import journeykit as jk
 
-    table = jk.top_paths(events, n=TOP_N, max_steps=MAX_STEPS, unit="session").table
-    return table[["path", "units"]]
+    table = jk.top_paths(events, top=TOP_N, max_steps=MAX_STEPS, unit="session").table
+    return table[["path", "n"]].rename(columns={"n": "units"})  # the contenders' name
 
 
 MAX_STEPS, TOP_N = 6, 20

@@ -6,17 +6,8 @@ that use them, on first use.
 """
 
 from . import datasets, simulate, widgets
-from .abtest import (
-    ab_test,
-    bayes_ab,
-    experiment_units,
-    mde,
-    plan,
-    power,
-    sample_size,
-    sequential_test,
-    srm_test,
-)
+from .abtest import SRM, ABTest, ab_test, experiment_units, srm_test
+from .bayes import Bayes, bayes_ab
 from .cli import show_versions
 from .datasets import (
     ground_truth,
@@ -26,6 +17,7 @@ from .datasets import (
     load_survey,
     load_webshop,
 )
+from .design import Plan, mde, plan, power, sample_size
 from .errors import JourneyDataError, JourneyWarning
 from .events import (
     STAGE_LABELS_NL,
@@ -36,9 +28,14 @@ from .events import (
     read_events,
     stage_mapping,
 )
-from .funnels import funnel, stage_funnel, time_to_convert
+from .funnels import Funnel, TimeToConvert, funnel, stage_funnel, time_to_convert
 from .kpis import KPIs, kpis
 from .lifecycle import (
+    RFM,
+    Lifecycle,
+    LifecycleOverTime,
+    PromotionResponders,
+    StatusTransitions,
     customer_summary,
     lifecycle,
     lifecycle_over_time,
@@ -46,11 +43,27 @@ from .lifecycle import (
     rfm,
     status_transitions,
 )
-from .nps import compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
-from .paths import channel_mix, sankey, sankey_data, sessionize, top_paths, transitions
+from .nps import NPS, Drivers, NPSTrend, compare_nps, nps, nps_by_journey, nps_drivers, nps_trend
+from .paths import (
+    ChannelMix,
+    SankeyData,
+    TopPaths,
+    Transitions,
+    channel_mix,
+    sankey,
+    sankey_data,
+    sessionize,
+    top_paths,
+    transitions,
+)
 from .results import Result
+from .sequential import Sequential, sequential_test
 from .status import STATUSES
 from .survival import (
+    CohortRetention,
+    Cox,
+    RepeatPurchase,
+    RetentionCurve,
     cohort_retention,
     cox,
     durations,
@@ -61,8 +74,31 @@ from .survival import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ABTest",
+    "Bayes",
+    "CohortRetention",
+    "Cox",
+    "Drivers",
+    "ChannelMix",
     "EventSummary",
+    "Funnel",
     "KPIs",
+    "Lifecycle",
+    "LifecycleOverTime",
+    "PromotionResponders",
+    "RFM",
+    "SankeyData",
+    "StatusTransitions",
+    "TimeToConvert",
+    "TopPaths",
+    "Transitions",
+    "NPS",
+    "NPSTrend",
+    "Plan",
+    "RepeatPurchase",
+    "RetentionCurve",
+    "SRM",
+    "Sequential",
     "STAGES",
     "STATUSES",
     "STAGE_LABELS_NL",

@@ -1,40 +1,87 @@
-"""A/B tests done right: tests, intervals, SRM, power, CUPED, sequential and Bayesian views.
+"""A/B tests on one row per randomised unit: every variant against the control, the
+sample-ratio check, and the per-unit table built from events.
 
-Every function works on one row per randomised unit (customer, session, account); build
-that table from events with :func:`experiment_units`. Definitions:
+Every function here works on ``units``, one row per randomised unit (customer, session,
+account) with its variant and its metrics; :func:`experiment_units` builds that table from
+events. Designing an experiment (power, sample size) is :mod:`journeykit.design`,
+monitoring it continuously :mod:`journeykit.sequential`, the Bayesian view
+:mod:`journeykit.bayes`.
 
-- ``diff`` is treatment minus control; ``rel_lift`` is ``diff / control mean``.
-- Proportions (a 0/1 metric): the p-value comes from the pooled two-proportion z-test
-  (``method='z'``, identical to Pearson's chi-square without continuity correction) or
-  from the chi-square test with Yates' continuity correction (``method='chi2'``, R's
-  ``prop.test`` default). The interval for the difference is Newcombe's hybrid score
-  interval (``interval='newcombe'``; Newcombe 1998, Statistics in Medicine 17, 873-890,
-  method 10), the Wald interval or Agresti & Caffo's (2000) add-one-success-and-failure
-  interval, all from statsmodels' ``confint_proportions_2indep``.
-- Means: Welch's unequal-variance t-test (``method='welch'``), the Mann-Whitney U test
-  (``'mann_whitney'``: normal approximation with tie and continuity correction as R's
-  ``wilcox.test``; it tests for a shift of the distribution, the interval stays Welch's for
-  the difference in means), or the BCa bootstrap of the difference
-  (``'bootstrap'``, ``scipy.stats.bootstrap``; p-value by inverting percentile intervals).
-- Ratio metrics (``denominator=``, e.g. revenue per session when users are randomised):
-  the ratio of sums per arm with the delta-method variance of Deng, Knoblich & Lu (2018),
-  "Applying the Delta Method in Metric Analytics", KDD; a z-test.
-- Relative lift: delta-method interval for ``mean_t / mean_c - 1``. When the control mean
-  is not significantly different from zero, Fieller's interval for the ratio is unbounded
-  and the delta interval means little: a ``JourneyWarning`` says so.
-- CUPED (``covariate=``, Deng, Xu, Kohavi & Walker 2013, WSDM): ``y - theta (x - mean x)``
-  with ``theta = cov(y, x) / var(x)`` over all units; then Welch's test on the adjusted
-  metric. The result reports the variance reduction achieved.
-- A/B/n: each variant against the control; p-values adjusted (Holm by default,
-  Benjamini-Hochberg with ``adjust='bh'``); intervals are not adjusted.
-- Every test checks the sample-ratio (:func:`srm_test`) and warns when p < 0.001.
+Definitions (the columns of :func:`ab_test`'s table, control first):
+
+- ``conversion`` (a 0/1 metric) or ``mean`` (any other; for a ratio metric the ratio of the
+  sums): the variant's value of the metric; ``n``: its units.
+- ``diff`` = variant - control; ``lift`` = ``diff / control`` (relative), each with its
+  interval ``diff_ci_low``/``diff_ci_high`` and ``lift_ci_low``/``lift_ci_high`` at level
+  ``1 - alpha`` (one-sided alternatives open the other end).
+- ``statistic`` and ``dof`` (degrees of freedom, when the test has them), ``p_value``,
+  ``p_adjusted`` (over the comparisons with the control) and ``significant``
+  (``p_adjusted < alpha``).
+
+Methods, by the metric's ``kind``:
+
+- proportions (``kind='proportion'``): the pooled two-proportion z-test (``method='z'``;
+  ``z**2`` is Pearson's chi-square without continuity correction) or the chi-square test
+  with Yates' continuity correction (``method='chi2'``, R's ``prop.test`` default). The
+  interval of the difference is Newcombe's hybrid score interval (``interval='newcombe'``,
+  Newcombe 1998, method 10, built from Wilson 1927 intervals), the Wald interval or Agresti
+  & Caffo's (2000) add-one-success-and-failure interval (statsmodels'
+  ``confint_proportions_2indep``).
+- means (``kind='mean'``): Welch's (1947) unequal-variance t-test (``method='welch'``); the
+  Mann-Whitney (1947) U test (``'mann_whitney'``, the normal approximation with tie and
+  continuity correction of R's ``wilcox.test``: it tests for a shift of the distribution,
+  the interval stays Welch's for the difference of the means); or the BCa bootstrap
+  (Efron 1987) of the difference (``'bootstrap'``, ``scipy.stats.bootstrap``; the p-value
+  inverts percentile intervals).
+- ratio metrics (``denominator=``, e.g. revenue per session when customers are
+  randomised): the ratio of the sums per variant with the delta-method variance of Deng,
+  Knoblich & Lu (2018); a z-test.
+- CUPED (``covariate=``, Deng, Xu, Kohavi & Walker 2013): ``y - theta (x - mean x)`` with
+  ``theta = cov(y, x) / var(x)`` over all units, then Welch's test on the adjusted metric;
+  the result reports the variance reduction.
+- the relative lift: the delta-method interval of ``mean_t / mean_c - 1``. When the control
+  mean is not significantly different from 0, Fieller's (1954) interval of the ratio is
+  unbounded and the delta interval means little: a ``JourneyWarning`` says so.
+- A/B/n: each variant against the control, p-values adjusted by Holm (1979; default) or
+  Benjamini & Hochberg (1995, ``adjust='bh'``); intervals are not adjusted.
+- every test checks the sample ratio (:func:`srm_test`) and warns when p < 0.001.
+
+References
+----------
+Agresti, A. & Caffo, B. (2000). Simple and effective confidence intervals for proportions
+and differences of proportions result from adding two successes and two failures. The
+American Statistician 54(4), 280-288.
+Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of the
+Royal Statistical Society B 57(1), 289-300.
+Deng, A., Xu, Y., Kohavi, R. & Walker, T. (2013). Improving the sensitivity of online
+controlled experiments by utilizing pre-experiment data. WSDM '13, 123-132.
+Deng, A., Knoblich, U. & Lu, J. (2018). Applying the delta method in metric analytics: a
+practical guide with novel ideas. KDD '18, 233-242.
+Efron, B. (1987). Better bootstrap confidence intervals. Journal of the American
+Statistical Association 82(397), 171-185.
+Fieller, E. C. (1954). Some problems in interval estimation. Journal of the Royal
+Statistical Society B 16(2), 175-185.
+Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+Journal of Statistics 6(2), 65-70.
+Kohavi, R., Tang, D. & Xu, Y. (2020). Trustworthy Online Controlled Experiments. Cambridge
+University Press, chapter 21 (sample ratio mismatch).
+Mann, H. B. & Whitney, D. R. (1947). On a test of whether one of two random variables is
+stochastically larger than the other. Annals of Mathematical Statistics 18(1), 50-60.
+Newcombe, R. G. (1998). Interval estimation for the difference between independent
+proportions: comparison of eleven methods. Statistics in Medicine 17(8), 873-890.
+Welch, B. L. (1947). The generalization of 'Student's' problem when several different
+population variances are involved. Biometrika 34(1-2), 28-35.
+Wilson, E. B. (1927). Probable inference, the law of succession, and statistical
+inference. Journal of the American Statistical Association 22(158), 209-212.
+Yates, F. (1934). Contingency tables involving small numbers and the chi-square test.
+Supplement to the Journal of the Royal Statistical Society 1(2), 217-235.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,53 +93,137 @@ from .checks import (
     check_choice,
     check_events_exist,
     check_level,
-    check_number,
     check_whole,
-    got,
-    is_real,
     require,
     require_events,
     suggest,
     utc_times,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .results import Result
+from .results import Result, p_text
 
 KINDS = ("auto", "proportion", "mean", "ratio")
+#: kind -> its methods, the default first
 METHODS = {
     "proportion": ("z", "chi2"),
     "mean": ("welch", "mann_whitney", "bootstrap"),
     "ratio": ("delta",),
 }
+#: method -> how the notes name it
+HOW = {
+    "z": "the pooled two-proportion z-test",
+    "chi2": "the chi-square test with Yates' continuity correction",
+    "welch": "Welch's t-test",
+    "mann_whitney": "the Mann-Whitney U test (interval: Welch's, for the difference of means)",
+    "bootstrap": "the BCa bootstrap",
+    "delta": "the delta-method z-test of the ratio of sums",
+}
 INTERVALS = ("newcombe", "wald", "agresti_caffo")
 ALTERNATIVES = ("two-sided", "larger", "smaller")
 ADJUSTMENTS = {"holm": "holm", "bh": "fdr_bh", "bonferroni": "bonferroni", "none": None}
+#: the p-value below which the split counts as a sample-ratio mismatch (Fabijan et al. 2019)
 SRM_ALPHA = 0.001
 SMALL_N = 30
+#: the columns experiment_units adds to the assignments, in order
+OUTCOMES = (
+    "converted",
+    "n_conversions",
+    "revenue",
+    "n_sessions",
+    "n_pre_conversions",
+    "pre_revenue",
+    "n_pre_events",
+)
 
 
-def _z(alpha: float, alternative: str) -> float:
-    from scipy.stats import norm
-
-    return float(norm.isf(alpha / 2 if alternative == "two-sided" else alpha))
+# --------------------------------------------------------------------------- the units
 
 
-def _p_from_z(z, alternative: str):
-    from scipy.stats import norm
+def check_units(units, variant: str) -> None:
+    """Raise unless ``units`` is a non-empty DataFrame of units with the ``variant`` column."""
+    if not isinstance(units, pd.DataFrame):
+        raise JourneyDataError(
+            f"units: expected a pandas DataFrame with one row per unit; got "
+            f"{type(units).__name__}. Fix: build it with journeykit.experiment_units(...)."
+        )
+    if len(units) == 0:
+        raise JourneyDataError(
+            "units: no units (the frame is empty). Fix: check the filter or the "
+            "experiment_units(...) call that built it."
+        )
+    require(units, [variant], param="variant")
 
-    if alternative == "two-sided":
-        return 2 * norm.sf(np.abs(z))
-    return norm.sf(z) if alternative == "larger" else norm.cdf(z)
+
+def unit_values(units: pd.DataFrame, column: str, param: str) -> np.ndarray:
+    """A per-unit column as floats; a missing value (NaN, None, pd.NA) or text raises."""
+    require(units, [column], param=param)
+    values = as_floats(units[column])
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = units.loc[bad, [column]].head(5)
+        raise JourneyDataError(
+            f"{param}={column!r}: {int(bad.sum())} values are missing or not numbers.\nExample "
+            f"rows:\n{rows.to_string()}\nFix: fill or drop them before testing (a unit with no "
+            "activity usually counts as 0)."
+        )
+    return values
 
 
-def _bounds(est, se, crit, alternative: str):
-    """Interval ``est +- crit * se``; one-sided alternatives open the other end."""
-    low, high = est - crit * se, est + crit * se
-    if alternative == "larger":
-        high = np.inf * np.ones_like(high)
-    elif alternative == "smaller":
-        low = -np.inf * np.ones_like(low)
-    return low, high
+def is_binary(values: np.ndarray) -> bool:
+    """True when every value is 0 or 1 (a conversion)."""
+    return bool(((values == 0) | (values == 1)).all())
+
+
+@dataclass(frozen=True)
+class Variants:
+    """The variants of a units table: each unit's code (0: the control), the names (the
+    control first) and the units per variant."""
+
+    codes: np.ndarray
+    names: list
+    n: np.ndarray
+
+    @property
+    def k(self) -> int:
+        return len(self.names)
+
+    def sums(self, *columns) -> list[np.ndarray]:
+        """The sum of each column per variant."""
+        return [np.bincount(self.codes, weights=c, minlength=self.k) for c in columns]
+
+
+def variants(units: pd.DataFrame, variant: str, control) -> Variants:
+    """The variants of ``units``, validated: at least two, ``control`` one of them (default
+    ``'control'`` when present, else the first in sorted order). A unit without a variant is
+    a broken assignment and raises: dropping it would change the sample ratio."""
+    codes, names = pd.factorize(units[variant], sort=True)
+    if (codes < 0).any():
+        rows = units.loc[codes < 0].head(5)
+        raise JourneyDataError(
+            f"variant={variant!r}: {int((codes < 0).sum())} of {len(units)} units have no "
+            f"variant, a broken assignment.\nExample rows:\n{rows.to_string()}\nFix: find out "
+            "why; drop them (units.dropna(subset=[variant])) only if they never saw a "
+            "variant, since dropping units changes the sample ratio."
+        )
+    names = list(names)
+    if len(names) < 2:
+        raise JourneyDataError(
+            f"variant={variant!r}: only one variant ({names}) in the data. Fix: an A/B test "
+            "needs a control and at least one other variant."
+        )
+    if control is None:
+        control = "control" if "control" in names else names[0]
+    if control not in names:
+        raise JourneyDataError(
+            f"control={control!r}: no such variant. {suggest(control, names)} Fix: pass "
+            "control= the name of the baseline variant."
+        )
+    order = [names.index(control)] + [i for i in range(len(names)) if names[i] != control]
+    remap = np.empty(len(names), dtype=np.intp)
+    remap[order] = np.arange(len(names))
+    codes = remap[codes]
+    n = np.bincount(codes, minlength=len(names)).astype(float)
+    return Variants(codes, [names[i] for i in order], n)
 
 
 # --------------------------------------------------------------------------- SRM
@@ -100,47 +231,87 @@ def _bounds(est, se, crit, alternative: str):
 
 @dataclass(frozen=True, repr=False)
 class SRM(Result):
-    """Sample-ratio-mismatch check: observed vs expected units per variant."""
+    """Sample-ratio check: observed against expected units per variant (Pearson's chi-square
+    goodness of fit)."""
 
     table: pd.DataFrame
-    chi2: float
-    df: int
+    statistic: float
+    dof: int
     p_value: float
     title = "Sample-ratio check"
+    first = ("variant", "n", "n_expected", "share", "expected_share")
 
     @property
     def mismatch(self) -> bool:
+        """True when p < 0.001: the split is not what was planned."""
         return bool(self.p_value < SRM_ALPHA)
 
     @property
     def notes(self) -> tuple[str, ...]:
-        verdict = "MISMATCH: do not trust the test" if self.mismatch else "no mismatch"
-        return (f"chi-square {self.chi2:.3f}, df {self.df}, p = {self.p_value:.4g} ({verdict}).",)
+        return (
+            f"chi-square {self.statistic:.3f} on {self.dof} degrees of freedom, p = "
+            f"{self.p_value:.4g}; a mismatch is p < {SRM_ALPHA:g}.",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        observed = ", ".join(f"{v} {n:,}" for v, n in zip(self.table["variant"], self.table["n"]))
+        if self.mismatch:
+            return (
+                f"WARNING: sample-ratio mismatch ({p_text(self.p_value)}, a mismatch is "
+                f"p < {SRM_ALPHA:g}): the units per "
+                f"variant ({observed}) are not the planned split. Randomisation or logging is "
+                "broken; do not trust the test until the cause is found."
+            )
+        return (
+            f"The split looks healthy: the units per variant ({observed}) are within chance "
+            f"of the planned split ({p_text(self.p_value)})."
+        )
+
+    def plot(self, ax=None):
+        """Observed and expected units per variant, side by side."""
+        return plots.srm_bars(self.table, ax, p_value=self.p_value)
 
 
 def srm_test(counts, *, expected=None) -> SRM:
-    """Sample-ratio-mismatch test: chi-square goodness of fit of the units per variant.
+    """Sample-ratio-mismatch (SRM) test: do the units per variant match the planned split?
+
+    Pearson's chi-square goodness of fit of the observed units per variant against
+    ``expected`` shares of their total, on ``k - 1`` degrees of freedom. A mismatch is
+    p < 0.001, the usual threshold (Fabijan et al. 2019; Kohavi et al. 2020, ch. 21): at that
+    level a healthy split is flagged once in a thousand experiments.
 
     Parameters
     ----------
     counts : dict, Series or list of int
-        Units per variant.
+        Units per variant (whole numbers >= 0).
     expected : dict, Series or list of float, optional
         The planned shares, summing to 1 (``[0.5, 0.5]``), or whole-number ratios
-        (``{'control': 1, 'treatment': 2}``, normalised); equal shares by default. Fractions
+        (``{'control': 1, 'treatment': 2}``, normalised); equal shares when None. Fractions
         that do not sum to 1 raise (``[0.6, 0.6]`` is a typo, not a split).
 
     Returns
     -------
     SRM
-        ``table`` (variant, n, expected_share, expected_n), ``chi2``, ``df``, ``p_value``
-        and ``mismatch`` (p < 0.001, the usual threshold: Fabijan et al. 2019, "Diagnosing
-        Sample Ratio Mismatch in Online Controlled Experiments", KDD).
+        ``table``: variant, n, share (observed), expected_share, n_expected; ``statistic``
+        (chi-square), ``dof``, ``p_value``, ``mismatch``, ``conclusion`` and ``plot()``.
+
+    References
+    ----------
+    Pearson, K. (1900). On the criterion that a given system of deviations from the probable
+    in the case of a correlated system of variables is such that it can be reasonably
+    supposed to have arisen from random sampling. Philosophical Magazine 50(302), 157-175.
+    Fabijan, A., Gupchup, J., Gupta, S., Omhover, J., Qin, W., Vermeer, L. & Dmitriev, P.
+    (2019). Diagnosing sample ratio mismatch in online controlled experiments. KDD '19,
+    2156-2164.
+    Kohavi, R., Tang, D. & Xu, Y. (2020). Trustworthy Online Controlled Experiments.
+    Cambridge University Press, chapter 21.
 
     Examples
     --------
-    >>> round(srm_test({"control": 5000, "treatment": 5200}).p_value, 4)
-    0.0477
+    >>> res = srm_test({"control": 5000, "treatment": 5200})  # R: chisq.test(c(5000, 5200))
+    >>> round(res.statistic, 4), round(res.p_value, 4), res.mismatch
+    (3.9216, 0.0477, False)
     """
     from scipy.stats import chi2
 
@@ -162,17 +333,18 @@ def srm_test(counts, *, expected=None) -> SRM:
     if total == 0:
         raise JourneyDataError("counts: every count is 0. Fix: pass the units per variant.")
     observed, expect = values.to_numpy(), shares.to_numpy() * total
-    stat = float(((observed - expect) ** 2 / expect).sum())  # Pearson's goodness of fit
-    p = chi2.sf(stat, len(values) - 1)
+    statistic = float(((observed - expect) ** 2 / expect).sum())
+    dof = len(values) - 1
     table = pd.DataFrame(
         {
             "variant": values.index.astype(str),
-            "n": values.to_numpy().astype("int64"),
+            "n": observed.astype("int64"),
+            "share": observed / total,
             "expected_share": shares.to_numpy(),
-            "expected_n": shares.to_numpy() * total,
+            "n_expected": expect,
         }
     )
-    return SRM(table, float(stat), len(values) - 1, float(p))
+    return SRM(table, statistic, dof, float(chi2.sf(statistic, dof)))
 
 
 def _shares(expected, counts: pd.Series) -> pd.Series:
@@ -202,161 +374,81 @@ def _shares(expected, counts: pd.Series) -> pd.Series:
     return shares
 
 
-# --------------------------------------------------------------------------- the test
+# --------------------------------------------------------------------------- test statistics
 
 
-@dataclass(frozen=True, repr=False)
-class ABTest(Result):
-    """Every variant against the control: effect, intervals, p-values, SRM, conclusion."""
+def p_from_z(z, alternative: str):
+    """The p-value of a standard normal statistic ``z`` under ``alternative``."""
+    from scipy.stats import norm
 
-    table: pd.DataFrame
-    kind: str
-    method: str
-    interval: str | None
-    alpha: float
-    alternative: str
-    adjust: str
-    metric: str
-    srm: SRM
-    variance_reduction: float | None = None
-    omnibus: dict | None = None
-    title = "A/B test"
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        how = {
-            "z": "pooled two-proportion z-test",
-            "chi2": "chi-square test with Yates' continuity correction",
-            "welch": "Welch's t-test",
-            "mann_whitney": "Mann-Whitney U test (interval: Welch's, for the mean difference)",
-            "bootstrap": "BCa bootstrap",
-            "delta": "delta-method z-test for the ratio of sums",
-        }[self.method]
-        notes = [
-            f"diff = variant - control of {self.metric!r} ({self.kind}); p-values by {how}"
-            + (f", intervals by {self.interval}" if self.interval else "")
-            + f"; {1 - self.alpha:.0%} intervals ({self.alternative}).",
-            f"sample ratio: {self.srm.notes[0]}",
-        ]
-        if len(self.table) > 2:
-            notes.append(f"p_adjusted: {self.adjust} over {len(self.table) - 1} comparisons.")
-        if self.variance_reduction is not None:
-            notes.append(
-                f"CUPED reduced the metric's variance by {self.variance_reduction:.1%} "
-                "(intervals and tests use the adjusted metric)."
-            )
-        return tuple(notes)
-
-    @property
-    def conclusion(self) -> str:
-        """A plain-language reading a student can check against the table."""
-        t = self.table
-        control = t.iloc[0]
-        pct = self.kind == "proportion"
-        fmt = (lambda v: f"{v:.1%}") if pct else (lambda v: f"{v:,.4g}")  # noqa: E731
-        dfmt = (lambda v: f"{100 * v:+.2f} points") if pct else (lambda v: f"{v:+,.4g}")  # noqa: E731
-        level = f"{1 - self.alpha:.0%}"
-        parts = []
-        for row in t.iloc[1:].itertuples():
-            verdict = (
-                f"significant at alpha = {self.alpha:g}"
-                if row.significant
-                else f"not significant at alpha = {self.alpha:g}: the data are consistent "
-                "with no difference"
-            )
-            p = row.p_adjusted if len(t) > 2 else row.p_value
-            parts.append(
-                f"{row.variant}: {fmt(row.mean)} vs {fmt(control['mean'])} for "
-                f"{control['variant']}, a difference of {dfmt(row.diff)} ({level} interval "
-                f"{dfmt(row.ci_low)} to {dfmt(row.ci_high)}), a relative lift of "
-                f"{row.rel_lift:+.1%} ({row.rel_ci_low:+.1%} to {row.rel_ci_high:+.1%}); "
-                f"p = {p:.3g}{' (adjusted)' if len(t) > 2 else ''}, {verdict}."
-            )
-        srm = (
-            "WARNING: the split between variants is not what was planned (sample-ratio "
-            f"mismatch, p = {self.srm.p_value:.2g}); find the cause before trusting the result."
-            if self.srm.mismatch
-            else f"The split between variants looks healthy (SRM p = {self.srm.p_value:.2g})."
-        )
-        return " ".join(parts) + " " + srm
-
-    def plot(self, ax=None):
-        """Forest plot: each variant's difference from control with its interval."""
-        return plots.forest(self.table.iloc[1:], ax, percent=self.kind == "proportion")
+    if alternative == "two-sided":
+        return 2 * norm.sf(np.abs(z))
+    return norm.sf(z) if alternative == "larger" else norm.cdf(z)
 
 
-def _check_units(data, variant: str) -> None:
-    """Raise unless ``data`` is a non-empty DataFrame of units with the ``variant`` column."""
-    if not isinstance(data, pd.DataFrame):
-        raise JourneyDataError(
-            f"data: expected a pandas DataFrame with one row per unit; got "
-            f"{type(data).__name__}. Fix: build it with journeykit.experiment_units(...)."
-        )
-    if len(data) == 0:
-        raise JourneyDataError(
-            "data: no units (the frame is empty). Fix: check the filter or the "
-            "experiment_units(...) call that built it."
-        )
-    require(data, [variant], param="variant")
+def pooled_z(successes_t, n_t, successes_c, n_c, *, alternative="two-sided", yates=False):
+    """The pooled two-proportion z statistic of variant (``_t``) against control (``_c``) and
+    its p-value; ``yates`` shrinks the difference by half a unit per group (not past 0), as
+    R's ``prop.test``. ``z**2`` is Pearson's chi-square of the 2 x 2 table. Arrays work
+    element-wise."""
+    diff = successes_t / n_t - successes_c / n_c
+    pooled = (successes_t + successes_c) / (n_t + n_c)
+    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c))
+    if yates:
+        diff = np.sign(diff) * np.maximum(np.abs(diff) - 0.5 * (1 / n_t + 1 / n_c), 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se0 > 0, diff / se0, 0.0)
+    return z, p_from_z(z, alternative)
 
 
-def _groups(data: pd.DataFrame, variant: str, control):
-    """Variant codes (control first) and names, validated. A unit without a variant is a
-    broken assignment and raises: dropping it would change the sample ratio."""
-    codes, names = pd.factorize(data[variant], sort=True)
-    if (codes < 0).any():
-        rows = data.loc[codes < 0].head(5)
-        raise JourneyDataError(
-            f"variant={variant!r}: {int((codes < 0).sum())} of {len(data)} units have no "
-            f"variant, a broken assignment.\nExample rows:\n{rows.to_string()}\nFix: find out "
-            "why; drop them (data.dropna(subset=[variant])) only if they never saw a variant, "
-            "since dropping units changes the sample ratio."
-        )
-    names = list(names)
-    if len(names) < 2:
-        raise JourneyDataError(
-            f"variant={variant!r}: only one variant ({names}) in the data. Fix: an A/B test "
-            "needs a control and at least one other variant."
-        )
-    if control is None:
-        control = "control" if "control" in names else names[0]
-    if control not in names:
-        raise JourneyDataError(
-            f"control={control!r}: no such variant. {suggest(control, names)} Fix: pass "
-            "control= the name of the baseline variant."
-        )
-    order = [names.index(control)] + [i for i in range(len(names)) if names[i] != control]
-    remap = np.empty(len(names), dtype=np.intp)
-    remap[order] = np.arange(len(names))
-    return remap[codes], [names[i] for i in order]
+def welch_t(diff, var_t, n_t, var_c, n_c, *, alternative="two-sided"):
+    """Welch's t statistic, its Welch-Satterthwaite degrees of freedom and p-value for a
+    difference of means, from the variances of the two means (``s**2 / n``). Arrays work
+    element-wise."""
+    from scipy.stats import t as student
 
-
-def _numeric(data: pd.DataFrame, column: str, param: str) -> np.ndarray:
-    """A per-unit column as floats; a missing value (NaN, None, pd.NA) or text raises."""
-    require(data, [column], param=param)
-    values = as_floats(data[column])
-    bad = ~np.isfinite(values)
-    if bad.any():
-        rows = data.loc[bad, [column]].head(5)
-        raise JourneyDataError(
-            f"{param}={column!r}: {int(bad.sum())} values are missing or not numbers.\nExample "
-            f"rows:\n{rows.to_string()}\nFix: fill or drop them before testing (a unit with no "
-            "activity usually counts as 0)."
-        )
-    return values
-
-
-def _sums(codes, k, *columns):
-    return [np.bincount(codes, weights=c, minlength=k) for c in columns]
+    var = var_t + var_c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dof = var**2 / (var_t**2 / (n_t - 1) + var_c**2 / (n_c - 1))
+        t = diff / np.sqrt(var)
+    if alternative == "two-sided":
+        p = 2 * student.sf(np.abs(t), dof)
+    else:
+        p = student.sf(t, dof) if alternative == "larger" else student.cdf(t, dof)
+    return t, dof, p
 
 
 def adjust_p(p, adjust: str = "holm") -> np.ndarray:
-    """Multiple-comparison adjusted p-values ('holm', 'bh', 'bonferroni' or 'none').
+    """Multiple-comparison adjusted p-values.
 
-    Holm (1979) is computed here: statsmodels' ``multipletests`` gives the same values but
+    Holm (1979) is computed here (statsmodels' ``multipletests`` gives the same values but
     calls ``gc.collect()`` on that path, which costs 0.2 s in a session holding large
-    frames. The others come from statsmodels. A missing p-value (an undefined test) stays
-    missing and does not count as a comparison.
+    frames); Benjamini-Hochberg and Bonferroni come from statsmodels. A missing p-value (an
+    undefined test) stays missing and does not count as a comparison.
+
+    Parameters
+    ----------
+    p : list of float
+        The p-values, numbers in [0, 1] (NaN: no test).
+    adjust : {'holm', 'bh', 'bonferroni', 'none'}
+        The adjustment.
+
+    Returns
+    -------
+    numpy.ndarray
+        The adjusted p-values, in the order given.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+    Journal of Statistics 6(2), 65-70.
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. Journal of
+    the Royal Statistical Society B 57(1), 289-300.
+
+    Examples
+    --------
+    >>> adjust_p([0.01, 0.04, 0.03]).round(2).tolist()
+    [0.03, 0.06, 0.06]
     """
     check_choice("adjust", adjust, tuple(ADJUSTMENTS))
     given = p
@@ -388,33 +480,458 @@ def _adjusted(p: np.ndarray, adjust: str) -> np.ndarray:
     return multipletests(p, method=ADJUSTMENTS[adjust])[1]
 
 
-def _rel_lift(mean_t, var_t, mean_c, var_c, crit, alternative, z_fieller):
-    """Relative lift ``mean_t / mean_c - 1`` with its delta-method interval (var_* are the
-    variances of the means). Warns when Fieller's interval would be unbounded."""
+# --------------------------------------------------------------------------- the test
+
+
+@dataclass(frozen=True, repr=False)
+class ABTest(Result):
+    """Every variant against the control: effect, intervals, p-values, SRM, conclusion."""
+
+    table: pd.DataFrame
+    kind: str
+    method: str
+    interval: str | None
+    alpha: float
+    alternative: str
+    adjust: str
+    metric: str
+    srm: SRM
+    variance_reduction: float | None = None
+    omnibus: dict | None = None
+    title = "A/B test"
+    first = ("variant", "n", "conversion", "mean", "diff", "diff_ci_low", "diff_ci_high")
+
+    @property
+    def estimate(self) -> str:
+        """The column holding each variant's value: ``conversion`` or ``mean``."""
+        return "conversion" if self.kind == "proportion" else "mean"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        notes = [
+            f"diff = variant - control of {self.metric!r} ({self.kind}); lift = diff / "
+            f"control; p-values by {HOW[self.method]}"
+            + (f", intervals of diff by {self.interval}" if self.interval else "")
+            + f"; {1 - self.alpha:.0%} intervals ({self.alternative}).",
+            f"sample ratio: {self.srm.notes[0]}",
+        ]
+        if len(self.table) > 2:
+            notes.append(f"p_adjusted: {self.adjust} over {len(self.table) - 1} comparisons.")
+        if self.omnibus is not None:
+            o = self.omnibus
+            notes.append(
+                f"all variants at once: chi-square {o['statistic']:.3f} on {o['dof']} degrees "
+                f"of freedom, p = {o['p_value']:.3g}."
+            )
+        if self.variance_reduction is not None:
+            notes.append(
+                f"CUPED reduced the metric's variance by {self.variance_reduction:.1%} "
+                "(intervals and tests use the adjusted metric)."
+            )
+        return tuple(notes)
+
+    @property
+    def conclusion(self) -> str:
+        """A plain-language reading a student can check against the table."""
+        t = self.table
+        control = t.iloc[0]
+        if self.kind == "proportion":
+            value, change = "{:.1%}".format, lambda v: f"{100 * v:+.2f} points"
+        else:
+            value, change = "{:,.4g}".format, "{:+,.4g}".format
+        level = f"{1 - self.alpha:.0%}"
+        several = len(t) > 2
+        parts = []
+        for row in t.iloc[1:].to_dict("records"):
+            verdict = (
+                f"significant at alpha = {self.alpha:g}"
+                if row["significant"]
+                else f"not significant at alpha = {self.alpha:g}: the data are consistent "
+                "with no difference"
+            )
+            lift = (
+                "no relative lift (the control's value is 0)"
+                if np.isnan(row["lift"])
+                else f"a relative lift of {row['lift']:+.1%} "
+                f"({_span(row['lift_ci_low'], row['lift_ci_high'], '{:+.1%}'.format)})"
+            )
+            p = row["p_adjusted"] if several else row["p_value"]
+            parts.append(
+                f"{row['variant']}: {value(row[self.estimate])} vs "
+                f"{value(control[self.estimate])} for {control['variant']}, a difference of "
+                f"{change(row['diff'])} ({level} interval "
+                f"{_span(row['diff_ci_low'], row['diff_ci_high'], change)}), {lift}; "
+                f"{p_text(p)}{' (adjusted)' if several else ''}, {verdict}."
+            )
+        return " ".join([*parts, self.srm.conclusion])
+
+    def plot(self, ax=None):
+        """Forest plot: each variant's difference from the control with its interval."""
+        percent = self.kind == "proportion"
+        unit = "percentage points" if percent else self.metric
+        return plots.forest(
+            self.table.iloc[1:],
+            ax,
+            percent=percent,
+            xlabel=f"difference from control ({unit})",
+            title=f"{self.metric}: each variant against the control ({1 - self.alpha:.0%} "
+            + ("" if self.alternative == "two-sided" else "one-sided ")
+            + "intervals)",
+        )
+
+
+def _span(low, high, fmt) -> str:
+    """An interval in words; an open end (a one-sided test) reads 'or more' / 'or less'."""
+    if np.isinf(high):
+        return f"{fmt(low)} or more"
+    if np.isinf(low):
+        return f"{fmt(high)} or less"
+    return f"{fmt(low)} to {fmt(high)}"
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The test's options, validated."""
+
+    alpha: float
+    alternative: str
+    method: str
+    interval: str
+    n_boot: int
+    seed: int
+
+    @property
+    def crit(self) -> float:
+        """The normal quantile of the intervals at level 1 - alpha."""
+        return _z(self.alpha, self.alternative)
+
+
+@dataclass
+class _Effects:
+    """What a test gives: each variant's value (the control first) and, per comparison with
+    the control, the difference, relative lift, their intervals, statistic, dof, p-value."""
+
+    value: np.ndarray
+    diff: np.ndarray
+    diff_low: np.ndarray
+    diff_high: np.ndarray
+    lift: np.ndarray
+    lift_low: np.ndarray
+    lift_high: np.ndarray
+    statistic: np.ndarray
+    dof: np.ndarray
+    p: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+
+def _z(alpha: float, alternative: str) -> float:
+    from scipy.stats import norm
+
+    return float(norm.isf(alpha / 2 if alternative == "two-sided" else alpha))
+
+
+def _bounds(est, se, crit, alternative: str):
+    """Interval ``est +- crit * se``; one-sided alternatives open the other end."""
+    low, high = est - crit * se, est + crit * se
+    if alternative == "larger":
+        high = np.full_like(high, np.inf)
+    elif alternative == "smaller":
+        low = np.full_like(low, -np.inf)
+    return low, high
+
+
+def _lift(mean, vm, opts: _Options):
+    """Relative lift ``mean_t / mean_c - 1`` of each variant with its delta-method interval
+    (``vm``: the variances of the means). Warns when Fieller's interval is unbounded."""
+    nan = np.full(len(mean) - 1, np.nan)
+    mean_c, var_c = mean[0], vm[0]
     if mean_c == 0:
         warnings.warn(
             "ab_test: the control mean is 0, so the relative lift is undefined (left missing); "
             "read the absolute difference instead.",
             JourneyWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-        return np.nan, np.nan, np.nan
-    rel = mean_t / mean_c - 1
-    se = np.sqrt(var_t / mean_c**2 + mean_t**2 * var_c / mean_c**4)
-    if mean_c**2 / var_c < z_fieller**2:
+        return nan, nan, nan
+    lift = mean[1:] / mean_c - 1
+    se = np.sqrt(vm[1:] / mean_c**2 + mean[1:] ** 2 * var_c / mean_c**4)
+    with np.errstate(divide="ignore"):
+        signal = mean_c**2 / var_c
+    if signal < _z(opts.alpha, "two-sided") ** 2:
         warnings.warn(
             "ab_test: the control mean is not significantly different from 0, so Fieller's "
             "interval for the relative lift is unbounded; read the absolute difference "
             "instead.",
             JourneyWarning,
+            stacklevel=4,
+        )
+    low, high = _bounds(lift, se, opts.crit, opts.alternative)
+    return lift, low, high
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Each variant's sum, mean and (n - 1) variance of the metric, from two sums."""
+
+    total: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+
+
+def _moments(y, groups: Variants) -> _Moments:
+    total, squares = groups.sums(y, y * y)
+    mean = total / groups.n
+    return _Moments(total, mean, np.maximum(squares - groups.n * mean**2, 0) / (groups.n - 1))
+
+
+def _welch_effects(mean, var, groups: Variants, opts: _Options) -> _Effects:
+    """Welch's t-test and interval of each variant's mean against the control's (``var``:
+    the variances of the units), with the delta-method lift."""
+    from scipy.stats import t as student
+
+    n = groups.n
+    vm = var / n
+    diff = mean[1:] - mean[0]
+    t, dof, p = welch_t(diff, vm[1:], n[1:], vm[0], n[0], alternative=opts.alternative)
+    two = opts.alternative == "two-sided"
+    crit = student.isf(opts.alpha / 2 if two else opts.alpha, dof)
+    low, high = _bounds(diff, np.sqrt(vm[1:] + vm[0]), crit, opts.alternative)
+    return _Effects(mean, diff, low, high, *_lift(mean, vm, opts), t, dof, p)
+
+
+def _mean_effects(y, m: _Moments, groups: Variants, opts: _Options) -> _Effects:
+    """A continuous metric: Welch's test, or Mann-Whitney's p-value with Welch's interval."""
+    effects = _welch_effects(m.mean, m.var, groups, opts)
+    if opts.method == "mann_whitney":
+        effects.statistic, effects.p = _mann_whitney(y, groups, opts.alternative)
+        effects.dof = np.full(groups.k - 1, np.nan)
+    return effects
+
+
+def _proportion_effects(m: _Moments, groups: Variants, opts: _Options) -> _Effects:
+    """A 0/1 metric: the pooled z-test (or Yates' chi-square) with the chosen interval of
+    the difference, and the delta-method lift."""
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    n, successes = groups.n, m.total
+    yates = opts.method == "chi2"
+    z, p = pooled_z(
+        successes[1:], n[1:], successes[0], n[0], alternative=opts.alternative, yates=yates
+    )
+    level_alpha = opts.alpha if opts.alternative == "two-sided" else 2 * opts.alpha
+    sm = {"newcombe": "newcomb", "wald": "wald", "agresti_caffo": "agresti-caffo"}[opts.interval]
+    low, high = np.empty(groups.k - 1), np.empty(groups.k - 1)
+    for i in range(1, groups.k):
+        low[i - 1], high[i - 1] = confint_proportions_2indep(
+            successes[i], n[i], successes[0], n[0], method=sm, alpha=level_alpha
+        )
+    if opts.alternative == "larger":
+        high[:] = np.inf
+    elif opts.alternative == "smaller":
+        low[:] = -np.inf
+    statistic, dof = (z**2, np.ones_like(z)) if yates else (z, np.full_like(z, np.nan))
+    lift = _lift(m.mean, m.var / n, opts)
+    return _Effects(m.mean, m.mean[1:] - m.mean[0], low, high, *lift, statistic, dof, p)
+
+
+def _cuped_effects(y, x, m: _Moments, groups: Variants, opts: _Options, covariate: str):
+    """CUPED: Welch's test on ``y - theta (x - mean x)``, from the per-variant sums."""
+    n, mean, var = groups.n, m.mean, m.var
+    sx, sxx, sxy = groups.sums(x, x * x, x * y)
+    total = n.sum()
+    mx, my = sx.sum() / total, m.total.sum() / total
+    var_x = (sxx.sum() - total * mx**2) / (total - 1)
+    if var_x == 0:
+        raise JourneyDataError(
+            f"covariate={covariate!r}: has the same value for every unit, so it cannot "
+            "reduce variance. Fix: pass the pre-period metric, or drop covariate=."
+        )
+    theta = ((sxy.sum() - total * mx * my) / (total - 1)) / var_x
+    # each variant's mean and variance of y - theta (x - mean x), from the sums
+    gx = sx / n
+    vx = (sxx - n * gx**2) / (n - 1)
+    cxy = (sxy - n * gx * mean) / (n - 1)
+    adjusted = mean - theta * (gx - mx)
+    before = (var * (n - 1)).sum()  # pooled within-variant sums of squares
+    var = np.maximum(var - 2 * theta * cxy + theta**2 * vx, 0)
+    effects = _welch_effects(adjusted, var, groups, opts)
+    effects.value = mean
+    reduction = float(1 - (var * (n - 1)).sum() / before) if before else 0.0
+    effects.extra = {"adjusted": adjusted, "variance_reduction": reduction}
+    return effects
+
+
+def _ratio_effects(y, d, m: _Moments, groups: Variants, opts: _Options, denominator: str):
+    """A ratio of sums per variant: the delta-method z-test (Deng, Knoblich & Lu 2018)."""
+    n = groups.n
+    sd, sdd, syd = groups.sums(d, d * d, y * d)
+    if (sd == 0).any():
+        raise JourneyDataError(
+            f"denominator={denominator!r}: sums to 0 in a variant. Fix: check the column."
+        )
+    mu_y, mu_d = m.mean, sd / n
+    var_d = (sdd - n * mu_d**2) / (n - 1)
+    cov = (syd - n * mu_y * mu_d) / (n - 1)
+    ratio = mu_y / mu_d
+    # Deng, Knoblich & Lu (2018): Var(Y-bar / X-bar)
+    var_ratio = (m.var / mu_d**2 - 2 * mu_y * cov / mu_d**3 + mu_y**2 * var_d / mu_d**4) / n
+    diff = ratio[1:] - ratio[0]
+    se = np.sqrt(var_ratio[1:] + var_ratio[0])
+    z = diff / se
+    low, high = _bounds(diff, se, opts.crit, opts.alternative)
+    lift = _lift(ratio, var_ratio, opts)
+    dof = np.full(groups.k - 1, np.nan)
+    return _Effects(ratio, diff, low, high, *lift, z, dof, p_from_z(z, opts.alternative))
+
+
+def _mann_whitney(y, groups: Variants, alternative: str):
+    """Each variant's U statistic against the control and its p-value (normal approximation
+    with tie and continuity correction)."""
+    from scipy.stats import mannwhitneyu
+
+    control = y[groups.codes == 0]
+    alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]
+    tests = [
+        mannwhitneyu(y[groups.codes == i], control, alternative=alt, method="asymptotic")
+        for i in range(1, groups.k)
+    ]
+    return np.array([t.statistic for t in tests]), np.array([t.pvalue for t in tests])
+
+
+def _bootstrap_effects(y, m: _Moments, groups: Variants, opts: _Options) -> _Effects:
+    """BCa intervals of the difference and the relative lift; the p-value is the smallest
+    two-sided level at which the percentile interval excludes 0."""
+    from scipy.stats import bootstrap
+
+    def diff(a, b, axis=-1):
+        return a.mean(axis=axis) - b.mean(axis=axis)
+
+    def lift(a, b, axis=-1):
+        return a.mean(axis=axis) / b.mean(axis=axis) - 1
+
+    control = y[groups.codes == 0]
+    out = np.full((7, groups.k - 1), np.nan)
+    level = 1 - (opts.alpha if opts.alternative == "two-sided" else 2 * opts.alpha)
+    for j, treated in enumerate(y[groups.codes == i] for i in range(1, groups.k)):
+        rng = np.random.default_rng(opts.seed)
+        options = {"n_resamples": opts.n_boot, "confidence_level": level, "rng": rng}
+        res = bootstrap((treated, control), diff, **options)
+        rel = bootstrap((treated, control), lift, **options)
+        dist = res.bootstrap_distribution
+        tail = {
+            "two-sided": 2 * min((dist <= 0).mean(), (dist >= 0).mean()),
+            "larger": (dist <= 0).mean(),
+            "smaller": (dist >= 0).mean(),
+        }[opts.alternative]
+        out[:, j] = (
+            diff(treated, control),
+            *res.confidence_interval,
+            lift(treated, control),
+            *rel.confidence_interval,
+            min(tail, 1.0),
+        )
+    if opts.alternative == "larger":
+        out[[2, 5]] = np.inf
+    elif opts.alternative == "smaller":
+        out[[1, 4]] = -np.inf
+    nan = np.full(groups.k - 1, np.nan)
+    return _Effects(m.mean, *out[:6], nan, nan, out[6])
+
+
+def _kind(kind: str, y, metric: str, denominator) -> str:
+    """The metric's kind ('auto' resolved), checked against its values."""
+    binary = is_binary(y) if kind in ("auto", "proportion") else False
+    if kind == "auto":
+        kind = "ratio" if denominator is not None else "proportion" if binary else "mean"
+    if kind == "ratio" and denominator is None:
+        raise JourneyDataError(
+            "kind='ratio' needs denominator= the per-unit denominator column (e.g. "
+            "n_sessions); got none. Fix: pass denominator='n_sessions' (say), or kind='mean' "
+            "for a per-unit metric."
+        )
+    if kind == "mean" and np.ptp(y) == 0:
+        raise JourneyDataError(
+            f"metric={metric!r}: every unit has the same value ({y[0]:g}), so there is no "
+            "difference to test. Fix: check the metric column (and the window that built it)."
+        )
+    if kind == "proportion" and not binary:
+        bad = (y != 0) & (y != 1)
+        raise JourneyDataError(
+            f"metric={metric!r}: kind='proportion' needs 0/1 (or True/False) values; "
+            f"{int(bad.sum())} are not, e.g. {np.unique(y[bad])[:5].tolist()}. Fix: pass "
+            "kind='mean' for a continuous metric, or convert it to 0/1."
+        )
+    if kind == "proportion" and y.sum() == 0:
+        raise JourneyDataError(
+            f"metric={metric!r}: no unit converted in any variant, so there is nothing to "
+            "compare. Fix: check the metric (and its window) or wait for conversions."
+        )
+    return kind
+
+
+def _method(kind: str, method, covariate, n_boot, seed) -> str:
+    """The test's method (the kind's default when None), checked against the kind."""
+    method = METHODS[kind][0] if method is None else method
+    check_choice("method", method, METHODS[kind])
+    if method == "bootstrap":
+        check_whole("n_boot", n_boot, example="9999")
+        check_whole("seed", seed, minimum=0, example="0")
+    if covariate is not None and kind == "ratio":
+        raise JourneyDataError(
+            "covariate= (CUPED) is not supported for ratio metrics here. Fix: test the ratio "
+            "without covariate=, or CUPED-adjust a per-unit metric."
+        )
+    if covariate is not None and method in ("mann_whitney", "bootstrap", "chi2"):
+        raise JourneyDataError(
+            f"covariate= (CUPED) works with method='z' or 'welch'; got method={method!r}. "
+            "Fix: drop covariate= or use the default method."
+        )
+    return method
+
+
+def _sample_ratio(groups: Variants, expected) -> SRM:
+    """The SRM check of the units per variant, with a JourneyWarning on a mismatch."""
+    srm = srm_test(pd.Series(groups.n, index=groups.names), expected=expected)
+    if srm.mismatch:
+        split = dict(zip(groups.names, groups.n.astype(int).tolist()))
+        warnings.warn(
+            f"ab_test: sample-ratio mismatch (p = {srm.p_value:.2g} < {SRM_ALPHA}): the units "
+            f"per variant {split} do not match the planned split. Randomisation or logging "
+            "is broken; find the cause first.",
+            JourneyWarning,
             stacklevel=3,
         )
-    low, high = _bounds(rel, se, crit, alternative)
-    return rel, low, high
+    return srm
+
+
+def _warn_small(kind: str, groups: Variants, successes) -> None:
+    n, names = groups.n, groups.names
+    if kind == "proportion":
+        few = np.minimum(successes, n - successes)
+        small = [names[i] for i in range(groups.k) if few[i] < 10 or n[i] < SMALL_N]
+        rule = "fewer than 10 conversions or non-conversions, or fewer than 30 units"
+    else:
+        small = [names[i] for i in range(groups.k) if n[i] < SMALL_N]
+        rule = "fewer than 30 units"
+    if small:
+        warnings.warn(
+            f"ab_test: {small} have {rule}; the normal approximation behind the p-value and "
+            "interval is rough. Collect more data before deciding.",
+            JourneyWarning,
+            stacklevel=3,
+        )
+
+
+def _omnibus(successes, groups: Variants) -> dict:
+    """Pearson's chi-square of the k x 2 table of conversions (three or more variants)."""
+    from scipy.stats import chi2_contingency
+
+    stat, p, dof, _ = chi2_contingency(np.c_[successes, groups.n - successes], correction=False)
+    return {"statistic": float(stat), "dof": int(dof), "p_value": float(p)}
 
 
 def ab_test(
-    data: pd.DataFrame,
+    units: pd.DataFrame,
     *,
     variant: str = "variant",
     metric: str = "converted",
@@ -433,9 +950,13 @@ def ab_test(
 ) -> ABTest:
     """Test every variant against the control on one row per randomised unit.
 
+    The definitions of every column and the method behind every number are in the module
+    docstring (``help(journeykit.abtest)``): ``diff`` = variant - control, ``lift`` = diff /
+    control, intervals at level ``1 - alpha``.
+
     Parameters
     ----------
-    data : pandas.DataFrame
+    units : pandas.DataFrame
         One row per unit with the variant and metric columns (see :func:`experiment_units`).
     variant, metric : str
         Column names. A missing variant or metric value raises (Notes).
@@ -447,31 +968,34 @@ def ab_test(
     alpha : float
         Significance level; intervals have level ``1 - alpha``.
     alternative : {'two-sided', 'larger', 'smaller'}
-        ``'larger'`` tests variant > control.
+        ``'larger'`` tests variant > control, ``'smaller'`` variant < control.
     method : str, optional
         Proportions: ``'z'`` (default) or ``'chi2'``; means: ``'welch'`` (default),
-        ``'mann_whitney'`` or ``'bootstrap'``; ratio: ``'delta'``. See the module docstring.
+        ``'mann_whitney'`` or ``'bootstrap'``; ratio: ``'delta'``.
     interval : {'newcombe', 'wald', 'agresti_caffo'}
-        Interval for a difference of proportions.
+        The interval of a difference of proportions.
     covariate : str, optional
-        The pre-period value of the metric for CUPED.
+        The pre-period value of the metric, for CUPED (Welch's test on the adjusted metric).
     adjust : {'holm', 'bh', 'bonferroni', 'none'}
         Multiple-comparison adjustment when there are several variants.
     denominator : str, optional
-        Per-unit denominator of a ratio metric (``metric`` is the numerator).
+        The per-unit denominator of a ratio metric (``metric`` is the numerator).
     expected : dict, optional
-        Planned allocation for the SRM check: shares summing to 1 or whole-number ratios,
-        as in :func:`srm_test` (equal by default).
+        The planned allocation for the SRM check: shares summing to 1 or whole-number
+        ratios, as in :func:`srm_test` (equal by default).
     n_boot, seed : int
         Bootstrap resamples and seed (``method='bootstrap'``).
 
     Returns
     -------
     ABTest
-        ``table``: variant, n, mean, diff, ci_low, ci_high, rel_lift, rel_ci_low,
-        rel_ci_high, p_value, p_adjusted, significant (the control is the first row);
-        ``srm``, ``variance_reduction`` (CUPED), ``omnibus`` (k-group chi-square for
-        proportions with three or more variants), ``conclusion`` and ``plot()``.
+        ``table``, the control first: variant, n, ``conversion`` (a 0/1 metric) or ``mean``,
+        ``adjusted_conversion`` / ``adjusted_mean`` (CUPED), diff, diff_ci_low,
+        diff_ci_high, lift, lift_ci_low, lift_ci_high, statistic (z, chi-square, t or U;
+        missing for the bootstrap), dof (Welch's and Yates' tests), p_value, p_adjusted,
+        significant; ``srm``, ``variance_reduction`` (CUPED), ``omnibus`` (the k-group
+        chi-square of a 0/1 metric with three or more variants: statistic, dof, p_value),
+        ``conclusion`` and ``plot()``.
 
     Notes
     -----
@@ -483,177 +1007,63 @@ def ab_test(
     every unit raises too; a control mean of 0 leaves the relative lift missing, with a
     ``JourneyWarning``.
 
+    References
+    ----------
+    The methods' sources are listed in full in the module docstring: Newcombe (1998),
+    Statistics in Medicine 17, 873-890; Wilson (1927), JASA 22, 209-212; Agresti & Caffo
+    (2000), The American Statistician 54, 280-288; Yates (1934); Welch (1947), Biometrika 34,
+    28-35; Mann & Whitney (1947), Annals of Mathematical Statistics 18, 50-60; Efron (1987),
+    JASA 82, 171-185 (BCa); Deng, Xu, Kohavi & Walker (2013), WSDM (CUPED); Deng, Knoblich &
+    Lu (2018), KDD (delta method); Fieller (1954); Holm (1979), Scandinavian Journal of
+    Statistics 6, 65-70; Benjamini & Hochberg (1995), JRSS B 57, 289-300; Kohavi, Tang & Xu
+    (2020), Trustworthy Online Controlled Experiments (SRM).
+
     Examples
     --------
     >>> units = pd.DataFrame({"variant": ["control"] * 1000 + ["treatment"] * 1000,
     ...                       "converted": [1] * 100 + [0] * 900 + [1] * 140 + [0] * 860})
     >>> res = ab_test(units)
-    >>> res.table[["variant", "mean", "diff", "p_value"]].round(4)
-         variant  mean  diff  p_value
-    0    control  0.10   NaN      NaN
-    1  treatment  0.14  0.04   0.0059
+    >>> res.table[["variant", "conversion", "diff", "lift", "p_value"]].round(4)
+         variant  conversion  diff  lift  p_value
+    0    control        0.10   NaN   NaN      NaN
+    1  treatment        0.14  0.04   0.4   0.0059
     """
-    _check_units(data, variant)
+    check_units(units, variant)
     check_choice("kind", kind, KINDS)
     check_choice("alternative", alternative, ALTERNATIVES)
     check_choice("adjust", adjust, tuple(ADJUSTMENTS))
     check_choice("interval", interval, INTERVALS)
     alpha = check_level("alpha", alpha)
-    y = _numeric(data, metric, "metric")
-    if kind == "auto":
-        binary = bool(np.isin(y, (0.0, 1.0)).all())
-        kind = "ratio" if denominator is not None else "proportion" if binary else "mean"
-    if kind == "mean" and np.ptp(y) == 0:
-        raise JourneyDataError(
-            f"metric={metric!r}: every unit has the same value ({y[0]:g}), so there is no "
-            "difference to test. Fix: check the metric column (and the window that built it)."
-        )
-    if kind == "ratio" and denominator is None:
-        raise JourneyDataError(
-            "kind='ratio' needs denominator= the per-unit denominator column (e.g. sessions); "
-            "got none. Fix: pass denominator='sessions' (say), or kind='mean' for a per-unit "
-            "metric."
-        )
-    if method is None:
-        method = METHODS[kind][0]
-    check_choice("method", method, METHODS[kind])
-    if method == "bootstrap":
-        check_whole("n_boot", n_boot, example="9999")
-        check_whole("seed", seed, minimum=0, example="0")
-    if covariate is not None and kind == "ratio":
-        raise JourneyDataError(
-            "covariate= (CUPED) is not supported for ratio metrics here. Fix: test the ratio "
-            "without covariate=, or CUPED-adjust a per-unit metric."
-        )
-    if covariate is not None and method in ("mann_whitney", "bootstrap", "chi2"):
-        raise JourneyDataError(
-            f"covariate= (CUPED) works with method='z' or 'welch'; got method={method!r}. "
-            "Fix: drop covariate= or use the default method."
-        )
-    codes, names = _groups(data, variant, control)
-    k = len(names)
-    n = np.bincount(codes, minlength=k).astype(float)
-    if (n < 2).any():
-        small = [names[i] for i in np.flatnonzero(n < 2)]
+    y = unit_values(units, metric, "metric")
+    kind = _kind(kind, y, metric, denominator)
+    method = _method(kind, method, covariate, n_boot, seed)
+    groups = variants(units, variant, control)
+    if (groups.n < 2).any():
+        small = [groups.names[i] for i in np.flatnonzero(groups.n < 2)]
         raise JourneyDataError(
             f"variant={variant!r}: fewer than 2 units in {small}. Fix: a test needs at least "
             "two units per variant (and in practice many more)."
         )
-    if kind == "proportion":
-        if not np.isin(y, (0.0, 1.0)).all():
-            bad = ~np.isin(y, (0.0, 1.0))
-            raise JourneyDataError(
-                f"metric={metric!r}: kind='proportion' needs 0/1 (or True/False) values; "
-                f"{int(bad.sum())} are not, e.g. {np.unique(y[bad])[:5].tolist()}. Fix: pass "
-                "kind='mean' for a continuous metric, or convert it to 0/1."
-            )
-        if y.sum() == 0:
-            raise JourneyDataError(
-                f"metric={metric!r}: no unit converted in any variant, so there is nothing to "
-                "compare. Fix: check the metric (and its window) or wait for conversions."
-            )
-    srm = srm_test(pd.Series(n, index=names), expected=expected)
-    if srm.mismatch:
-        warnings.warn(
-            f"ab_test: sample-ratio mismatch (p = {srm.p_value:.2g} < {SRM_ALPHA}): the units "
-            f"per variant {dict(zip(names, n.astype(int).tolist()))} do not match the "
-            "planned split. Randomisation or logging is broken; find the cause first.",
-            JourneyWarning,
-            stacklevel=2,
-        )
-    crit = _z(alpha, alternative)
-    z_fieller = _z(alpha, "two-sided")
-    rows = {"variant": names, "n": n.astype("int64")}
-    (sy,) = _sums(codes, k, y)
-    mean = sy / n
-    rows["mean"] = mean
-    variance_reduction = None
-    omnibus = None
-    diff, low, high, p = (np.full(k - 1, np.nan) for _ in range(4))
-    rel, rlow, rhigh = (np.full(k - 1, np.nan) for _ in range(3))
+    srm = _sample_ratio(groups, expected)
+    opts = _Options(alpha, alternative, method, interval, n_boot, seed)
+    m = _moments(y, groups)
     if kind == "ratio":
-        d = _numeric(data, denominator, "denominator")
-        syy, sd, sdd, syd = _sums(codes, k, y * y, d, d * d, y * d)
-        if (sd == 0).any():
-            raise JourneyDataError(
-                f"denominator={denominator!r}: sums to 0 in a variant. Fix: check the column."
-            )
-        mu_y, mu_d = mean, sd / n
-        var_y = (syy - n * mu_y**2) / (n - 1)
-        var_d = (sdd - n * mu_d**2) / (n - 1)
-        cov = (syd - n * mu_y * mu_d) / (n - 1)
-        ratio = mu_y / mu_d
-        # Deng, Knoblich & Lu (2018), eq. for Var(Y-bar / X-bar)
-        var_ratio = (var_y / mu_d**2 - 2 * mu_y * cov / mu_d**3 + mu_y**2 * var_d / mu_d**4) / n
-        rows["mean"] = ratio
-        diff = ratio[1:] - ratio[0]
-        se = np.sqrt(var_ratio[1:] + var_ratio[0])
-        p = _p_from_z(diff / se, alternative)
-        low, high = _bounds(diff, se, crit, alternative)
-        for i in range(1, k):
-            rel[i - 1], rlow[i - 1], rhigh[i - 1] = _rel_lift(
-                ratio[i], var_ratio[i], ratio[0], var_ratio[0], crit, alternative, z_fieller
-            )
+        d = unit_values(units, denominator, "denominator")
+        effects = _ratio_effects(y, d, m, groups, opts, denominator)
+    elif covariate is not None:
+        x = unit_values(units, covariate, "covariate")
+        effects = _cuped_effects(y, x, m, groups, opts, covariate)
+        method = "welch"  # on the adjusted metric, whatever the kind
+    elif method == "bootstrap":
+        effects = _bootstrap_effects(y, m, groups, opts)
+    elif kind == "proportion":
+        effects = _proportion_effects(m, groups, opts)
     else:
-        syy = _sums(codes, k, y * y)[0]
-        var = np.maximum(syy - n * mean**2, 0) / (n - 1)
-        if covariate is not None:
-            x = _numeric(data, covariate, "covariate")
-            sx, sxx, sxy = _sums(codes, k, x, x * x, x * y)
-            total = n.sum()
-            mx, my = sx.sum() / total, sy.sum() / total
-            var_x = (sxx.sum() - total * mx**2) / (total - 1)
-            if var_x == 0:
-                raise JourneyDataError(
-                    f"covariate={covariate!r}: has the same value for every unit, so it cannot "
-                    "reduce variance. Fix: pass the pre-period metric, or drop covariate=."
-                )
-            theta = ((sxy.sum() - total * mx * my) / (total - 1)) / var_x
-            # group means and variances of y - theta (x - mean x), from the sums
-            gx = sx / n
-            vx = (sxx - n * gx**2) / (n - 1)
-            cxy = (sxy - n * gx * mean) / (n - 1)
-            mean = mean - theta * (gx - mx)
-            before = (var * (n - 1)).sum()  # pooled within-variant sums of squares
-            var = np.maximum(var - 2 * theta * cxy + theta**2 * vx, 0)
-            variance_reduction = float(1 - (var * (n - 1)).sum() / before) if before else 0.0
-            rows["mean_adjusted"] = mean
-        vm = var / n  # variance of each mean
-        if kind == "proportion" and covariate is None:
-            diff, low, high, p = _proportions(sy, n, method, interval, alpha, alternative)
-        elif method == "bootstrap":
-            diff, low, high, p, rel, rlow, rhigh = _bootstrap(
-                y, codes, k, alpha, alternative, n_boot, seed
-            )
-        else:
-            diff, low, high, p = _welch(mean, vm, n, alpha, alternative)
-            if method == "mann_whitney":
-                p = _mann_whitney(y, codes, k, alternative)
-        if method != "bootstrap":
-            for i in range(1, k):
-                rel[i - 1], rlow[i - 1], rhigh[i - 1] = _rel_lift(
-                    mean[i], vm[i], mean[0], vm[0], crit, alternative, z_fieller
-                )
-        if kind == "proportion" and k > 2:
-            from scipy.stats import chi2_contingency
-
-            stat, p_all, dof, _ = chi2_contingency(np.c_[sy, n - sy], correction=False)
-            omnibus = {"chi2": float(stat), "df": int(dof), "p_value": float(p_all)}
-        _warn_small(kind, names, n, sy)
-    p = np.asarray(p, dtype=float)
-    p_adj = adjust_p(p, adjust)
-    nan = [np.nan]
-    rows["diff"] = np.r_[nan, diff]
-    rows["ci_low"] = np.r_[nan, low]
-    rows["ci_high"] = np.r_[nan, high]
-    rows["rel_lift"] = np.r_[nan, rel]
-    rows["rel_ci_low"] = np.r_[nan, rlow]
-    rows["rel_ci_high"] = np.r_[nan, rhigh]
-    rows["p_value"] = np.r_[nan, p]
-    rows["p_adjusted"] = np.r_[nan, p_adj]
-    rows["significant"] = np.r_[[False], p_adj < alpha]
+        effects = _mean_effects(y, m, groups, opts)
+    if kind != "ratio":
+        _warn_small(kind, groups, m.total)
     return ABTest(
-        pd.DataFrame(rows),
+        _table(groups, kind, effects, adjust, alpha),
         kind,
         method,
         interval if kind == "proportion" and covariate is None else None,
@@ -662,389 +1072,34 @@ def ab_test(
         adjust,
         metric,
         srm,
-        variance_reduction,
-        omnibus,
+        effects.extra.get("variance_reduction"),
+        _omnibus(m.total, groups) if kind == "proportion" and groups.k > 2 else None,
     )
 
 
-def _warn_small(kind, names, n, sy) -> None:
-    if kind == "proportion":
-        small = [
-            names[i] for i in range(len(names)) if min(sy[i], n[i] - sy[i]) < 10 or n[i] < SMALL_N
-        ]
-        rule = "fewer than 10 conversions or non-conversions, or fewer than 30 units"
-    else:
-        small = [names[i] for i in range(len(names)) if n[i] < SMALL_N]
-        rule = "fewer than 30 units"
-    if small:
-        warnings.warn(
-            f"ab_test: {small} have {rule}; the normal approximation behind the p-value and "
-            "interval is rough. Collect more data before deciding.",
-            JourneyWarning,
-            stacklevel=3,
-        )
-
-
-def _proportions(successes, n, method, interval, alpha, alternative):
-    """Differences of proportions vs the first group: estimate, interval, p-value."""
-    from statsmodels.stats.proportion import confint_proportions_2indep
-
-    pc, pt = successes[0] / n[0], successes[1:] / n[1:]
-    diff = pt - pc
-    pooled = (successes[1:] + successes[0]) / (n[1:] + n[0])
-    se0 = np.sqrt(pooled * (1 - pooled) * (1 / n[1:] + 1 / n[0]))
-    numerator = diff
-    if method == "chi2":  # Yates: shrink |diff| by half a unit in each group, not past 0
-        numerator = np.sign(diff) * np.maximum(np.abs(diff) - 0.5 * (1 / n[1:] + 1 / n[0]), 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se0 > 0, numerator / se0, 0.0)
-    p = _p_from_z(z, alternative)
-    level_alpha = alpha if alternative == "two-sided" else 2 * alpha
-    sm_method = {"newcombe": "newcomb", "wald": "wald", "agresti_caffo": "agresti-caffo"}[interval]
-    low, high = np.empty(len(diff)), np.empty(len(diff))
-    for i in range(len(diff)):
-        low[i], high[i] = confint_proportions_2indep(
-            successes[i + 1], n[i + 1], successes[0], n[0], method=sm_method, alpha=level_alpha
-        )
-    if alternative == "larger":
-        high[:] = np.inf
-    elif alternative == "smaller":
-        low[:] = -np.inf
-    return diff, low, high, p
-
-
-def _welch(mean, vm, n, alpha, alternative):
-    """Welch's t-test of each group's mean against the first (vm: variances of the means)."""
-    from scipy.stats import t as student
-
-    diff = mean[1:] - mean[0]
-    var = vm[1:] + vm[0]
-    se = np.sqrt(var)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        df = var**2 / (vm[1:] ** 2 / (n[1:] - 1) + vm[0] ** 2 / (n[0] - 1))
-        stat = diff / se
-    if alternative == "two-sided":
-        p = 2 * student.sf(np.abs(stat), df)
-        crit = student.isf(alpha / 2, df)
-    else:
-        p = student.sf(stat, df) if alternative == "larger" else student.cdf(stat, df)
-        crit = student.isf(alpha, df)
-    low, high = _bounds(diff, se, crit, alternative)
-    return diff, low, high, p
-
-
-def _mann_whitney(y, codes, k, alternative):
-    from scipy.stats import mannwhitneyu
-
-    control = y[codes == 0]
-    alt = {"two-sided": "two-sided", "larger": "greater", "smaller": "less"}[alternative]
-    return np.array(
-        [
-            mannwhitneyu(y[codes == i], control, alternative=alt, method="asymptotic").pvalue
-            for i in range(1, k)
-        ]
-    )
-
-
-def _bootstrap(y, codes, k, alpha, alternative, n_boot, seed):
-    """BCa intervals for the difference and the relative lift; the p-value is the smallest
-    two-sided level at which the percentile interval excludes 0."""
-    from scipy.stats import bootstrap
-
-    control = y[codes == 0]
-    out = [np.full(k - 1, np.nan) for _ in range(7)]
-    level = 1 - (alpha if alternative == "two-sided" else 2 * alpha)
-    for i in range(1, k):
-        treated = y[codes == i]
-
-        def diff(a, b, axis=-1):
-            return a.mean(axis=axis) - b.mean(axis=axis)
-
-        def lift(a, b, axis=-1):
-            return a.mean(axis=axis) / b.mean(axis=axis) - 1
-
-        rng = np.random.default_rng(seed)
-        res = bootstrap(
-            (treated, control), diff, n_resamples=n_boot, confidence_level=level, rng=rng
-        )
-        rel = bootstrap(
-            (treated, control), lift, n_resamples=n_boot, confidence_level=level, rng=rng
-        )
-        dist = res.bootstrap_distribution
-        tail = {
-            "two-sided": 2 * min((dist <= 0).mean(), (dist >= 0).mean()),
-            "larger": (dist <= 0).mean(),
-            "smaller": (dist >= 0).mean(),
-        }[alternative]
-        j = i - 1
-        out[0][j] = diff(treated, control)
-        out[1][j], out[2][j] = res.confidence_interval
-        out[3][j] = min(tail, 1.0)
-        out[4][j] = lift(treated, control)
-        out[5][j], out[6][j] = rel.confidence_interval
-    low, high, rlow, rhigh = out[1], out[2], out[5], out[6]
-    if alternative == "larger":
-        high[:], rhigh[:] = np.inf, np.inf
-    elif alternative == "smaller":
-        low[:], rlow[:] = -np.inf, -np.inf
-    return out[0], low, high, out[3], out[4], rlow, rhigh
-
-
-# --------------------------------------------------------------------------- design
-
-
-def _design_args(effect, baseline, sd, alpha, alternative, ratio, relative):
-    """Validate the design arguments; returns the absolute effect."""
-    check_level("alpha", alpha)
-    check_choice("alternative", alternative, ("two-sided", "one-sided"))
-    check_number("ratio", ratio, what="the treatment-to-control size ratio", above=0)
-    effect = check_number("effect", effect, what="the difference to detect", example="0.02")
-    if sd is None and baseline is None:
-        raise JourneyDataError(
-            "baseline=: give the control conversion rate for proportions (e.g. 0.05), or sd= "
-            "the metric's standard deviation for means. Fix: pass baseline= or sd=."
-        )
-    if sd is not None:
-        check_number("sd", sd, what="the metric's standard deviation", above=0)
-    if baseline is not None:
-        check_number("baseline", baseline, what="the control mean or rate", example="0.05")
-    if relative:
-        if baseline is None or baseline == 0:
-            raise JourneyDataError(
-                f"relative=True needs baseline= the control mean or rate (not 0); got "
-                f"baseline={baseline!r}. Fix: pass baseline=, or an absolute effect with "
-                "relative=False."
-            )
-        effect = baseline * effect
-    if sd is None:
-        if not 0 < baseline < 1:
-            raise JourneyDataError(
-                f"baseline={baseline!r}: expected the control conversion rate, strictly between "
-                "0 and 1. Fix: pass e.g. baseline=0.05, or sd= for a mean."
-            )
-        if not 0 < baseline + effect < 1:
-            raise JourneyDataError(
-                f"effect={effect!r}: the variant's rate baseline + effect = "
-                f"{baseline + effect:.4g} is outside (0, 1). Fix: a smaller effect."
-            )
-    return effect
-
-
-def _check_n(n, *, scalar: bool = False) -> None:
-    """Raise unless ``n``, the control group's size (array-like unless ``scalar``), is at
-    least 2 units."""
-    values = np.asarray(n)
-    ok = values.dtype.kind in "iuf" and values.size > 0 and not (scalar and values.ndim)
-    if not ok or not (np.isfinite(values) & (values >= 2)).all():
-        many = "" if scalar else " (a number, or an array for a power curve)"
-        raise JourneyDataError(
-            f"n={n!r}: expected the control group's size{many}, at least 2 units. Fix: pass "
-            "e.g. n=1000."
-        )
-
-
-def _power(n, effect, baseline, sd, alpha, alternative, ratio):
-    """Power with ``n`` control units and ``ratio * n`` treatment units. With ratio 1 these
-    are R's power.prop.test and power.t.test (strict=FALSE: the far tail is ignored)."""
-    from scipy.stats import nct, norm
-    from scipy.stats import t as student
-
-    n = np.asarray(n, dtype=float)
-    n2 = ratio * n
-    tails = 2 if alternative == "two-sided" else 1
-    if sd is None:  # normal approximation, as power.prop.test
-        p1, p2 = baseline, baseline + effect
-        pbar = (p1 + ratio * p2) / (1 + ratio)
-        null_se = np.sqrt(pbar * (1 - pbar) * (1 / n + 1 / n2))
-        alt_se = np.sqrt(p1 * (1 - p1) / n + p2 * (1 - p2) / n2)
-        return norm.cdf((abs(effect) - norm.isf(alpha / tails) * null_se) / alt_se)
-    df = n + n2 - 2  # noncentral t, as power.t.test
-    ncp = abs(effect) / (sd * np.sqrt(1 / n + 1 / n2))
-    return nct.sf(student.isf(alpha / tails, df), df, ncp)
-
-
-def power(
-    n,
-    effect: float,
-    *,
-    baseline: float | None = None,
-    sd: float | None = None,
-    alpha: float = 0.05,
-    alternative: str = "two-sided",
-    ratio: float = 1.0,
-    relative: bool = False,
-):
-    """Power of a two-sample test of proportions (``baseline``) or means (``sd``).
-
-    ``n`` is the control group's size (array-like for a power curve); the variant gets
-    ``ratio * n``. ``effect`` is the absolute difference (a relative one with
-    ``relative=True``). Conventions follow R's ``power.prop.test`` and ``power.t.test``
-    (normal approximation for proportions, noncentral t for means, ``strict = FALSE``),
-    extended to unequal allocation.
-
-    Examples
-    --------
-    >>> round(float(power(50, 0.25, baseline=0.5)), 7)  # power.prop.test(n=50, p1=.5, p2=.75)
-    0.7401659
-    """
-    effect = _design_args(effect, baseline, sd, alpha, alternative, ratio, relative)
-    _check_n(n)
-    result = _power(n, effect, baseline, sd, alpha, alternative, ratio)
-    return float(result) if np.ndim(result) == 0 else result
-
-
-def sample_size(
-    effect: float,
-    *,
-    baseline: float | None = None,
-    sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    alternative: str = "two-sided",
-    ratio: float = 1.0,
-    relative: bool = False,
-) -> float:
-    """Units needed in the control group (the variant needs ``ratio`` times as many) to
-    detect ``effect`` with the given power; unrounded like R, so round up.
-
-    Examples
-    --------
-    >>> round(sample_size(0.25, baseline=0.5, power=0.9), 2)  # power.prop.test: 76.7069
-    76.71
-    """
-    from scipy.optimize import brentq
-
-    target = check_level("power", power)
-    effect = _design_args(effect, baseline, sd, alpha, alternative, ratio, relative)
-    if effect == 0:
-        raise JourneyDataError(
-            "effect=0: no sample size detects a zero effect. Fix: pass the smallest difference "
-            "worth detecting, e.g. effect=0.02."
-        )
-
-    def gap(n):
-        return _power(n, effect, baseline, sd, alpha, alternative, ratio) - target
-
-    if gap(2) >= 0:
-        return 2.0
-    return float(brentq(gap, 2, 1e12, xtol=1e-10, rtol=1e-12))
-
-
-@dataclass(frozen=True, repr=False)
-class Plan(Result):
-    """An experiment's required sample size and its power curve."""
-
-    table: pd.DataFrame
-    curve: pd.DataFrame
-    title = "Experiment plan"
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        row = self.table.iloc[0]
-        return (
-            f"{row.alternative} test at alpha {row.alpha:g}; power {row.power:.0%} to detect "
-            f"an absolute effect of {row.effect:.4g}; sizes rounded up (R's power.prop.test / "
-            "power.t.test conventions).",
-        )
-
-    def plot(self, ax=None):
-        """Power against the control group's size, with the planned size marked."""
-        return plots.power_curve(self.curve, self.table.iloc[0], ax)
-
-
-def plan(
-    effect: float,
-    *,
-    baseline: float | None = None,
-    sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    alternative: str = "two-sided",
-    ratio: float = 1.0,
-    relative: bool = False,
-) -> Plan:
-    """Plan an experiment: units per arm (rounded up) and the power curve around them.
-
-    Arguments as in :func:`sample_size`. ``table``: baseline, effect (absolute), alpha,
-    power, alternative, ratio, n_control, n_treatment, n_total; ``curve``: n, power.
-
-    Examples
-    --------
-    >>> plan(0.25, baseline=0.5, power=0.9).table[["n_control", "n_treatment", "n_total"]]
-       n_control  n_treatment  n_total
-    0         77           77      154
-    """
-    n = sample_size(
-        effect,
-        baseline=baseline,
-        sd=sd,
-        alpha=alpha,
-        power=power,
-        alternative=alternative,
-        ratio=ratio,
-        relative=relative,
-    )
-    absolute = baseline * effect if relative else effect
-    n_control = math.ceil(n - 1e-9)
-    n_treatment = math.ceil(ratio * n - 1e-9)
-    table = pd.DataFrame(
-        [
-            {
-                "baseline": baseline,
-                "effect": absolute,
-                "alpha": alpha,
-                "power": power,
-                "alternative": alternative,
-                "ratio": ratio,
-                "n_control": n_control,
-                "n_treatment": n_treatment,
-                "n_total": n_control + n_treatment,
-            }
-        ]
-    )
-    grid = np.unique(np.geomspace(2, max(4 * n, 10), 200).round())
-    curve = pd.DataFrame(
-        {"n": grid, "power": _power(grid, absolute, baseline, sd, alpha, alternative, ratio)}
-    )
-    return Plan(table, curve)
-
-
-def mde(
-    n: float,
-    *,
-    baseline: float | None = None,
-    sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    alternative: str = "two-sided",
-    ratio: float = 1.0,
-    relative: bool = False,
-) -> float:
-    """Minimum detectable effect (absolute; relative with ``relative=True``): the smallest
-    increase that ``n`` control units (and ``ratio * n`` variant units) detect with the
-    given power.
-
-    Examples
-    --------
-    >>> round(mde(20, sd=1, power=0.8689528), 4)  # power.t.test(n=20, delta=1)
-    1.0
-    """
-    from scipy.optimize import brentq
-
-    target = check_level("power", power)
-    _design_args(0.0, baseline, sd, alpha, alternative, ratio, relative)
-    _check_n(n, scalar=True)
-    upper = (1 - baseline) * (1 - 1e-9) if sd is None else 1e3 * sd
-
-    def gap(effect):
-        return _power(n, effect, baseline, sd, alpha, alternative, ratio) - target
-
-    if gap(upper) < 0:
-        raise JourneyDataError(
-            f"n={n}: too few units to reach power {target} for any effect. Fix: more units."
-        )
-    effect = float(brentq(gap, 1e-12, upper, xtol=1e-12))
-    return effect / baseline if relative else effect
+def _table(groups: Variants, kind: str, effects: _Effects, adjust: str, alpha: float):
+    """The result table: the control first, its comparison columns missing."""
+    estimate = "conversion" if kind == "proportion" else "mean"
+    p = np.asarray(effects.p, dtype=float)
+    p_adjusted = adjust_p(p, adjust)
+    rows = {"variant": groups.names, "n": groups.n.astype("int64"), estimate: effects.value}
+    if "adjusted" in effects.extra:
+        rows[f"adjusted_{estimate}"] = effects.extra["adjusted"]
+    comparisons = {
+        "diff": effects.diff,
+        "diff_ci_low": effects.diff_low,
+        "diff_ci_high": effects.diff_high,
+        "lift": effects.lift,
+        "lift_ci_low": effects.lift_low,
+        "lift_ci_high": effects.lift_high,
+        "statistic": effects.statistic,
+        "dof": effects.dof,
+        "p_value": p,
+        "p_adjusted": p_adjusted,
+    }
+    rows.update({name: np.r_[np.nan, values] for name, values in comparisons.items()})
+    rows["significant"] = np.r_[False, p_adjusted < alpha]
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- units
@@ -1054,44 +1109,48 @@ def experiment_units(
     events,
     assignments: pd.DataFrame,
     *,
-    metric_event="purchase",
+    conversion="purchase",
     window="14D",
     pre_window=None,
-    unit: str = "customer_id",
+    unit_id: str = "customer_id",
     variant: str = "variant",
-    assigned_at: str = "assigned_at",
+    time: str = "assigned_at",
 ) -> pd.DataFrame:
     """The per-unit table an A/B test needs, from events and an assignment table.
 
-    Only what happens in ``[assigned_at, assigned_at + window)`` counts for the outcome;
-    the CUPED covariates come from ``[assigned_at - pre_window, assigned_at)``
-    (``pre_window`` defaults to ``window``). Units without events get zeros. The
-    event-level work is one Ibis query (DuckDB by default).
+    Only what happens in ``[time, time + window)`` after a unit's assignment counts for its
+    outcome; the CUPED covariates come from ``[time - pre_window, time)`` (``pre_window``
+    defaults to ``window``). Units without events get zeros. The event-level work is one
+    Ibis query (DuckDB by default, or the events' own engine).
 
     Parameters
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
     assignments : pandas.DataFrame
-        One row per unit with ``unit``, ``variant`` and ``assigned_at`` (dates or times; naive
+        One row per unit with ``unit_id``, ``variant`` and ``time`` (dates or times; naive
         values are UTC). A row missing one of them is a broken assignment and raises (it is
         not dropped: that would change the sample ratio), as do numbers or text that are no
-        dates in ``assigned_at``.
-    metric_event : str or list of str
+        dates in ``time``.
+    conversion : str or list of str
         The event(s) that count as a conversion; each must occur in the events.
     window, pre_window : str or Timedelta
         Durations with a unit (``'14D'``, ``'36h'``); ``pre_window`` defaults to ``window``.
-    unit, variant, assigned_at : str
-        Column names (``unit`` in both tables).
+    unit_id : str
+        The column of the unit's id, in both tables (``customer_id`` of the events).
+    variant, time : str
+        The columns of ``assignments`` holding the variant and the assignment time.
 
     Returns
     -------
     pandas.DataFrame
-        One row per assigned unit: ``unit, variant, assigned_at, converted`` (any
-        ``metric_event`` in the window), ``conversions``, ``revenue`` (of the metric
-        events), ``sessions`` (distinct sessions with any event, when ``session_id``
-        exists), ``pre_conversions``, ``pre_revenue`` and ``pre_events`` (any event: an
-        engagement covariate), plus the other assignment columns.
+        One row per assigned unit, the assignment columns first, then ``converted`` (any
+        ``conversion`` event in the window), ``n_conversions``, ``revenue`` (of the
+        conversion events), ``n_sessions`` (distinct sessions with any event in the window,
+        when the events have ``session_id``), ``n_pre_conversions``, ``pre_revenue`` and
+        ``n_pre_events`` (any event before assignment: an engagement covariate). These
+        replace assignment columns of the same name (an outcome column of a stored
+        experiment, say).
 
     Examples
     --------
@@ -1112,11 +1171,11 @@ def experiment_units(
     require_events(events)
     if not isinstance(assignments, pd.DataFrame):
         raise JourneyDataError(
-            f"assignments: expected a DataFrame (unit, variant, assigned_at); got "
+            f"assignments: expected a DataFrame (unit_id, variant, time); got "
             f"{type(assignments).__name__}. Fix: pass a DataFrame with one row per unit, e.g. "
             "pd.DataFrame({'customer_id': ..., 'variant': ..., 'assigned_at': ...})."
         )
-    columns = [unit, variant, assigned_at]
+    columns = [unit_id, variant, time]
     require(assignments, columns, param="assignments")
     if len(assignments) == 0:
         raise JourneyDataError(
@@ -1132,27 +1191,31 @@ def experiment_units(
             "log (one row per unit with its variant and time); drop such rows yourself only if "
             "those units never saw a variant."
         )
-    if assignments[unit].duplicated().any():
-        dup = assignments[assignments[unit].duplicated(keep=False)].head(5)
+    if assignments[unit_id].duplicated().any():
+        dup = assignments[assignments[unit_id].duplicated(keep=False)].head(5)
         raise JourneyDataError(
-            f"assignments: {int(assignments[unit].duplicated().sum())} units are assigned more "
-            f"than once.\nExample rows:\n{dup.to_string()}\nFix: keep each unit's first "
+            f"assignments: {int(assignments[unit_id].duplicated().sum())} units are assigned "
+            f"more than once.\nExample rows:\n{dup.to_string()}\nFix: keep each unit's first "
             "assignment (a unit must see one variant only)."
         )
     table = _engine.as_table(events)
-    require(table, [unit], param="unit")
-    metric_events = check_events_exist(table, metric_event, param="metric_event")
-    asg = assignments[[unit, assigned_at]].copy()
-    times = utc_times(assignments, assigned_at, param="assigned_at")
-    asg[assigned_at] = times.astype("datetime64[us, UTC]")
-    asg[unit] = asg[unit].astype(str)
-    a = _engine.as_table(asg.rename(columns={unit: "_unit", assigned_at: "_at"}), like=table)
+    require(table, [unit_id], param="unit_id")
+    goals = check_events_exist(table, conversion, param="conversion")
+    asg = pd.DataFrame(
+        {
+            "_unit": assignments[unit_id].astype(str).to_numpy(),
+            "_at": utc_times(assignments, time, param="time")
+            .astype("datetime64[us, UTC]")
+            .reset_index(drop=True),
+        }
+    )
+    a = _engine.as_table(asg, like=table)
     has_revenue = "revenue" in table.columns
     has_session = "session_id" in table.columns
     t = table.select(
-        _unit=table[unit].cast("string"),
+        _unit=table[unit_id].cast("string"),
         timestamp=table["timestamp"],
-        hit=table["event"].isin(metric_events),
+        hit=table["event"].isin(goals),
         revenue=(table["revenue"].fill_null(0) if has_revenue else ibis.literal(0.0)),
         session_id=table["session_id"] if has_session else ibis.null("string"),
     )
@@ -1160,297 +1223,20 @@ def experiment_units(
     after = (joined.timestamp >= joined._at) & (joined.timestamp < joined._at + window)
     before = (joined.timestamp < joined._at) & (joined.timestamp >= joined._at - pre_window)
     metrics = {
-        "conversions": (after & joined.hit).cast("int64").sum(),
+        "n_conversions": (after & joined.hit).cast("int64").sum(),
         "revenue": ibis.cases((after & joined.hit, joined.revenue), else_=0.0).sum(),
-        "pre_conversions": (before & joined.hit).cast("int64").sum(),
+        "n_pre_conversions": (before & joined.hit).cast("int64").sum(),
         "pre_revenue": ibis.cases((before & joined.hit, joined.revenue), else_=0.0).sum(),
-        "pre_events": before.cast("int64").sum(),
+        "n_pre_events": before.cast("int64").sum(),
     }
     if has_session:
-        metrics["sessions"] = joined.session_id.nunique(where=after)
+        metrics["n_sessions"] = joined.session_id.nunique(where=after)
     per_unit = _engine.to_pandas(joined.group_by("_unit").agg(**metrics))
-    out = assignments.copy()
-    out[unit] = out[unit].astype(str)
-    out = out.merge(per_unit.rename(columns={"_unit": unit}), on=unit, how="left")
-    counts = ["conversions", "pre_conversions", "pre_events"] + (
-        ["sessions"] if has_session else []
-    )
+    kept = [c for c in assignments.columns if c not in OUTCOMES]  # outcomes are made here
+    out = assignments[kept].astype({unit_id: str})
+    out = out.merge(per_unit.rename(columns={"_unit": unit_id}), on=unit_id, how="left")
+    counts = [c for c in OUTCOMES if c.startswith("n_") and c in out.columns]
     out[counts] = out[counts].fillna(0).astype("int64")
     out[["revenue", "pre_revenue"]] = out[["revenue", "pre_revenue"]].fillna(0.0).astype(float)
-    out["converted"] = out["conversions"] > 0
-    return out
-
-
-# --------------------------------------------------------------------------- sequential
-
-
-@dataclass(frozen=True, repr=False)
-class Sequential(Result):
-    """Always-valid p-values and a confidence sequence at each look."""
-
-    table: pd.DataFrame
-    alpha: float
-    tau: float
-    rejected_at: int | None
-    title = "Sequential test (mixture SPRT)"
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        when = (
-            f"0 left the confidence sequence after {self.rejected_at:,} units: stop, the "
-            "difference is real."
-            if self.rejected_at is not None
-            else "0 stayed inside the confidence sequence: no evidence of a difference yet."
-        )
-        return (
-            f"normal-mixture SPRT with mixing sd tau = {self.tau:.4g}; p_value and the "
-            "interval stay valid however often you look; naive_p_value is the fixed-sample "
-            "test at that look, which is NOT valid under peeking.",
-            when,
-        )
-
-    def plot(self, ax=None):
-        """The difference over time with the confidence sequence and the naive interval."""
-        return plots.sequence(self.table, ax)
-
-
-def sequential_test(
-    data: pd.DataFrame,
-    *,
-    variant: str = "variant",
-    metric: str = "converted",
-    control=None,
-    order: str | None = None,
-    alpha: float = 0.05,
-    tau: float | None = None,
-    min_n: int = 100,
-    looks: int = 20,
-) -> Sequential:
-    """Always-valid p-value and confidence sequence for a difference in means or
-    proportions, so a test can be monitored continuously and stopped when it is decided.
-
-    The statistic is the normal-mixture sequential probability ratio test (mSPRT) of
-    Johari, Koomen, Pekelis & Walsh (2017), "Peeking at A/B Tests", KDD, written with the
-    estimate's variance ``v = s_t^2 / n_t + s_c^2 / n_c`` so that arms may differ in size:
-    with information ``I = 1 / v``, score ``S = I * diff`` and ``rho = 1 / tau^2``,
-    ``Lambda = sqrt(rho / (I + rho)) * exp(S^2 / (2 (I + rho)))``. The always-valid p-value is
-    the running minimum of ``1 / Lambda``; the confidence sequence is ``diff +- sqrt((I + rho)
-    log((I + rho) / (rho alpha^2))) / I`` (Howard, Ramdas, McAuliffe & Sekhon 2021, Annals
-    of Statistics 49(2)), intersected over time. By default ``tau`` makes the sequence
-    narrowest at the information ``I_end`` of the sample you pass: minimising the width at
-    ``I_end`` over ``rho`` gives ``rho = I_end / r`` with ``r = 2 log(1/alpha) + log(1 + r)``.
-    Fix ``tau`` in advance (e.g. from the planned sample) to monitor live. Monitoring starts
-    once both arms have ``min_n`` units (plug-in variances are unreliable before).
-
-    Parameters
-    ----------
-    data : pandas.DataFrame
-        One row per unit, two variants, in arrival order (or sorted by ``order``). A missing
-        variant, metric or ``order`` value raises, as in :func:`ab_test`.
-    tau : float, optional
-        The mixing standard deviation (> 0); by default chosen from the data (above).
-    min_n, looks : int
-        Units per arm before monitoring starts (at least 2); rows of the returned table
-        (evenly spaced looks; the p-value itself is monitored after every unit).
-
-    Returns
-    -------
-    Sequential
-        ``table``: n, n_control, n_treatment, diff, ci_low, ci_high, p_value (always
-        valid), naive_p_value; ``rejected_at`` (units seen when p first fell to ``alpha``).
-    """
-    from scipy.stats import norm
-
-    _check_units(data, variant)
-    alpha = check_level("alpha", alpha)
-    if tau is not None:
-        check_number("tau", tau, what="the mixing standard deviation", above=0, example="0.01")
-    min_n = check_whole("min_n", min_n, minimum=2)
-    looks = check_whole("looks", looks, example="20")
-    y = _numeric(data, metric, "metric")
-    codes, names = _groups(data, variant, control)
-    if len(names) != 2:
-        raise JourneyDataError(
-            f"variant={variant!r}: sequential_test compares two variants; got {names}. Fix: "
-            "select the control and one variant."
-        )
-    if order is not None:
-        sort = np.argsort(_order(data, order), kind="stable")
-        y, codes = y[sort], codes[sort]
-    treated = codes == 1
-    n_t = np.cumsum(treated)
-    n_c = np.arange(1, len(y) + 1) - n_t
-    s_t, s_c = np.cumsum(y * treated), np.cumsum(y * ~treated)
-    q_t, q_c = np.cumsum(y * y * treated), np.cumsum(y * y * ~treated)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m_t, m_c = s_t / n_t, s_c / n_c
-        # variance of the difference: s_t^2 / n_t + s_c^2 / n_c, s^2 with n - 1
-        var = (q_t / n_t - m_t**2) / (n_t - 1) + (q_c / n_c - m_c**2) / (n_c - 1)
-    diff = m_t - m_c
-    ready = (n_t >= min_n) & (n_c >= min_n) & (var > 0)
-    if not ready.any():
-        raise JourneyDataError(
-            f"data: the arms never both reach min_n={min_n} units with some variation. Fix: "
-            "wait for more data or lower min_n."
-        )
-    info = np.where(ready, 1 / np.where(var > 0, var, 1), 0)
-    if tau is None:
-        log_a = np.log(1 / alpha)
-        r = 2 * log_a
-        for _ in range(50):  # fixed point r = 2 log(1/alpha) + log(1 + r)
-            r = 2 * log_a + np.log1p(r)
-        rho = info[ready][-1] / r
-        tau = float(1 / np.sqrt(rho))
-    else:
-        rho = 1 / tau**2
-    score = info * diff
-    log_lambda = 0.5 * np.log(rho / (info + rho)) + score**2 / (2 * (info + rho))
-    p_raw = np.where(ready, np.minimum(1.0, np.exp(-log_lambda)), 1.0)
-    p_running = np.minimum.accumulate(p_raw)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        radius = np.sqrt((info + rho) * np.log((info + rho) / (rho * alpha**2))) / info
-    low = np.maximum.accumulate(np.where(ready, diff - radius, -np.inf))
-    high = np.minimum.accumulate(np.where(ready, diff + radius, np.inf))
-    naive = np.where(ready, 2 * norm.sf(np.abs(diff) * np.sqrt(info)), np.nan)
-    first = int(np.argmax(ready))
-    at = np.unique(np.linspace(first, len(y) - 1, looks).round().astype(int))
-    table = pd.DataFrame(
-        {
-            "n": at + 1,
-            "n_control": n_c[at],
-            "n_treatment": n_t[at],
-            "diff": diff[at],
-            "ci_low": low[at],
-            "ci_high": high[at],
-            "p_value": p_running[at],
-            "naive_p_value": naive[at],
-        }
-    )
-    hits = np.flatnonzero(p_running <= alpha)
-    return Sequential(table, alpha, tau, int(hits[0] + 1) if len(hits) else None)
-
-
-def _order(data: pd.DataFrame, order: str) -> np.ndarray:
-    """The arrival order column; a missing value raises (its unit has no place in time)."""
-    require(data, [order], param="order")
-    missing = data[order].isna().to_numpy()
-    if missing.any():
-        rows = data.loc[missing].head(5)
-        raise JourneyDataError(
-            f"order={order!r}: {int(missing.sum())} of {len(data)} units have no value, so "
-            f"their place in the sequence is unknown.\nExample rows:\n{rows.to_string()}\n"
-            "Fix: fill the arrival time (e.g. the assignment time) or drop those units."
-        )
-    return data[order].to_numpy()
-
-
-# --------------------------------------------------------------------------- Bayesian
-
-
-@dataclass(frozen=True, repr=False)
-class Bayes(Result):
-    """Beta-binomial posteriors of each variant against the control."""
-
-    table: pd.DataFrame
-    prior: tuple[float, float]
-    level: float
-    draws: pd.DataFrame
-    title = "Bayesian A/B test"
-
-    @property
-    def notes(self) -> tuple[str, ...]:
-        a, b = self.prior
-        return (
-            f"prior Beta({a:g}, {b:g}) for every rate; posteriors Beta(a + conversions, b + "
-            "non-conversions); probabilities and losses from Monte Carlo draws; "
-            f"{self.level:.0%} equal-tailed credible intervals.",
-            "expected_loss: the conversion rate you expect to give up by choosing the variant "
-            "if it is in fact worse (choose it when this is below what you can tolerate).",
-        )
-
-    def plot(self, ax=None):
-        """Posterior distribution of the relative lift of each variant."""
-        return plots.posterior_lift(self.draws, ax)
-
-
-def bayes_ab(
-    data: pd.DataFrame,
-    *,
-    variant: str = "variant",
-    metric: str = "converted",
-    control=None,
-    prior: tuple[float, float] = (1.0, 1.0),
-    level: float = 0.95,
-    draws: int = 200_000,
-    seed: int = 0,
-) -> Bayes:
-    """Bayesian view of a conversion test: P(variant beats control), expected loss and
-    credible intervals of the difference and the relative lift.
-
-    Model: each variant's conversion rate has an independent ``Beta(a, b)`` prior (uniform
-    ``(1, 1)`` by default: every rate equally likely before the data) and a binomial
-    likelihood, so the posterior is ``Beta(a + conversions, b + n - conversions)``
-    (conjugate). P(beats) and the expected loss ``E[max(p_control - p_variant, 0)]`` are
-    Monte Carlo estimates from ``draws`` posterior samples (Stucchio 2015, "Bayesian A/B
-    Testing at VWO"); with 200,000 draws their Monte Carlo error is below 0.002. A missing
-    variant or metric value raises, as in :func:`ab_test`.
-
-    Returns
-    -------
-    Bayes
-        ``table``: variant, n, conversions, rate (posterior mean), p_beats_control,
-        expected_loss, diff_low, diff_high, lift, lift_low, lift_high.
-    """
-    _check_units(data, variant)
-    level = check_level("level", level)
-    pair = isinstance(prior, (tuple, list)) and len(prior) == 2
-    if not pair or not all(is_real(v) and math.isfinite(v) and v > 0 for v in prior):
-        raise JourneyDataError(
-            f"prior={prior!r}: expected (a, b), two finite numbers > 0; got {got(prior)}. "
-            "Fix: pass e.g. prior=(1, 1), the uniform prior."
-        )
-    draws = check_whole("draws", draws, example="200_000")
-    check_whole("seed", seed, minimum=0, example="0")
-    y = _numeric(data, metric, "metric")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise JourneyDataError(
-            f"metric={metric!r}: bayes_ab models conversions and needs 0/1 values. Fix: "
-            "convert the metric to 0/1."
-        )
-    codes, names = _groups(data, variant, control)
-    k = len(names)
-    n = np.bincount(codes, minlength=k).astype(float)
-    (conv,) = _sums(codes, k, y)
-    a, b = prior
-    rng = np.random.default_rng(seed)
-    samples = rng.beta(a + conv[:, None], b + n[:, None] - conv[:, None], size=(k, draws))
-    rows = []
-    lifts = {}
-    tail = (1 - level) / 2
-    for i in range(1, k):
-        d = samples[i] - samples[0]
-        lift = samples[i] / samples[0] - 1
-        lifts[names[i]] = lift
-        rows.append(
-            {
-                "variant": names[i],
-                "n": int(n[i]),
-                "conversions": int(conv[i]),
-                "rate": (a + conv[i]) / (a + b + n[i]),
-                "p_beats_control": float((d > 0).mean()),
-                "expected_loss": float(np.maximum(-d, 0).mean()),
-                "diff_low": float(np.quantile(d, tail)),
-                "diff_high": float(np.quantile(d, 1 - tail)),
-                "lift": float(np.median(lift)),
-                "lift_low": float(np.quantile(lift, tail)),
-                "lift_high": float(np.quantile(lift, 1 - tail)),
-            }
-        )
-    control_row = {
-        "variant": names[0],
-        "n": int(n[0]),
-        "conversions": int(conv[0]),
-        "rate": (a + conv[0]) / (a + b + n[0]),
-    }
-    table = pd.DataFrame([control_row, *rows])
-    return Bayes(table, (float(a), float(b)), level, pd.DataFrame(lifts))
+    out["converted"] = out["n_conversions"] > 0
+    return out[[*kept, *(c for c in OUTCOMES if c in out.columns)]]

@@ -11,6 +11,7 @@ import functools
 import operator
 import warnings
 
+import numpy as np
 import pandas as pd
 
 from . import _engine
@@ -141,3 +142,16 @@ def attach(table, groups, unit: str):
         return table
     check_reserved([c for c in groups.columns if c != unit], table.columns)
     return table.join(groups, unit)
+
+
+def group_pairs(groups: pd.DataFrame, by) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Every pair of rows ``i < j`` of ``groups`` (one row per group): the positions of the
+    two and a frame of their ``by`` columns, ``<by>_a`` of the first, ``<by>_b`` of the
+    second (used by every pairwise comparison of groups)."""
+    i, j = np.triu_indices(len(groups), k=1)
+    keys = {
+        f"{name}_{side}": groups[name].to_numpy()[at]
+        for side, at in (("a", i), ("b", j))
+        for name in by
+    }
+    return i, j, pd.DataFrame(keys, index=pd.RangeIndex(len(i)))

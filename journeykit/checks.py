@@ -378,7 +378,7 @@ def as_of_in_data(table, as_of, *, param: str, within: pd.Timedelta, why: str, w
     if pd.isna(first):
         raise JourneyDataError(
             f"events: no {what} in the data, so there is nothing to analyse. Fix: pass events "
-            "that hold them (check the activity= and purchase= names, and level=)."
+            "that hold them (check the activity= and purchase= names, and unit=)."
         )
     if ts is None:
         return last
@@ -398,17 +398,6 @@ def start_end(start, end):
             "got one at or before it. Fix: pass an end later than start (or swap the two)."
         )
     return start, end
-
-
-def check_options(options: dict, allowed, *, where: str) -> None:
-    """Raise on keyword options that ``where`` does not pass on (instead of a TypeError
-    from deep inside)."""
-    unknown = [name for name in options if name not in allowed]
-    if unknown:
-        raise JourneyDataError(
-            f"{where}: unknown option {unknown[0]}=. {suggest(unknown[0], sorted(allowed))} "
-            "Fix: pass only those options."
-        )
 
 
 def check_present(value, known, *, param: str, what: str) -> list[str]:

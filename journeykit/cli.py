@@ -16,7 +16,6 @@ PACKAGES = (
     "statsmodels",
     "lifelines",
     "matplotlib",
-    "seaborn",
     "ibis-framework",
     "duckdb",
     "pyarrow",

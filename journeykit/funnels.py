@@ -2,15 +2,16 @@
 
 How attempts are chosen (the rules of :func:`funnel`, written once here):
 
-- ``order='strict'``: every event of step 1 starts an attempt. Later steps are matched
-  greedily: step k is the unit's first step-k event at or after the time matched for step
-  k-1 (events of other kinds may come between). Greedy earliest matching reaches as far as
-  any other choice would. The attempt reaches step k when steps 2..k are all matched no later
-  than ``window`` after its step-1 event (the edge counts).
-- ``order='any'``: every event of any step starts an attempt; it reaches step k when each
-  of steps 1..k occurs, in any order, between the attempt's start and ``window`` after it.
-- A unit counts once per step: it is credited with its furthest-reaching attempt, and among
-  those with the earliest. Times between steps come from that attempt.
+- ``step_order='strict'``: every event of step 1 starts an *attempt*. Later steps are
+  matched greedily: step k is the unit's first step-k event at or after the time matched
+  for step k-1 (events of other kinds may come between). Greedy earliest matching reaches
+  as far as any other choice would. The attempt reaches step k when steps 2..k are all
+  matched no later than ``window`` after its step-1 event (the edge counts).
+- ``step_order='any'``: every event of any step starts an attempt; it reaches step k when
+  each of steps 1..k occurs, in any order, between the attempt's start and ``window``
+  after it.
+- A unit counts once per step: it is *credited* with its furthest-reaching attempt, and
+  among those with the earliest. Times between steps come from that attempt.
 - ``exclude``: an exclusion event at or after the time matched for step i and before the
   time matched for step j voids the attempt from step j on (it still counts up to j-1).
 - ``start``/``end``: attempts must start in [start, end); their later steps may fall after
@@ -19,7 +20,6 @@ How attempts are chosen (the rules of :func:`funnel`, written once here):
 
 from __future__ import annotations
 
-import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -32,7 +32,7 @@ from .checks import (
     as_timedelta,
     check_choice,
     check_events_exist,
-    check_options,
+    check_level,
     check_present,
     event_names,
     known_events,
@@ -42,35 +42,64 @@ from .checks import (
 )
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
-from .results import Result, wilson
+from .results import Result, in_words, wilson
 from .units import UNITS, unit_column
 
-ORDERS = ("strict", "any")
+STEP_ORDERS = ("strict", "any")
 MAX_STEPS = 50  # _credited ranks attempts by reach * 10**17 in an int64
-QUARTILES = {"time_q1": 0.25, "time_median": 0.5, "time_q3": 0.75}
+DAY_US = 86_400_000_000  # microseconds in a day
+QUARTILES = {"time_q1_days": 0.25, "time_median_days": 0.5, "time_q3_days": 0.75}
 #: The columns of a funnel's table after the ``by`` columns.
 TABLE_COLUMNS = (
     "step_number",
     "step",
     "n",
     "conversion",
-    "conversion_low",
-    "conversion_high",
+    "conversion_ci_low",
+    "conversion_ci_high",
     "step_conversion",
-    "step_conversion_low",
-    "step_conversion_high",
+    "step_conversion_ci_low",
+    "step_conversion_ci_high",
+    "n_dropped",
     "drop_off",
-    "drop_off_rate",
     *QUARTILES,
+)
+#: The columns of :func:`time_to_convert`'s table after the ``by`` columns.
+TIME_COLUMNS = (
+    "n",
+    "time_mean_days",
+    "time_q1_days",
+    "time_median_days",
+    "time_q3_days",
+    "time_p90_days",
+    "time_max_days",
 )
 #: Every column a funnel computes, which a ``by`` column may not be called.
 RESERVED = (
     *TABLE_COLUMNS,
-    *("previous", "first", "reach", "start", "hours", "count", "mean"),
-    *("q1", "median", "q3", "p90", "max"),
+    *TIME_COLUMNS,
+    *("time_days", "previous", "first", "reach", "start"),
     *(f"{c}{k}" for c in "nqt" for k in range(1, MAX_STEPS + 1)),
 )
 KEPT = 8  # attempt sets and breakdowns that funnel_runner keeps in memory
+
+
+def _spread(table: pd.DataFrame, by, column: str) -> str:
+    """' By channel: from 3.1% (ads) to 9.0% (seo).' for the last step of each group."""
+    if not by:
+        return ""
+    last = table[table["step_number"] == table["step_number"].max()].dropna(subset=[column])
+    if len(last) < 2:
+        return ""
+    low, high = last.loc[last[column].idxmin()], last.loc[last[column].idxmax()]
+
+    def name(row) -> str:
+        return ", ".join(str(row[b]) for b in by)
+
+    return (
+        f" By {', '.join(by)}: from {low[column]:.1%} ({name(low)}) to {high[column]:.1%} "
+        f"({name(high)})."
+    )
 
 
 @dataclass(frozen=True, repr=False)
@@ -81,25 +110,48 @@ class Funnel(Result):
     tests: pd.DataFrame
     steps: tuple[str, ...]
     window: pd.Timedelta
-    order: str
+    step_order: str
     unit: str
     by: tuple[str, ...] = ()
     title = "Funnel"
 
     @property
     def notes(self) -> tuple[str, ...]:
-        since = "the previous step" if self.order == "strict" else "the start of the attempt"
+        since = "the previous step" if self.step_order == "strict" else "the attempt's start"
         return (
-            f"order={self.order!r}, window={self.window}: a {self.unit} counts once per step, "
-            "credited with its furthest-reaching attempt (see journeykit.funnels).",
-            "conversion = n / n at step 1; step_conversion = n / n at the previous step; "
-            "intervals are Wilson score intervals; drop_off = previous n - n.",
-            f"time_q1, time_median, time_q3: quartiles of the time since {since}.",
+            f"step_order={self.step_order!r}, window={self.window}: a {self.unit} counts once "
+            "per step, credited with its furthest-reaching attempt (see journeykit.funnels).",
+            "conversion = n / n at step 1; step_conversion = n / n at the previous step, with "
+            "Wilson score intervals; n_dropped = previous n - n; drop_off = 1 - "
+            "step_conversion.",
+            f"time_q1_days, time_median_days, time_q3_days: quartiles of the days since {since}"
+            "; tests: Pearson's chi-square per step across the by groups.",
         )
 
+    @property
+    def conclusion(self) -> str:
+        totals = self.table.groupby("step_number")["n"].sum()
+        first, last = int(totals.iloc[0]), int(totals.iloc[-1])
+        text = (
+            f"Of the {first:,} {self.unit}s who reached {self.steps[0]!r}, {last:,} "
+            f"({last / first:.1%}) reached {self.steps[-1]!r} within "
+            f"{in_words(self.window / pd.Timedelta(days=1))}."
+        )
+        steps = (totals / totals.shift(1)).iloc[1:].dropna()
+        if len(steps):
+            k = steps.idxmin()
+            text += (
+                f" The largest loss is from {self.steps[k - 2]!r} to {self.steps[k - 1]!r}: "
+                f"{1 - steps[k]:.0%} of the {self.unit}s dropped off there."
+            )
+        return text + _spread(self.table, self.by, "conversion")
+
     def plot(self, ax=None):
-        """Bar funnel (grouped bars when ``by`` was given), labelled with the conversion."""
-        return plots.funnel_bars(self.table, ax, by=list(self.by))
+        """Bar funnel (the conversion of every ``by`` group side by side when broken down)."""
+        window = in_words(self.window / pd.Timedelta(days=1))
+        by = f" by {', '.join(self.by)}" if self.by else ""
+        title = f"Funnel ({self.step_order} order, {window} window){by}"
+        return plots.funnel_bars(self.table, ax, by=list(self.by), unit=self.unit, title=title)
 
 
 def _as_steps(steps, params=None) -> list[tuple[str, ...]]:
@@ -166,14 +218,14 @@ def _resolve(t, steps, exclude, params=None) -> str:
     return column
 
 
-def _as_exclude(exclude, n_steps: int, order: str) -> list[tuple[tuple[str, ...], tuple]]:
+def _as_exclude(exclude, n_steps: int, step_order: str) -> list[tuple[tuple[str, ...], tuple]]:
     """``{names: (i, j)}`` (1-based steps) or names (between step 1 and the last step)."""
     if exclude is None:
         return []
-    if order != "strict":
+    if step_order != "strict":
         raise JourneyDataError(
             "exclude: exclusions are defined between matched steps, which needs "
-            "order='strict'. Fix: pass order='strict' or drop exclude."
+            "step_order='strict'. Fix: pass step_order='strict' or drop exclude."
         )
     if not isinstance(exclude, dict):
         exclude = {tuple(event_names(exclude, param="exclude")): (1, n_steps)}
@@ -237,7 +289,7 @@ def _strict_attempts(at, x_at, exclude, end):
     return a
 
 
-def _within(a, n: int, order: str, window):
+def _within(a, n: int, step_order: str, window):
     """Attempts with ``reach`` cut to the leading steps matched no later than ``window``
     after the attempt's start (t1 for strict order)."""
     import ibis
@@ -246,7 +298,7 @@ def _within(a, n: int, order: str, window):
     # in integer microseconds: DuckDB adds an interval to a TIMESTAMPTZ through ICU, which
     # took 0.8 s per comparison on 4M attempts
     width = window // pd.Timedelta(microseconds=1)
-    start = _engine.epoch_us(a["t1" if order == "strict" else "start"], backend)
+    start = _engine.epoch_us(a["t1" if step_order == "strict" else "start"], backend)
     ok, reach = ibis.literal(True), ibis.literal(0, "int64")
     for k in range(1, n + 1):
         inside = (_engine.epoch_us(a[f"t{k}"], backend) - start <= width).fill_null(False)
@@ -273,41 +325,41 @@ def _any_attempts(e, n: int, end):
     return a.select("unit", *firsts, start="timestamp", reach=reach)
 
 
-def _credited(a, n: int, order: str, window):
+def _credited(a, n: int, step_order: str, window):
     """Per unit: its furthest-reaching attempt within ``window``, the earliest among equals."""
-    a = _within(a, n, order, window)
-    first = "t1" if order == "strict" else "start"
+    a = _within(a, n, step_order, window)
+    first = "t1" if step_order == "strict" else "start"
     # one sortable integer, furthest reach first and then earliest start, so a single
     # aggregation picks the attempt (a join back to the best reach took 2 s on 1M units);
     # epoch microseconds of any date in years 1000-5000 are below 10**17 in size
     backend = _engine.backend_name(a)
     rank = _engine.epoch_us(a[first], backend) - a["reach"] * 10**17
     times = [f"t{k}" for k in range(1, n + 1)]
-    extra = [first] if order == "any" else []
+    extra = [first] if step_order == "any" else []
     picked = {c: _engine.arg_min(a[c], rank, backend) for c in [*extra, *times]}
     return a.group_by("unit").aggregate(reach=a["reach"].max(), **picked)
 
 
-def _attempts(t, steps, *, order, exclude, unit, start, end, params=None):
+def _attempts(t, steps, *, step_order, exclude, unit, start, end, params=None):
     """The attempts (rules in the module docstring) as a lazy Ibis table, with the step
     labels: per attempt ``unit``, ``reach`` and ``t1``..``tn``
-    (``start`` too for ``order='any'``). The matching ignores the window (so its attempts
+    (``start`` too for ``step_order='any'``). The matching ignores the window (so its attempts
     serve every window, see :func:`funnel_runner`); :func:`_credited` applies it. ``params``
     names each step's parameter in messages (:func:`time_to_convert`)."""
     import ibis
 
-    check_choice("order", order, ORDERS)
+    check_choice("step_order", step_order, STEP_ORDERS)
     require_events(t)
     key = unit_column(t, unit)
     steps = _as_steps(steps, params)
-    exclude = _as_exclude(exclude, len(steps), order)
+    exclude = _as_exclude(exclude, len(steps), step_order)
     start, end = start_end(start, end)
     column = _resolve(t, steps, exclude, params)
     keep = t[key].notnull()
     if start is not None:
         keep &= t["timestamp"] >= start.to_pydatetime()
     labels = [" | ".join(names) for names in steps]
-    if order == "strict":
+    if step_order == "strict":
         # each step's events as its own query on the events: sharing one filtered table
         # makes it a materialized CTE (on 10M events 0.3 s slower and 300 MB more memory)
         def rows(column, names):
@@ -324,18 +376,27 @@ def _attempts(t, steps, *, order, exclude, unit, start, end, params=None):
     return _any_attempts(e, len(steps), end), labels
 
 
-def _reached(events, steps, *, window="30D", order="strict", unit="customer", **options):
+def _reached(
+    events,
+    steps,
+    *,
+    window="30D",
+    step_order="strict",
+    unit="customer",
+    exclude=None,
+    start=None,
+    end=None,
+    params=None,
+):
     """Per unit (its own column name): how far it got (``reach``) and the times of its
-    credited attempt (``t1``..``tn``; ``start`` too for ``order='any'``), as a lazy Ibis
-    table, with the step labels and the window. The building block of :func:`funnel` and
-    :func:`time_to_convert`. ``options``: ``exclude``, ``start``, ``end``, ``params``
-    (:func:`_attempts`).
-    """
+    credited attempt (``t1``..``tn``; ``start`` too for ``step_order='any'``), as a lazy Ibis
+    table, with the step labels and the window. The building block of
+    :func:`time_to_convert`; ``params`` names each step's parameter in messages."""
     t = _engine.as_table(events)
-    options = {"exclude": None, "start": None, "end": None, "params": None, **options}
     window = as_timedelta(window, param="window")
-    a, labels = _attempts(t, steps, order=order, unit=unit, **options)
-    per = _credited(a, len(labels), order, window)
+    options = {"exclude": exclude, "start": start, "end": end, "params": params}
+    a, labels = _attempts(t, steps, step_order=step_order, unit=unit, **options)
+    per = _credited(a, len(labels), step_order, window)
     return per.rename({unit_column(t, unit): "unit"}), labels, window
 
 
@@ -344,7 +405,7 @@ def funnel(
     steps,
     *,
     window="30D",
-    order: str = "strict",
+    step_order: str = "strict",
     exclude=None,
     by=None,
     unit: str = "customer",
@@ -353,6 +414,13 @@ def funnel(
     level: float = 0.95,
 ) -> Funnel:
     """Conversion through ordered steps within a window, per step and ``by`` group.
+
+    Definitions (the rules in full: ``help(journeykit.funnels)``): an *attempt* starts at
+    every event of step 1 (``step_order='strict'``; at every event of any step for
+    ``'any'``); later steps are matched greedily, each to the first such event at or after
+    the previous step's, and count when they come within ``window`` of the attempt's
+    start. A unit is *credited* with its furthest-reaching attempt (the earliest among
+    equals) and counts once per step it reached.
 
     Parameters
     ----------
@@ -364,12 +432,12 @@ def funnel(
     window : str or Timedelta
         Every step must come within ``window`` of the attempt's start (the edge counts): a
         finite duration with a unit (``'30D'``, ``'12h'``); a bare number raises.
-    order : {'strict', 'any'}
+    step_order : {'strict', 'any'}
         Steps in sequence (other events may come between), or in any order.
     exclude : dict or names, optional
         ``{'cart_emptied': (2, 3)}``: that event between steps 2 and 3 voids the attempt
         from step 3 on; plain names apply between step 1 and the last step. Unknown event
-        names raise.
+        names raise. Needs ``step_order='strict'``.
     by : str, list or DataFrame, optional
         Breakdown: event columns take their value at the unit's first event (so
         ``'channel'`` is the acquisition channel; ties at that instant: the smallest
@@ -382,15 +450,35 @@ def funnel(
         Attempts must start in [start, end); ``end`` must lie after ``start``, and some
         unit must have a step-1 event in between (a JourneyDataError otherwise).
     level : float
-        Confidence level of the Wilson intervals.
+        Confidence level of the Wilson intervals, strictly between 0 and 1.
 
     Returns
     -------
     Funnel
-        ``table``: per group and step: n, conversion (from step 1) and step_conversion
-        (from the previous step) with Wilson intervals, drop_off, drop_off_rate and the
-        quartiles of the time since the previous step; ``tests``: per step from 2 on, the
-        chi-square test of equal step conversion across the ``by`` groups; ``plot()``.
+        ``table`` (= ``summary``): per group and step ``[by], step_number, step, n,
+        conversion`` (from step 1) and ``step_conversion`` (from the previous step) with
+        their ``_ci_low``/``_ci_high`` Wilson intervals, ``n_dropped`` (previous n - n),
+        ``drop_off`` (1 - step_conversion) and ``time_q1_days``, ``time_median_days``,
+        ``time_q3_days`` (quartiles of the days since the previous step, since the start
+        for ``'any'``); ``tests``: per step from 2 on, Pearson's chi-square test of equal
+        step conversion across the ``by`` groups (``statistic``, ``dof``, ``p_value``;
+        Yates' correction for two groups, as R's ``chisq.test``); ``conclusion``;
+        ``plot()``.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and
+       statistical inference. Journal of the American Statistical Association 22(158),
+       209-212.
+    .. [2] Pearson, K. (1900). On the criterion that a given system of deviations from the
+       probable in the case of a correlated system of variables is such that it can be
+       reasonably supposed to have arisen from random sampling. Philosophical Magazine,
+       series 5, 50(302), 157-175; Agresti, A. (2013). Categorical Data Analysis, 3rd ed.
+       Wiley, section 3.2 (the chi-square test of independence).
+    .. [3] Yates, F. (1934). Contingency tables involving small numbers and the chi-square
+       test. Supplement to the Journal of the Royal Statistical Society 1(2), 217-235.
+    .. [4] Hyndman, R. J. & Fan, Y. (1996). Sample quantiles in statistical packages. The
+       American Statistician 50(4), 361-365 (the quartiles: type 7, linear interpolation).
 
     Examples
     --------
@@ -398,25 +486,21 @@ def funnel(
     ...     "event": ["view", "cart", "buy", "view", "cart", "view"],
     ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-20",
     ...         "2024-01-01", "2024-01-03", "2024-01-05"], utc=True)})
-    >>> funnel(ev, ["view", "cart", "buy"], window="7D").table[["step", "n", "conversion"]]
-       step  n  conversion
-    0  view  3    1.000000
-    1  cart  2    0.666667
-    2   buy  0    0.000000
+    >>> res = funnel(ev, ["view", "cart", "buy"], window="7D")
+    >>> res.table[["step", "n", "conversion", "time_median_days"]]
+       step  n  conversion  time_median_days
+    0  view  3    1.000000               NaN
+    1  cart  2    0.666667               1.5
+    2   buy  0    0.000000               NaN
     """
-    number = isinstance(level, (int, float, np.number)) and not isinstance(level, bool)
-    if not number or not 0 < level < 1:
-        raise JourneyDataError(
-            f"level={level!r}: expected a confidence level between 0 and 1; got "
-            f"{level if number else 'a ' + type(level).__name__}. Fix: pass e.g. level=0.95."
-        )
+    level = check_level("level", level)
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
-    options = {"order": order, "exclude": exclude, "unit": unit, "start": start, "end": end}
+    options = {"step_order": step_order, "exclude": exclude, "unit": unit}
     window = as_timedelta(window, param="window")
-    attempts, labels = _attempts(t, steps, **options)
+    attempts, labels = _attempts(t, steps, start=start, end=end, **options)
     groups, names = unit_groups(t, unit_column(t, unit), by, reserved=RESERVED)
     dated = _dated(start, end)
-    return _count(attempts, labels, window, order, unit, groups, names, level, dated)
+    return _count(attempts, labels, window, step_order, unit, groups, names, level, dated)
 
 
 def _dated(start, end) -> str:
@@ -426,16 +510,17 @@ def _dated(start, end) -> str:
     return f" starting in [start={start!r}, end={end!r})"
 
 
-def _count(attempts, labels, window, order, unit, groups, names, level, dated) -> Funnel:
+def _count(attempts, labels, window, step_order, unit, groups, names, level, dated) -> Funnel:
     """The :class:`Funnel` of ``attempts`` (from :func:`_attempts`) within ``window``, per
     ``by`` group (``groups``, ``names`` from ``unit_groups``); ``dated`` from :func:`_dated`."""
     key = UNITS[unit]
-    per = _credited(attempts, len(labels), order, window).rename({key: "unit"})
+    per = _credited(attempts, len(labels), step_order, window).rename({key: "unit"})
     if groups is not None:
         per = attach(per, groups, key)
     n = len(labels)
     aggs = {f"n{k}": (per["reach"] >= k).cast("int64").sum() for k in range(1, n + 1)}
-    since = {k: per[f"t{k - 1}"] if order == "strict" else per["start"] for k in range(2, n + 1)}
+    strict = step_order == "strict"
+    since = {k: per[f"t{k - 1}"] if strict else per["start"] for k in range(2, n + 1)}
     backend = _engine.backend_name(per)
     for k in range(2, n + 1):
         micros = _engine.epoch_us(per[f"t{k}"], backend) - _engine.epoch_us(since[k], backend)
@@ -461,24 +546,25 @@ def _count(attempts, labels, window, order, unit, groups, names, level, dated) -
             values = row.get(f"q{k}")
             values = [np.nan] * len(QUARTILES) if values is None else values
             for name, value in zip(QUARTILES, values):
-                item[name] = pd.to_timedelta(value, unit="s") if pd.notna(value) else pd.NaT
+                item[name] = value / 86_400 if pd.notna(value) else np.nan
             rows.append(item)
     table = pd.DataFrame(rows)
-    for out, num, den in (("conversion", "n", "first"), ("step_conversion", "n", "previous")):
-        table[out] = table[num] / table[den].where(table[den] > 0)
-        table[f"{out}_low"], table[f"{out}_high"] = wilson(table[num], table[den], level)
-    table["drop_off"] = table["previous"] - table["n"]
-    table["drop_off_rate"] = 1 - table["step_conversion"]
+    for out, den in (("conversion", "first"), ("step_conversion", "previous")):
+        table[out] = table["n"] / table[den].where(table[den] > 0)
+        table[f"{out}_ci_low"], table[f"{out}_ci_high"] = wilson(table["n"], table[den], level)
+    table["n_dropped"] = table["previous"] - table["n"]
+    table["drop_off"] = 1 - table["step_conversion"]
+    table[list(QUARTILES)] = table[list(QUARTILES)].astype(float)
     tests = _chi_square(table, names)
     table = table[[*names, *TABLE_COLUMNS]]
-    return Funnel(table, tests, tuple(labels), window, order, unit, tuple(names))
+    return Funnel(table, tests, tuple(labels), window, step_order, unit, tuple(names))
 
 
 def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
     """Per step from 2 on: is the step conversion the same in every ``by`` group?"""
     from scipy.stats import chi2_contingency
 
-    columns = ["step_number", "step", "chi2", "dof", "p_value"]
+    columns = ["step_number", "step", "statistic", "dof", "p_value"]
     if not names:
         return pd.DataFrame(columns=columns)
     rows = []
@@ -487,7 +573,7 @@ def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
         observed = np.c_[part["n"], part["previous"] - part["n"]]
         observed = observed[:, observed.sum(axis=0) > 0]
         if len(part) < 2 or observed.shape[1] < 2:
-            rows.append({"step_number": k, "step": label, "chi2": np.nan, "dof": 0})
+            rows.append({"step_number": k, "step": label, "statistic": np.nan, "dof": 0})
             continue
         # R's chisq.test: Yates' correction for 2x2 tables only (scipy's default too)
         stat, p, dof, expected = chi2_contingency(observed)
@@ -498,17 +584,49 @@ def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:
                 JourneyWarning,
                 stacklevel=4,
             )
-        rows.append({"step_number": k, "step": label, "chi2": stat, "dof": dof, "p_value": p})
+        rows.append({"step_number": k, "step": label, "statistic": stat, "dof": dof, "p_value": p})
     return pd.DataFrame(rows, columns=columns)
 
 
 def funnel_runner(events):
-    """``run(steps, window=, order=, unit=, by=)``: :func:`funnel` for repeated calls on one
-    table (:func:`journeykit.widgets.funnel_explorer`). What does not depend on the window
-    is computed once and kept in memory (``_engine.keep``): the attempts per (steps, order,
-    unit) and the breakdown per (by, unit), so a new window only credits the kept attempts.
-    A DataFrame ``by`` is told apart by its columns. Same rules and results as
-    :func:`funnel`. The last ``KEPT`` of these are kept, so memory stays bounded."""
+    """:func:`funnel` for repeated calls on one table (the engine of
+    :func:`journeykit.widgets.funnel_explorer`).
+
+    What does not depend on the window is computed once and kept in memory
+    (``_engine.keep``): the attempts per (steps, step_order, unit) and the breakdown per
+    (by, unit), so a new window only credits the kept attempts. A DataFrame ``by`` is told
+    apart by its columns. The last ``KEPT`` of these are kept, so memory stays bounded.
+    Same rules and results as :func:`funnel` (95% intervals).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+
+    Returns
+    -------
+    callable
+        ``run(steps, *, window, step_order, unit, by=None)`` returning a :class:`Funnel`.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and
+       statistical inference. Journal of the American Statistical Association 22(158),
+       209-212.
+    .. [2] Agresti, A. (2013). Categorical Data Analysis, 3rd ed. Wiley, section 3.2
+       (Pearson's chi-square test across the ``by`` groups).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "event": ["view", "cart", "view", "cart"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 16:00",
+    ...         "2024-01-02 10:00", "2024-01-04 10:00"], utc=True)})
+    >>> run = funnel_runner(ev)
+    >>> [run(["view", "cart"], window=w, step_order="strict", unit="customer").table["n"].tolist()
+    ...  for w in ("1D", "3D")]
+    [[2, 1], [2, 2]]
+    """
     t = _engine.as_table(events)
     kept: dict = {}
 
@@ -519,69 +637,106 @@ def funnel_runner(events):
             kept[key] = make()
         return kept[key]
 
-    def attempts(steps, order, unit):
+    def attempts(steps, step_order, unit):
         options = {"exclude": None, "start": None, "end": None}
-        a, labels = _attempts(t, steps, order=order, unit=unit, **options)
+        a, labels = _attempts(t, steps, step_order=step_order, unit=unit, **options)
         return _engine.keep(a), labels
 
     def groups(unit, by):
         table, names = unit_groups(t, unit_column(t, unit), by, reserved=RESERVED)
         return (None if table is None else _engine.keep(table)), names
 
-    def run(steps, *, window, order, unit, by=None):
+    def run(steps, *, window, step_order, unit, by=None):
         window = as_timedelta(window, param="window")
-        key = ("steps", tuple(steps), order, unit)
-        a, labels = keep(key, lambda: attempts(steps, order, unit))
+        key = ("steps", tuple(steps), step_order, unit)
+        a, labels = keep(key, lambda: attempts(steps, step_order, unit))
         by_key = tuple(by.columns) if isinstance(by, pd.DataFrame) else by
         table, names = keep(("by", by_key, unit), lambda: groups(unit, by))
-        return _count(a, labels, window, order, unit, table, names, 0.95, "")
+        return _count(a, labels, window, step_order, unit, table, names, 0.95, "")
 
     return run
 
 
-def stage_funnel(events, *, mapping=None, stages=None, **options) -> Funnel:
-    """The funnel over the journey stages (awareness -> ... -> advocacy).
+def stage_funnel(
+    events,
+    *,
+    stages=None,
+    steps=None,
+    window="30D",
+    step_order: str = "strict",
+    exclude=None,
+    by=None,
+    unit: str = "customer",
+    start=None,
+    end=None,
+    level: float = 0.95,
+) -> Funnel:
+    """The funnel over the journey stages (awareness -> ... -> advocacy): :func:`funnel`
+    with the stages as its steps.
+
+    A unit reaches a stage with any event of that stage; the attempts, the crediting and
+    the window are those of :func:`funnel`.
 
     Parameters
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
-    mapping : dict, optional
-        ``{event: stage}`` or ``{stage: [events]}``: sets the stages with
-        :func:`map_stages` (events it does not name are dropped); without it the events'
-        own ``stage`` column is used.
-    stages : str or list of str, optional
-        The stages, in funnel order (default: those of :data:`STAGES` that occur, in journey
-        order); at least two, each occurring in the data (unknown names raise).
-    **options
-        The options of :func:`funnel` (``window``, ``order``, ``exclude``, ``by``,
-        ``unit``, ``start``, ``end``, ``level``); any other raises.
+    stages : dict, optional
+        The event -> stage mapping, ``{event: stage}`` or ``{stage: [events]}`` (applied
+        with :func:`map_stages`; events it does not name are dropped). Default: the
+        events' own ``stage`` column.
+    steps : str or list of str, optional
+        The stages in funnel order (default: those of :data:`STAGES` that occur, in
+        journey order); at least two, each occurring in the data (unknown names raise).
+    window, step_order, exclude, by, unit, start, end, level
+        As in :func:`funnel`.
+
+    Returns
+    -------
+    Funnel
+        As :func:`funnel`, one step per stage.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and
+       statistical inference. Journal of the American Statistical Association 22(158),
+       209-212.
+    .. [2] Agresti, A. (2013). Categorical Data Analysis, 3rd ed. Wiley, section 3.2
+       (Pearson's chi-square test across the ``by`` groups).
+
+    Examples
+    --------
+    >>> from journeykit import load_webshop
+    >>> res = stage_funnel(load_webshop(), steps=["awareness", "consideration", "purchase"])
+    >>> res.table[["step", "n"]]
+                step      n
+    0      awareness  19998
+    1  consideration  10766
+    2       purchase   2452
     """
     from .events import map_stages
 
-    parameters = inspect.signature(funnel).parameters.items()
-    allowed = [name for name, p in parameters if p.kind is p.KEYWORD_ONLY]
-    check_options(options, allowed, where="stage_funnel")
     require_events(events)
-    if mapping is not None:
-        events = map_stages(events, mapping, unmapped="drop")
+    if stages is not None:
+        events = map_stages(events, stages, unmapped="drop")
     if "stage" not in events.columns:
         raise JourneyDataError(
-            "events: no 'stage' column. Fix: pass mapping={event: stage} or map the events "
+            "events: no 'stage' column. Fix: pass stages={event: stage} or map the events "
             "with journeykit.map_stages first."
         )
     present = _engine.distinct(_engine.as_table(events), "stage")
-    if stages is None:
-        stages = [s for s in STAGES if s in present]
+    if steps is None:
+        steps = [s for s in STAGES if s in present]
     else:
-        stages = check_present(stages, present, param="stages", what="stage")
-    if len(stages) < 2:
+        steps = check_present(steps, present, param="steps", what="stage")
+    if len(steps) < 2:
         raise JourneyDataError(
-            f"stages: a funnel needs at least two stages; got {stages} (the data has the stages "
-            f"{present}). Fix: map events to at least two of {list(STAGES)} (mapping=), or "
-            "pass stages= two or more of the stages in the data."
+            f"steps: a funnel needs at least two stages; got {steps} (the data has the stages "
+            f"{present}). Fix: map events to at least two of {list(STAGES)} (stages=), or "
+            "pass steps= two or more of the stages in the data."
         )
-    return funnel(events, stages, **options)
+    options = {"window": window, "step_order": step_order, "exclude": exclude, "by": by}
+    return funnel(events, steps, unit=unit, start=start, end=end, level=level, **options)
 
 
 @dataclass(frozen=True, repr=False)
@@ -590,28 +745,65 @@ class TimeToConvert(Result):
 
     table: pd.DataFrame
     times: pd.DataFrame
+    steps: tuple[str, str]
+    window: pd.Timedelta
+    unit: str = "customer"
     by: tuple[str, ...] = ()
     title = "Time to convert"
 
     @property
     def notes(self) -> tuple[str, ...]:
         return (
-            "hours from from_step to to_step in each unit's credited attempt (see "
-            "journeykit.funnels); units that did not convert within the window are left out.",
+            f"days from {self.steps[0]!r} to {self.steps[1]!r} in each {self.unit}'s credited "
+            f"attempt (see journeykit.funnels); {self.unit}s that did not convert within "
+            f"{self.window} are left out; quantiles by linear interpolation.",
         )
 
+    @property
+    def conclusion(self) -> str:
+        days = self.times["time_days"]
+        text = (
+            f"Half of the {len(days):,} {self.unit}s who went from {self.steps[0]!r} to "
+            f"{self.steps[1]!r} within {in_words(self.window / pd.Timedelta(days=1))} took at "
+            f"most {in_words(days.median())}; nine in ten took at most "
+            f"{in_words(days.quantile(0.9))}."
+        )
+        if self.by:
+            parts = [
+                f"{', '.join(str(row[b]) for b in self.by)}: {in_words(row['time_median_days'])}"
+                for _, row in self.table.iterrows()
+            ]
+            text += f" Median by {', '.join(self.by)}: {'; '.join(parts)}."
+        return text
+
     def plot(self, ax=None):
-        """Cumulative share of converters by hours since ``from_step``."""
-        return plots.conversion_time(self.times, ax, by=self.by[0] if self.by else None)
+        """Cumulative share of converters by the time since ``from_step``."""
+        by = f" by {', '.join(self.by)}" if self.by else ""
+        title = f"Time to convert{by} ({self.unit}s converting within {self.window.days} days)"
+        if self.window < pd.Timedelta(days=1):
+            title = f"Time to convert{by} ({self.unit}s converting within {self.window})"
+        return plots.conversion_time(self.times, ax, by=self.by, steps=self.steps, title=title)
 
 
 def time_to_convert(
-    events, from_step, to_step, *, window="30D", by=None, unit: str = "customer", **options
+    events,
+    from_step,
+    to_step,
+    *,
+    window="30D",
+    exclude=None,
+    by=None,
+    unit: str = "customer",
+    start=None,
+    end=None,
 ) -> TimeToConvert:
-    """How long converters take from ``from_step`` to ``to_step`` (a two-step strict
-    funnel): count, mean, quartiles and the 90th percentile in hours, per ``by`` group.
+    """How long converters take from ``from_step`` to ``to_step``: count, mean, quartiles,
+    90th percentile and maximum in days, per ``by`` group.
 
-    ``times`` holds one row per converting unit (hours, and the group).
+    The two steps are a two-step strict :func:`funnel`: every ``from_step`` event starts an
+    attempt, the first ``to_step`` event at or after it converts it when it comes within
+    ``window``, and each unit is credited with its earliest converting attempt. A unit's
+    *time to convert* is the time between the two events of that attempt.
 
     Parameters
     ----------
@@ -621,24 +813,46 @@ def time_to_convert(
         The two steps, event names (or journey stages) that occur in the data.
     window : str or Timedelta
         A duration with a unit (``'30D'``): ``to_step`` must follow within it.
+    exclude : dict or names, optional
+        Events that void an attempt between the two steps, as in :func:`funnel`.
     by : str, list or DataFrame, optional
         As in :func:`funnel`; units without a value are left out with a JourneyWarning.
     unit : {'customer', 'session', 'account'}
         Who converts.
-    **options
-        ``exclude``, ``start`` and ``end`` of :func:`funnel`'s matching; any other raises.
+    start, end : date, optional
+        Attempts must start in [start, end), as in :func:`funnel`.
+
+    Returns
+    -------
+    TimeToConvert
+        ``table`` (= ``summary``): ``[by], n, time_mean_days, time_q1_days,
+        time_median_days, time_q3_days, time_p90_days, time_max_days``; ``times``: one row
+        per converting unit (``[by], time_days``); ``conclusion``; ``plot()``.
 
     Raises
     ------
     JourneyDataError
         Also when no unit has a ``from_step`` event (in ``[start, end)``), or none
         converted within the window.
+
+    References
+    ----------
+    .. [1] Hyndman, R. J. & Fan, Y. (1996). Sample quantiles in statistical packages. The
+       American Statistician 50(4), 361-365 (the quantiles: type 7, linear interpolation).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b", "b"],
+    ...     "event": ["view", "cart", "view", "cart"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 16:00",
+    ...         "2024-01-02 10:00", "2024-01-04 10:00"], utc=True)})
+    >>> time_to_convert(ev, "view", "cart").table[["n", "time_median_days", "time_max_days"]]
+       n  time_median_days  time_max_days
+    0  2              1.125            2.0
     """
-    check_options(options, ("exclude", "start", "end"), where="time_to_convert")
     t = _engine.as_table(events)  # one table (one memtable for pandas input) for every query
-    steps = [from_step, to_step]
-    params = ("from_step", "to_step")
-    per, labels, window = _reached(t, steps, window=window, unit=unit, params=params, **options)
+    options = {"exclude": exclude, "start": start, "end": end, "params": ("from_step", "to_step")}
+    per, labels, window = _reached(t, [from_step, to_step], window=window, unit=unit, **options)
     converted = per.filter(per["reach"] >= 2)
     key = unit_column(t, unit)
     groups, names = unit_groups(t, key, by, reserved=RESERVED)
@@ -646,10 +860,10 @@ def time_to_convert(
         converted = attach(converted, groups, key)
     backend = _engine.backend_name(converted)
     micros = _engine.epoch_us(converted["t2"], backend) - _engine.epoch_us(converted["t1"], backend)
-    times = _engine.to_pandas(converted.select(*names, hours=micros / 3.6e9))
+    times = _engine.to_pandas(converted.select(*names, time_days=micros / DAY_US))
     if times.empty:
         if not _engine.to_scalar(per.count()):  # no attempt at all
-            dated = _dated(options.get("start"), options.get("end"))
+            dated = _dated(start, end)
             raise JourneyDataError(
                 f"from_step={from_step!r}: no {unit} has such an event{dated}, so nobody can "
                 "convert. Fix: check from_step" + (" and the dates (start, end)." if dated else ".")
@@ -660,8 +874,8 @@ def time_to_convert(
             "widen window."
         )
     grouped = times.groupby(names) if names else times.groupby(lambda _: "all")
-    table = grouped["hours"].describe(percentiles=[0.25, 0.5, 0.75, 0.9])
-    table = table.rename(columns={"25%": "q1", "50%": "median", "75%": "q3", "90%": "p90"})
-    table = table.drop(columns=["std", "min"]).reset_index(drop=not names)
-    table["count"] = table["count"].astype("int64")
-    return TimeToConvert(table, times, tuple(names))
+    table = grouped["time_days"].describe(percentiles=[0.25, 0.5, 0.75, 0.9])
+    table = table.drop(columns=["std", "min"]).set_axis(list(TIME_COLUMNS), axis=1)
+    table = table.reset_index(drop=not names)
+    table["n"] = table["n"].astype("int64")
+    return TimeToConvert(table, times, tuple(labels), window, unit, tuple(names))

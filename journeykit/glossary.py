@@ -104,12 +104,12 @@ GLOSSARY: dict[str, Entry] = {
     "states": _e(
         "the column whose values are the journey states: event, stage or channel", "column", "event"
     ),
+    "per": _e("the column whose each event's own value a mix is computed for", "column", "stage"),
     "by": _e(
         "breakdown: event column(s) (their value at the unit's first activity) or a frame of "
         "attributes with the unit's id (None: no breakdown)",
         "column or DataFrame",
         None,
-        "stage",
     ),
     # ---------------------------------------------------------------- event names
     "purchase": _e("the event(s) that are an order", "events", "purchase"),
@@ -147,7 +147,7 @@ GLOSSARY: dict[str, Entry] = {
     "add_start_end": _e("add the start and end states to transitions", "bool", True),
     # ---------------------------------------------------------------- durations (with a unit)
     "window": _e(
-        "the conversion window after the first step (a duration)", "duration", "30D", "14D"
+        "the conversion window after the first step (a duration)", "duration", "30D", "14D", "7D"
     ),
     "period": _e(
         "the window in which a customer counts as active now (a duration)", "duration", "30D"
@@ -182,15 +182,20 @@ GLOSSARY: dict[str, Entry] = {
     "seed": _e("random seed (same seed, same result)", "int", 0),
     "draws": _e("posterior draws", "int", 200_000),
     "prior": _e("Beta prior (a, b) of a conversion rate", "pair", (1.0, 1.0)),
-    "tau": _e("mixing scale of the sequential test (None: from the planned effect)", "float", None),
+    "tau": _e("mixing scale of the sequential test (None: chosen from the data)", "float", None),
     "looks": _e("times the sequential test is read", "int", 20),
     "first_look": _e("units before the sequential test is first read", "int", 100),
     "min_n": _e(
         "groups with fewer units are suppressed in shared output (None: none)", "int", None
     ),
-    "effect": _e("the effect to design for (absolute, or relative with relative=True)", "float"),
+    "effect": _e(
+        "the effect to design for (absolute, or relative with relative=True)",
+        "float",
+        REQUIRED,
+        0.1,
+    ),
     "n": _e("units per arm of an experiment", "int"),
-    "baseline": _e("the control's conversion rate (proportions)", "float", None),
+    "baseline": _e("the control's conversion rate (proportions)", "float", None, 0.1),
     "sd": _e("the outcome's standard deviation (means)", "float", None),
     "ratio": _e("treatment units per control unit", "float", 1.0),
     "relative": _e("effect as a share of the baseline", "bool", False),

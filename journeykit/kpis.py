@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from dataclasses import dataclass
 
@@ -9,16 +10,30 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import check_choice, check_events_exist, column_names, require, require_events, suggest
+from .breakdowns import attach, unit_groups
+from .checks import check_choice, check_events_exist, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES, map_stages
-from .results import Result
+from .periods import FREQS, period_index, period_start
+from .results import Result, period_label
 
-#: freq -> Ibis truncate unit.
-FREQS = {"D": "D", "W": "W", "M": "M", "Q": "Q", "Y": "Y"}
 #: The default cart event; a log without it (a purchase-only transaction log) has no cart
 #: figures, while any other ``cart=`` name must exist.
 DEFAULT_CART = "add_to_cart"
+#: The columns of the stage table after ``[period], [by]``.
+STAGE_COLUMNS = ("stage", "n", "step_conversion", "conversion")
+#: The columns of the commerce table after ``[period], [by]``.
+COMMERCE_COLUMNS = (
+    "n_customers",
+    "n_buyers",
+    "n_orders",
+    "revenue",
+    "aov",
+    "cart_abandonment",
+    "repeat_purchase",
+)
+#: The event columns kpis reads, which a ``by`` column may not be called.
+USED = ("event", "timestamp", "stage", "revenue", "order_id", "period")
 
 
 @dataclass(frozen=True, repr=False)
@@ -29,6 +44,7 @@ class KPIs(Result):
     commerce: pd.DataFrame
     by: tuple[str, ...] = ()
     has_cart: bool = True
+    freq: str | None = None
     title = "Journey KPIs"
 
     @property
@@ -38,24 +54,63 @@ class KPIs(Result):
     @property
     def notes(self) -> tuple[str, ...]:
         cart = (
-            "cart_abandonment: share of customers with a cart event and no purchase in the "
-            "same period"
+            "cart_abandonment: share of the customers with a cart event and no purchase in "
+            "the same period"
             if self.has_cart
             else f"cart_abandonment: missing, the events have no {DEFAULT_CART!r} event "
             "(pass cart= the add-to-cart event to get it)"
         )
+        groups = (
+            f"; each customer counts in one {', '.join(self.by)} group, its value at their "
+            "first event"
+            if self.by
+            else ""
+        )
         return (
-            "customers: distinct customers with an event of the stage (per period when freq "
-            "is set); rate_from_previous: customers / customers of the previous stage present.",
-            f"{cart}; repeat_purchase_rate: share of purchasers with two or more orders up to "
-            "the end of the period.",
+            "stages: n = distinct customers with an event of the stage (per period when freq "
+            "is set); step_conversion = share of the previous stage's customers who also "
+            "reached this one; conversion = the same for the first stage's customers"
+            f"{groups}.",
+            f"{cart}; repeat_purchase: share of the buyers with two or more orders up to the "
+            "end of the period.",
         )
 
+    @property
+    def conclusion(self) -> str:
+        c, s = self.commerce, self.stages
+        when = "Over the whole log"
+        if self.freq is not None:
+            last = c["period"].max()
+            c, s = c[c["period"] == last], s[s["period"] == last]
+            when = f"In {period_label(last, self.freq)}"
+        n, buyers, orders = (int(c[k].sum()) for k in ("n_customers", "n_buyers", "n_orders"))
+        text = f"{when}, {n:,} customers were active"
+        if buyers:
+            revenue = c["revenue"].sum()
+            repeat = (c["repeat_purchase"] * c["n_buyers"]).sum() / buyers
+            text += (
+                f" and {buyers:,} ({buyers / n:.0%}) bought: {orders:,} orders worth "
+                f"{revenue:,.2f} (average order value {revenue / orders:,.2f}); "
+                f"{repeat:.0%} of the buyers had two or more orders up to then."
+            )
+        else:
+            text += "; none bought."
+        if not self.by and "purchase" in set(s["stage"]) and len(s) > 1:
+            first, bought = s.iloc[0], s[s["stage"] == "purchase"].iloc[0]
+            text += (
+                f" Of the {first['n']:,} customers at {first['stage']!r}, "
+                f"{bought['conversion']:.1%} also reached 'purchase'."
+            )
+        return text
+
     def plot(self, ax=None):
-        """Stage bars (no ``freq``) or customers per stage over time (with ``freq``)."""
-        if "period" in self.stages.columns:
-            return plots.stage_lines(self.stages, ax)
-        return plots.stage_bars(self.stages, ax, by=self.by[0] if self.by else None)
+        """Stage bars (no ``freq``) or customers per stage over time (with ``freq``); every
+        ``by`` group drawn."""
+        by = f" by {', '.join(self.by)}" if self.by else ""
+        if self.freq is not None:
+            title = f"Customers per journey stage and period{by}"
+            return plots.stage_lines(self.stages, ax, by=self.by, freq=self.freq, title=title)
+        return plots.stage_bars(self.stages, ax, by=self.by, title=f"Customers per stage{by}")
 
 
 def kpis(
@@ -69,20 +124,29 @@ def kpis(
 ) -> KPIs:
     """Headline KPIs of the journey: customers per stage and commerce figures.
 
+    A customer *reaches* a stage with at least one event of it (in the period, with
+    ``freq``). Step conversion is the share of the previous stage's customers (the previous
+    stage present in the data, in the order of :data:`journeykit.STAGES`) who also reached
+    this stage; conversion the same share of the first stage's customers.
+
     Parameters
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
     stages : dict, optional
-        Event -> stage mapping (see :func:`journeykit.map_stages`; events it does not name
-        belong to no stage). Default: the events' own ``stage`` column.
+        The event -> stage mapping (see :func:`journeykit.map_stages`; events it does not
+        name belong to no stage). Default: the events' own ``stage`` column.
     freq : {'D', 'W', 'M', 'Q', 'Y'}, optional
-        Report per calendar period (UTC) instead of over the whole log.
-    by : str or list of str, optional
-        Columns of the events to break the KPIs down by (e.g. ``'channel'``). A customer
-        is counted in every group in which they have events. Events without a value in
-        them are left out with a ``JourneyWarning`` giving the count (a missing value is
-        never a group).
+        Report per calendar period (UTC; :mod:`journeykit.periods`) instead of over the
+        whole log.
+    by : str, list of str or pandas.DataFrame, optional
+        Break the KPIs down, as everywhere in journeykit: event columns take the
+        customer's value at their first event (so ``'channel'`` is the acquisition
+        channel; ties at that instant: the smallest value), a DataFrame with
+        ``customer_id`` supplies customer attributes (persona, segment). Every customer
+        counts in exactly one group, with all their events. Customers without a value are
+        left out with a ``JourneyWarning`` giving their number (a missing value is never a
+        group).
     purchase : str or list of str
         The purchase events; each must occur in the events.
     cart : str or list of str
@@ -94,32 +158,40 @@ def kpis(
     Returns
     -------
     KPIs
-        ``stages``: ``[period], [by], stage, customers, rate_from_previous,
-        rate_from_first`` in journey order. ``commerce``: ``[period], [by],
-        active_customers, purchasers, orders, revenue, aov, cart_abandonment,
-        repeat_purchase_rate`` where
+        ``stages``: ``[period], [by], stage, n, step_conversion, conversion`` in journey
+        order (step_conversion is missing at the first stage). ``commerce`` (=
+        ``summary``): ``[period], [by], n_customers, n_buyers, n_orders, revenue, aov,
+        cart_abandonment, repeat_purchase`` where
 
-        - ``orders``: distinct ``order_id`` among purchases (purchase events without it);
+        - ``n_customers``: customers with any event (in the period);
+        - ``n_buyers``: customers with a purchase;
+        - ``n_orders``: distinct ``order_id`` among purchases (purchase events without it);
         - ``revenue``: the summed ``revenue`` of the purchases (a purchase without one
           counts as 0, with a ``JourneyWarning`` giving their number);
-        - ``aov`` (average order value) = revenue / orders;
+        - ``aov`` (average order value) = revenue / n_orders;
         - ``cart_abandonment``: customers with a cart event but no purchase in the period,
           divided by customers with a cart event;
-        - ``repeat_purchase_rate``: purchasers of the period with at least two orders up to
-          the end of the period (an earlier order, or two in the period), divided by the
-          purchasers of the period.
+        - ``repeat_purchase``: buyers of the period with at least two orders up to the end
+          of the period (an earlier order, or two in the period), divided by the buyers of
+          the period.
+
+        Also ``conclusion`` and ``plot()``.
 
     Examples
     --------
     >>> from journeykit.datasets import load_webshop
     >>> k = kpis(load_webshop())
-    >>> k.stages["stage"].tolist()
-    ['awareness', 'consideration', 'decision', 'purchase', 'retention', 'advocacy']
+    >>> k.stages[["stage", "n", "step_conversion"]].round(3)
+               stage      n  step_conversion
+    0      awareness  19998              NaN
+    1  consideration  10783            0.539
+    2       decision   5133            0.476
+    3       purchase   2528            0.492
+    4      retention   2229            0.882
+    5       advocacy   1271            0.550
     """
     require_events(events)
     check_choice("freq", freq, (None, *FREQS))
-    by = column_names(by, param="by")
-    require(events, by, param="by")
     t = _engine.as_table(events)
     known = _engine.distinct(t, "event")
     purchases = check_events_exist(t, purchase, param="purchase", known=known)
@@ -135,35 +207,51 @@ def kpis(
             "stages={'page_view': 'awareness', 'purchase': 'purchase', ...} or add stages "
             "with journeykit.map_stages first."
         )
-    if by:
-        t = _without_missing(t, by)
-    keys = list(by)
+    reserved = (*STAGE_COLUMNS, *COMMERCE_COLUMNS, *USED)
+    groups, names = unit_groups(t, "customer_id", by, reserved=reserved)
     if freq is not None:
-        t = t.mutate(period=t["timestamp"].truncate(FREQS[freq]))
-        keys = ["period", *by]
-
-    staged = t.filter(t["stage"].notnull())
-    stage_counts = staged.group_by([*keys, "stage"]).aggregate(
-        customers=staged["customer_id"].nunique()
+        t = t.mutate(period=period_index(t, freq))
+    keys = [*(["period"] if freq is not None else []), *names]
+    counts = _counts(t, groups, keys, purchases, carts, freq)
+    if counts["other"].fillna(0).sum():
+        bad = sorted(set(_engine.distinct(t, "stage")) - set(STAGES))
+        raise JourneyDataError(
+            f"stage: values {bad[:5]} are not journey stages {list(STAGES)}. Fix: correct the "
+            "stage column or pass stages= a mapping."
+        )
+    if keys:
+        counts = counts.sort_values(keys, ignore_index=True)
+    if freq is not None:
+        counts["period"] = period_start(counts["period"], freq)
+    return KPIs(
+        stages=_stage_table(counts, keys),
+        commerce=_commerce_table(counts, keys, carts, has_revenue="revenue" in t.columns),
+        by=tuple(names),
+        has_cart=bool(carts),
+        freq=freq,
     )
-    stage_table = _stage_rates(_engine.to_pandas(stage_counts), keys)
-
-    table = _commerce(t, keys, purchases, carts, per_period=freq is not None)
-    return KPIs(stages=stage_table, commerce=table, by=tuple(by), has_cart=bool(carts))
 
 
-def _commerce(t, keys: list[str], purchases: list[str], carts, *, per_period: bool):
-    """The commerce table per ``keys``; no cart figures (NaN) without ``carts``. Purchases
-    without revenue count as 0, with a JourneyWarning giving their number."""
+#: The stages as their places in :data:`STAGES` (the columns ``r0``, ``n0``, ``b0_1``, ...).
+PLACES = range(len(STAGES))
+
+
+def _counts(t, groups, keys: list[str], purchases: list[str], carts, freq) -> pd.DataFrame:
+    """One query: per customer (and period) the stages reached and the commerce figures,
+    joined to the customer's ``by`` group (``groups`` from ``unit_groups``: customers
+    without one are left out), then per group (``keys``) the customers of each stage
+    (``n<i>``), of each pair of stages (``b<i>_<j>``), with an unknown stage (``other``),
+    and the commerce sums."""
     is_purchase = t["event"].isin(purchases)
-    first_purchase = (
-        t.filter(is_purchase).group_by("customer_id").aggregate(first_purchase=t["timestamp"].min())
-    )
     has_revenue = "revenue" in t.columns
-    optional = {"has_cart": t["event"].isin(carts).any()} if carts else {}
+    stage = t["stage"]
+    optional = {f"r{i}": (stage == s).any() for i, s in zip(PLACES, STAGES)}
+    optional["other"] = (stage.notnull() & ~stage.isin(list(STAGES))).any()
+    if carts:
+        optional["has_cart"] = t["event"].isin(carts).any()
     if has_revenue:
         optional["no_revenue"] = (is_purchase & t["revenue"].isnull()).cast("int64").sum()
-    per_customer = t.group_by([*keys, "customer_id"]).aggregate(
+    per_customer = t.group_by([*keys[: freq is not None], "customer_id"]).aggregate(
         **optional,
         orders=(
             t["order_id"].nunique(where=is_purchase)
@@ -172,36 +260,70 @@ def _commerce(t, keys: list[str], purchases: list[str], carts, *, per_period: bo
         ),
         revenue=t["revenue"].sum(where=is_purchase) if has_revenue else 0.0,
     )
-    per_customer = per_customer.left_join(first_purchase, "customer_id")
-    bought = per_customer["orders"] > 0
-    earlier = per_customer["first_purchase"] < per_customer["period"] if per_period else False
-    repeat = bought & ((per_customer["orders"] >= 2) | earlier)
-    sums = {"no_revenue": per_customer["no_revenue"].sum()} if has_revenue else {}
-    if carts:
-        sums["carts"] = per_customer["has_cart"].cast("int64").sum()
-        sums["abandoned"] = (per_customer["has_cart"] & ~bought).cast("int64").sum()
-    commerce = per_customer.aggregate(
-        by=keys,
-        active_customers=per_customer.count(),
-        purchasers=bought.cast("int64").sum(),
-        orders=per_customer["orders"].sum(),
-        revenue=per_customer["revenue"].sum(),
-        **sums,
-        repeaters=repeat.cast("int64").sum(),
-    )
-    table = _engine.to_pandas(commerce)
-    table = table.sort_values(keys).reset_index(drop=True) if keys else table
+    if freq is not None:  # the first purchase's period: an earlier one makes a repeat
+        buys = t.filter(is_purchase)
+        first = buys.group_by("customer_id").aggregate(first_purchase=buys["period"].min())
+        per_customer = per_customer.left_join(first, "customer_id")
+    # the group joins the per-customer rows, not the events: fewer rows to join
+    c = attach(per_customer, groups, "customer_id")
+    earlier = c["first_purchase"] < c["period"] if freq is not None else False
+    bought = c["orders"] > 0
+    repeat = bought & ((c["orders"] >= 2) | earlier)
+    sums = {f"n{i}": c[f"r{i}"].cast("int64").sum() for i in PLACES}
+    for i, j in itertools.combinations(PLACES, 2):
+        sums[f"b{i}_{j}"] = (c[f"r{i}"] & c[f"r{j}"]).cast("int64").sum()
+    sums["other"] = c["other"].cast("int64").sum()
     if has_revenue:
-        _warn_no_revenue(int(table.pop("no_revenue").fillna(0).sum()))
+        sums["no_revenue"] = c["no_revenue"].sum()
+    if carts:
+        sums["carts"] = c["has_cart"].cast("int64").sum()
+        sums["abandoned"] = (c["has_cart"] & ~bought).cast("int64").sum()
+    return _engine.to_pandas(
+        c.aggregate(
+            by=keys,
+            **sums,
+            n_customers=c.count(),
+            n_buyers=bought.cast("int64").sum(),
+            n_orders=c["orders"].sum(),
+            revenue=c["revenue"].sum(),
+            repeaters=repeat.cast("int64").sum(),
+        )
+    )
+
+
+def _stage_table(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group (``keys``) and stage present: its customers, and the shares of the previous
+    and of the first stage's customers who reached it."""
+    rows = []
+    stages = counts[[f"n{i}" for i in PLACES]].fillna(0).to_numpy()
+    for (_, row), reached in zip(counts.iterrows(), stages):
+        present = [i for i in PLACES if reached[i] > 0]
+        for place, i in enumerate(present):
+            item = {key: row[key] for key in keys}
+            item |= {"stage": STAGES[i], "n": int(reached[i]), "step_conversion": np.nan}
+            item["conversion"] = 1.0
+            if place:
+                previous, first = present[place - 1], present[0]
+                item["step_conversion"] = row[f"b{previous}_{i}"] / reached[previous]
+                item["conversion"] = row[f"b{first}_{i}"] / reached[first]
+            rows.append(item)
+    return pd.DataFrame(rows, columns=[*keys, *STAGE_COLUMNS]).astype({"n": "int64"})
+
+
+def _commerce_table(counts: pd.DataFrame, keys: list[str], carts, *, has_revenue: bool):
+    """The commerce table per group (``keys``); no cart figures (NaN) without ``carts``.
+    Purchases without revenue count as 0, with a JourneyWarning giving their number."""
+    table = counts.copy()
+    if has_revenue:
+        _warn_no_revenue(int(table["no_revenue"].fillna(0).sum()))
     table["revenue"] = table["revenue"].astype(float)
-    table["aov"] = table["revenue"] / table["orders"].where(table["orders"] > 0)
+    table["aov"] = table["revenue"] / table["n_orders"].where(table["n_orders"] > 0)
     table["cart_abandonment"] = (
-        table.pop("abandoned") / table.pop("carts").where(lambda c: c > 0) if carts else np.nan
+        table["abandoned"] / table["carts"].where(table["carts"] > 0) if carts else np.nan
     )
-    table["repeat_purchase_rate"] = table.pop("repeaters") / table["purchasers"].where(
-        table["purchasers"] > 0
-    )
-    return table
+    buyers = table["n_buyers"].where(table["n_buyers"] > 0)
+    table["repeat_purchase"] = table["repeaters"] / buyers
+    return table[[*keys, *COMMERCE_COLUMNS]].reset_index(drop=True)
 
 
 def _warn_no_revenue(n: int) -> None:
@@ -227,44 +349,3 @@ def _cart_events(t, cart, known: list[str]) -> list[str] | None:
         )
         return None
     return check_events_exist(t, cart, param="cart", known=known)
-
-
-def _without_missing(t, columns: list[str]):
-    """``t`` without the events missing a value in ``columns``, with a JourneyWarning giving
-    the count (one query): a missing value is never a group of its own."""
-    import ibis
-
-    missing = ibis.or_(*[t[c].isnull() for c in columns])
-    counts = _engine.to_pandas(t.aggregate(n=t.count(), missing=missing.cast("int64").sum()))
-    n, left_out = int(counts["n"].iloc[0]), int(counts["missing"].fillna(0).iloc[0])
-    if not left_out:
-        return t
-    warnings.warn(
-        f"kpis: {left_out} of {n} events have no value in {columns} and were left out of the "
-        "breakdown (a missing value is never a group of its own).",
-        JourneyWarning,
-        stacklevel=3,
-    )
-    return t.filter(~missing)
-
-
-def _stage_rates(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Order the stage counts in journey order and add the conversion rates."""
-    counts = counts.assign(order=counts["stage"].map({s: i for i, s in enumerate(STAGES)}))
-    unknown = counts["order"].isna()
-    if unknown.any():
-        bad = sorted(counts.loc[unknown, "stage"].unique())
-        raise JourneyDataError(
-            f"stage: values {bad[:5]} are not journey stages {list(STAGES)}. Fix: correct the "
-            "stage column or pass stages= a mapping."
-        )
-    counts = counts.sort_values([*keys, "order"]).reset_index(drop=True)
-    # A constant key makes the no-breakdown case one group.
-    groups = [counts[k] for k in keys] or [pd.Series(0, index=counts.index)]
-    grouped = counts.groupby(groups, sort=False)["customers"]
-    previous = grouped.shift(1)
-    first = grouped.transform("first")
-    counts["customers"] = counts["customers"].astype("int64")
-    counts["rate_from_previous"] = counts["customers"] / previous
-    counts["rate_from_first"] = counts["customers"] / first
-    return counts.drop(columns="order")

@@ -1,9 +1,14 @@
-"""Per-customer summaries and lifecycle segmentation (event-level work in Ibis)."""
+"""Per-customer summaries and lifecycle segmentation (event-level work in Ibis).
+
+The words used here (see :mod:`journeykit.glossary`): ``unit`` is who gets a status
+(``'customer'``, or ``'account'`` for B2B: an account is active when any of its people is);
+``activity`` is the events that count as being active (every event by default);
+``purchase`` is the events that are orders.
+"""
 
 from __future__ import annotations
 
 import functools
-import inspect
 import operator
 import warnings
 from dataclasses import dataclass
@@ -20,7 +25,6 @@ from .checks import (
     check_choice,
     check_date_in_data,
     check_events_exist,
-    check_options,
     check_whole,
     data_range,
     known_events,
@@ -30,27 +34,23 @@ from .checks import (
 )
 from .errors import JourneyDataError, JourneyWarning
 from .periods import period_index, period_start
-from .results import Result
+from .results import Result, period_label
 from .status import STATUSES, classify
+from .units import unit_column
 
 #: How far after the last event the ``as_of`` of :func:`customer_summary` and :func:`rfm`
 #: may lie before a JourneyWarning: recency and T grow with the gap, so one longer than a
 #: year is almost always a wrong date.
 LONG_AFTER = pd.Timedelta(days=365)
 DAY = pd.Timedelta(days=1)
+#: The units that can have a lifecycle status (sessions have none: they do not return).
+LIFECYCLE_UNITS = ("customer", "account")
 
 
-def day_count(dates: pd.Series) -> pd.Series:
+def _day_count(dates: pd.Series) -> pd.Series:
     """Calendar dates (as returned by an engine) as float days since 1970-01-01."""
     dates = pd.to_datetime(dates)
     return (dates - pd.Timestamp(0, tz=dates.dt.tz)).dt.days.astype(float)
-
-
-def resolve_as_of(table, as_of, *, param: str = "as_of") -> pd.Timestamp:
-    """``as_of`` as a UTC timestamp; by default the last event time in the data."""
-    if as_of is not None:
-        return as_utc(as_of, param=param)
-    return as_utc(_engine.to_scalar(table["timestamp"].max()), param=param)
 
 
 def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") -> pd.DataFrame:
@@ -87,6 +87,12 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
           ``recency`` = days from the first to the last purchase day, ``T`` = days from the
           first purchase day to the ``as_of`` day. ``recency`` and ``T`` are missing for
           customers who never purchased; their ``frequency`` is 0.
+
+    References
+    ----------
+    .. [1] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your customers"
+       the easy way: an alternative to the Pareto/NBD model. Marketing Science 24(2),
+       275-284 (frequency, recency and T; the CDNOW data).
 
     Examples
     --------
@@ -162,12 +168,12 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
             JourneyWarning,
             stacklevel=2,
         )
-    first_day = day_count(out.pop("first_purchase_day"))
+    first_day = _day_count(out.pop("first_purchase_day"))
     out["n_orders"] = out["n_orders"].fillna(0).astype("int64")
     out["revenue"] = out["revenue"].fillna(0.0).astype(float) if "revenue" in out else 0.0
     out["frequency"] = (out.pop("n_purchase_days").fillna(0) - 1).clip(lower=0).astype("int64")
-    out["recency"] = day_count(out.pop("last_purchase_day")) - first_day
-    out["T"] = day_count(pd.Series([as_of.normalize()])).iloc[0] - first_day
+    out["recency"] = _day_count(out.pop("last_purchase_day")) - first_day
+    out["T"] = _day_count(pd.Series([as_of.normalize()])).iloc[0] - first_day
     for name in ("n_events", "n_active_days"):
         out[name] = out[name].astype("int64")
     columns = ["customer_id", "first_seen", "last_seen", "n_events", "n_active_days"]
@@ -177,33 +183,33 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
 
 # --------------------------------------------------------------------------- segmentation
 
-LEVELS = {"customer": "customer_id", "account": "account_id"}
 
-
-def _unit_table(events, *, activity, level: str, activity_param: str = "activity"):
-    """The Ibis table of activity events and the unit column ('customer_id'/'account_id');
-    ``activity_param`` names the activity in messages."""
+def _unit_table(events, *, activity, unit: str, activity_param: str = "activity"):
+    """The Ibis table of activity events and the unit's column ('customer_id' or
+    'account_id'; events without an account are left out); ``activity_param`` names the
+    activity in messages."""
     require_events(events)
-    check_choice("level", level, tuple(LEVELS))
-    unit = LEVELS[level]
-    if level == "account" and unit not in events.columns:
-        raise JourneyDataError(
-            "level='account': the events have no 'account_id' column. Fix: pass account= the "
-            "column holding the B2B account to read_events, or use level='customer'."
-        )
+    check_choice("unit", unit, LIFECYCLE_UNITS)
+    key = unit_column(events, unit)
     t = _engine.as_table(events)
     if activity is not None:
         known = known_events(t)
         activity = check_events_exist(t, activity, param=activity_param, known=known)
         t = t.filter(t["event"].isin(activity))
-    if level == "account":
-        t = t.filter(t["account_id"].notnull())
-    return t, unit
+    if unit == "account":
+        t = t.filter(t[key].notnull())
+    return t, key
+
+
+def _shares(counts: pd.Series) -> str:
+    """'12% new, 30% returning, ...' from counts per status."""
+    total = counts.sum()
+    return ", ".join(f"{n / total:.0%} {name}" for name, n in counts.items())
 
 
 @dataclass(frozen=True, repr=False)
 class Lifecycle(Result):
-    """Lifecycle status per customer (``customers``) and the counts per status (``table``)."""
+    """Lifecycle status per unit (``customers``) and the counts per status (``table``)."""
 
     customers: pd.DataFrame
     table: pd.DataFrame
@@ -211,6 +217,7 @@ class Lifecycle(Result):
     period: pd.Timedelta
     churn_after: pd.Timedelta
     by: tuple[str, ...] = ()
+    unit: str = "customer"
     title = "Lifecycle status"
 
     @property
@@ -219,25 +226,35 @@ class Lifecycle(Result):
         churn = self.churn_after / DAY
         return (
             f"as of {self.as_of:%Y-%m-%d %H:%M} UTC; period = the last {days:g} days; "
-            f"churned = no activity for at least {churn:g} days.",
+            f"churned = no activity for at least {churn:g} days (definitions: "
+            "help(journeykit.lifecycle)).",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        counts = self.customers["status"].value_counts().reindex(list(STATUSES), fill_value=0)
+        active = counts[["new", "returning", "reactivated"]].sum()
+        return (
+            f"Of the {counts.sum():,} {self.unit}s active by {self.as_of:%Y-%m-%d}, "
+            f"{active:,} ({active / counts.sum():.0%}) were active in the last "
+            f"{self.period / DAY:g} days: {_shares(counts)}."
         )
 
     @property
     def three_way(self) -> pd.DataFrame:
-        """The coarse picture: ``new``; ``returning`` = existing customers who have not
-        churned (returning + reactivated + lapsing); ``churned``. Columns ``[by], group, n,
+        """The coarse picture: ``new``; ``returning`` = existing units who have not churned
+        (returning + reactivated + lapsing); ``churned``. Columns ``[by], group, n,
         share``."""
         coarse = {"reactivated": "returning", "lapsing": "returning"}
-        table = self.table.assign(
-            group=self.table["status"].astype(str).replace(coarse),
-        )
+        table = self.table.assign(group=self.table["status"].astype(str).replace(coarse))
         keys = [*self.by, "group"]
-        out = table.groupby(keys, sort=False, dropna=False)[["n", "share"]].sum().reset_index()
-        return out
+        return table.groupby(keys, sort=False, dropna=False)[["n", "share"]].sum().reset_index()
 
     def plot(self, ax=None):
-        """Customers per status (grouped bars when broken down)."""
-        return plots.status_bars(self.table, ax, by=self.by[0] if self.by else None)
+        """Units per status; broken down, each group's shares side by side."""
+        by = f" by {', '.join(self.by)}" if self.by else ""
+        title = f"Lifecycle status on {self.as_of:%Y-%m-%d}{by}"
+        return plots.status_bars(self.table, ax, by=self.by, unit=self.unit, title=title)
 
 
 def lifecycle(
@@ -248,9 +265,10 @@ def lifecycle(
     churn_after="90D",
     activity=None,
     by=None,
-    level: str = "customer",
+    unit: str = "customer",
 ) -> Lifecycle:
-    """Give every customer active on or before ``as_of`` exactly one lifecycle status.
+    """Give every customer (or B2B account) active on or before ``as_of`` exactly one
+    lifecycle status.
 
     Definitions (P is the period ``(as_of - period, as_of]``, open on the left):
 
@@ -265,7 +283,9 @@ def lifecycle(
     Boundaries: an activity exactly at ``as_of - period`` is before P; an activity exactly
     at ``as_of`` is in P; a gap or an absence of exactly ``churn_after`` counts as churned
     (reactivated when they came back). Events after ``as_of`` are ignored. When ``period``
-    is longer than ``churn_after``, being active in P takes precedence.
+    is longer than ``churn_after``, being active in P takes precedence (with a
+    JourneyWarning). The rule lives in :func:`journeykit.status.classify`, shared with
+    :func:`status_transitions` and :func:`journeykit.nps_by_journey`.
 
     Parameters
     ----------
@@ -274,7 +294,7 @@ def lifecycle(
     as_of : date-like, optional
         The reference time. Default: the last activity in the data. Before the first
         activity it raises a JourneyDataError; more than ``churn_after`` after the last it
-        warns (every customer is churned then).
+        warns (every unit is churned then).
     period, churn_after : str or Timedelta
         The measurement period and the churn window, durations with a unit (``'30D'``,
         ``'12h'``, ``'2W'``; a bare number raises); defaults 30 and 90 days, sensible for
@@ -282,23 +302,31 @@ def lifecycle(
     activity : str or list of str, optional
         The events that count as activity (default: every event; e.g. ``'purchase'``).
     by : str, list of str or pandas.DataFrame, optional
-        Break the summary down: event columns take the value at the customer's first
+        Break the summary down: event columns take the value at the unit's first
         activity (``'channel'`` gives the acquisition channel); a DataFrame with
-        ``customer_id`` (or ``account_id``) adds customer attributes such as persona, one
-        row per customer (conflicting rows raise). A missing value is never a group:
-        customers with a missing value, or absent from the frame, are left out with a
-        JourneyWarning giving their number.
-    level : {'customer', 'account'}
-        ``'account'`` assigns statuses to B2B accounts (``account_id``): an account is
-        active when any of its people is; events without an account are left out.
+        ``customer_id`` (or ``account_id``) adds attributes such as persona, one row per
+        unit (conflicting rows raise). A missing value is never a group: units with a
+        missing value, or absent from the frame, are left out with a JourneyWarning giving
+        their number.
+    unit : {'customer', 'account'}
+        ``'account'`` gives B2B accounts (``account_id``) a status: an account is active
+        when any of its people is; events without an account are left out.
 
     Returns
     -------
     Lifecycle
-        ``customers``: one row per customer (or account) with ``status``, ``first_seen``,
-        ``last_seen``, ``days_since_last``, ``gap_days`` (the gap before the first activity
-        in P; missing when there is none), ``events_in_period`` and the ``by`` columns.
-        ``table`` (= ``summary``): ``[by], status, n, share`` with every status listed.
+        ``customers``: one row per unit (its id column first) with ``status``,
+        ``first_seen``, ``last_seen``, ``since_last_days`` (days since the last activity),
+        ``gap_days`` (the gap before the first activity in P; missing when there is none),
+        ``n_events_in_period`` and the ``by`` columns. ``table`` (= ``summary``): ``[by],
+        status, n, share`` with every status listed; ``three_way``; ``conclusion``;
+        ``plot()``.
+
+    References
+    ----------
+    .. [1] Jain, J. (2017). Diligence at Social Capital, part 1: accounting for user
+       growth. Social Capital (the new / retained / resurrected / churned vocabulary that
+       these statuses refine with an explicit churn window).
 
     Examples
     --------
@@ -312,27 +340,30 @@ def lifecycle(
     >>> res = lifecycle(ev, as_of="2024-06-30")
     >>> res.customers.set_index("customer_id")["status"].to_dict()
     {'back': 'reactivated', 'gone': 'churned', 'new': 'new', 'ret': 'returning'}
+    >>> print(res.conclusion)
+    Of the 4 customers active by 2024-06-30, 3 (75%) were active in the last 30 days:
+    25% new, 25% returning, 25% reactivated, 0% lapsing, 25% churned.
     """
     options = {"period": period, "churn_after": churn_after, "activity": activity}
-    return _lifecycle(events, as_of=as_of, param="as_of", by=by, level=level, **options)
+    return _lifecycle(events, as_of=as_of, param="as_of", by=by, unit=unit, **options)
 
 
-def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level) -> Lifecycle:
+def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, unit) -> Lifecycle:
     """:func:`lifecycle`, with ``param`` naming the ``as_of`` in its messages."""
     period = as_timedelta(period, param="period")
     churn_after = as_timedelta(churn_after, param="churn_after")
-    t, unit = _unit_table(events, activity=activity, level=level)
+    t, key = _unit_table(events, activity=activity, unit=unit)
     as_of = as_of_in_data(
         t,
         as_of,
         param=param,
         within=churn_after,
-        why=f"every customer is churned then (churn_after is {churn_after / DAY:g} days).",
+        why=f"every {unit} is churned then (churn_after is {churn_after / DAY:g} days).",
         what="activity",
     )
     if period > churn_after:
         warnings.warn(
-            f"period ({period}) is longer than churn_after ({churn_after}): customers active in "
+            f"period ({period}) is longer than churn_after ({churn_after}): units active in "
             "the period are never lapsing or churned, whatever their gaps.",
             JourneyWarning,
             stacklevel=3,
@@ -341,19 +372,19 @@ def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
     ts = t["timestamp"]
     in_period = ts > start.to_pydatetime()
-    agg = t.group_by(unit).aggregate(
+    agg = t.group_by(key).aggregate(
         first_seen=ts.min(),
         last_seen=ts.max(),
         first_in_period=ts.min(where=in_period),
         last_before=ts.max(where=~in_period),
-        events_in_period=in_period.cast("int64").sum(),
+        n_events_in_period=in_period.cast("int64").sum(),
     )
-    columns = [unit, "status", "first_seen", "last_seen", "days_since_last", "gap_days"]
-    columns.append("events_in_period")
-    groups, names = unit_groups(t, unit, by, reserved=(*columns, "n", "share"))
-    out = _engine.to_pandas(attach(agg, groups, unit).order_by(unit))
+    columns = [key, "status", "first_seen", "last_seen", "since_last_days", "gap_days"]
+    columns.append("n_events_in_period")
+    groups, names = unit_groups(t, key, by, reserved=(*columns, "n", "share"))
+    out = _engine.to_pandas(attach(agg, groups, key).order_by(key))
     out["status"] = classify(out, as_of=as_of, start=start, churn_after=churn_after)
-    out["days_since_last"] = (as_of - out["last_seen"]) / DAY
+    out["since_last_days"] = (as_of - out["last_seen"]) / DAY
     out["gap_days"] = (out["first_in_period"] - out["last_before"]) / DAY
     out = out[[*columns, *names]]
     return Lifecycle(
@@ -363,6 +394,7 @@ def _lifecycle(events, *, as_of, param, period, churn_after, activity, by, level
         period=period,
         churn_after=churn_after,
         by=tuple(names),
+        unit=unit,
     )
 
 
@@ -383,50 +415,76 @@ def _status_counts(customers: pd.DataFrame, names: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- growth accounting
 
 #: The columns of :func:`lifecycle_over_time`'s table after the ``by`` columns.
-GROWTH_COLUMNS = ("period", "active", "new", "returning", "reactivated", "dormant", "quick_ratio")
+GROWTH_COLUMNS = (
+    "period",
+    "n_active",
+    "n_new",
+    "n_returning",
+    "n_reactivated",
+    "n_dormant",
+    "quick_ratio",
+)
 
 
 @dataclass(frozen=True, repr=False)
 class LifecycleOverTime(Result):
-    """Growth accounting per period: new, returning, reactivated and dormant customers."""
+    """Growth accounting per period: new, returning, reactivated and dormant units."""
 
     table: pd.DataFrame
     freq: str
     by: tuple[str, ...] = ()
+    unit: str = "customer"
     title = "Lifecycle over time (growth accounting)"
 
     @property
     def notes(self) -> tuple[str, ...]:
         return (
-            "active = new + returning + reactivated; dormant (negative) = active in the "
-            "previous period, not in this one; quick_ratio = (new + reactivated) / |dormant|.",
+            "n_active = n_new + n_returning + n_reactivated; n_dormant (negative) = active "
+            "in the previous period, not in this one; quick_ratio = (n_new + n_reactivated) "
+            "/ |n_dormant| (above 1: the active base grows).",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        last = self.table[self.table["period"] == self.table["period"].max()]
+        sums = last[list(GROWTH_COLUMNS[1:-1])].sum()
+        gained, lost = sums["n_new"] + sums["n_reactivated"], -sums["n_dormant"]
+        ratio = (
+            f"quick ratio {gained / lost:.2f}: the active base "
+            + ("grows" if gained > lost else "shrinks" if gained < lost else "holds")
+            if lost
+            else "no unit went dormant"
+        )
+        return (
+            f"In {period_label(last['period'].iloc[0], self.freq)}, "
+            f"{sums['n_active']:,} {self.unit}s were active: {sums['n_new']:,} new, "
+            f"{sums['n_returning']:,} returning and {sums['n_reactivated']:,} reactivated, "
+            f"while {lost:,} went dormant ({ratio})."
         )
 
     def plot(self, ax=None):
-        """Stacked bars per period with dormant below zero (the first group when broken down)."""
-        table = self.table
-        if self.by:
-            first = table[self.by[0]].iloc[0]
-            table = table[table[self.by[0]] == first]
-        return plots.growth_bars(table, ax)
+        """Stacked bars per period with dormant below zero (one bar per ``by`` group)."""
+        return plots.growth_bars(self.table, ax, by=self.by, freq=self.freq, unit=self.unit)
 
 
 def lifecycle_over_time(
-    events, *, freq: str = "M", activity=None, by=None, level: str = "customer"
+    events, *, freq: str = "M", activity=None, by=None, unit: str = "customer"
 ) -> LifecycleOverTime:
     """Growth accounting: how the active customer base changes from period to period.
 
-    For each calendar period t (UTC; ``freq`` is 'D', 'W' (Monday start), 'M', 'Q' or 'Y'),
-    every customer active in t or t-1 counts once:
+    For each calendar period t (UTC; ``freq`` is 'D', 'W' (Monday start), 'M', 'Q' or 'Y',
+    computed by :mod:`journeykit.periods`), every unit active in t or t-1 counts once:
 
-    - ``new``: active in t, and t is their first active period;
-    - ``returning``: active in t and in t-1;
-    - ``reactivated``: active in t, not in t-1, active in some period before;
-    - ``dormant``: active in t-1, not in t (reported as a negative number).
+    - ``n_new``: active in t, and t is their first active period;
+    - ``n_returning``: active in t and in t-1;
+    - ``n_reactivated``: active in t, not in t-1, active in some period before;
+    - ``n_dormant``: active in t-1, not in t (reported as a negative number, as it is
+      drawn: below zero).
 
-    So ``active(t) = new + returning + reactivated`` and ``active(t-1) = returning +
-    |dormant|``. ``quick_ratio`` = (new + reactivated) / |dormant| (above 1: the base grows).
-    Periods run from the first to the last period with activity, empty ones included.
+    So ``n_active(t) = n_new + n_returning + n_reactivated`` and ``n_active(t-1) =
+    n_returning + |n_dormant|``. ``quick_ratio`` = (n_new + n_reactivated) / |n_dormant|
+    (above 1: the base grows; missing when nobody went dormant). Periods run from the
+    first to the last period with activity, empty ones included.
 
     Parameters
     ----------
@@ -437,16 +495,22 @@ def lifecycle_over_time(
     activity : str or list of str, optional
         The events that count as activity (default: every event).
     by : str, list of str or pandas.DataFrame, optional
-        As in :func:`lifecycle` (value at the first activity, or customer attributes;
-        customers without a value are left out with a JourneyWarning).
-    level : {'customer', 'account'}
+        As in :func:`lifecycle` (value at the first activity, or unit attributes; units
+        without a value are left out with a JourneyWarning).
+    unit : {'customer', 'account'}
         Count customers or B2B accounts.
 
     Returns
     -------
     LifecycleOverTime
-        ``table``: ``[by], period, active, new, returning, reactivated, dormant,
-        quick_ratio``.
+        ``table`` (= ``summary``): ``[by], period, n_active, n_new, n_returning,
+        n_reactivated, n_dormant, quick_ratio``; ``conclusion`` (the last period);
+        ``plot()``.
+
+    References
+    ----------
+    .. [1] Jain, J. (2017). Diligence at Social Capital, part 1: accounting for user
+       growth. Social Capital (growth accounting and the quick ratio).
 
     Examples
     --------
@@ -457,68 +521,67 @@ def lifecycle_over_time(
     ...     "timestamp": ["2024-01-05", "2024-02-05", "2024-02-06", "2024-04-01",
     ...                   "2024-04-02"],
     ...     "event": "visit"}))
-    >>> lifecycle_over_time(ev).table[["period", "new", "returning", "reactivated",
-    ...                                "dormant"]]
-                         period  new  returning  reactivated  dormant
-    0 2024-01-01 00:00:00+00:00    1          0            0        0
-    1 2024-02-01 00:00:00+00:00    1          1            0        0
-    2 2024-03-01 00:00:00+00:00    0          0            0       -2
-    3 2024-04-01 00:00:00+00:00    0          0            2        0
+    >>> lifecycle_over_time(ev).table[["period", "n_new", "n_returning", "n_reactivated",
+    ...                                "n_dormant"]]
+                         period  n_new  n_returning  n_reactivated  n_dormant
+    0 2024-01-01 00:00:00+00:00      1            0              0          0
+    1 2024-02-01 00:00:00+00:00      1            1              0          0
+    2 2024-03-01 00:00:00+00:00      0            0              0         -2
+    3 2024-04-01 00:00:00+00:00      0            0              2          0
     """
     import ibis
 
     check_choice("freq", freq, periods.FREQS)
-    t, unit = _unit_table(events, activity=activity, level=level)
-    groups, names = unit_groups(t, unit, by, reserved=GROWTH_COLUMNS)
-    pairs = t.select(unit, idx=period_index(t, freq)).distinct()
-    w = ibis.window(group_by=unit, order_by="idx")
+    t, key = _unit_table(events, activity=activity, unit=unit)
+    groups, names = unit_groups(t, key, by, reserved=GROWTH_COLUMNS)
+    pairs = t.select(key, idx=period_index(t, freq)).distinct()
+    w = ibis.window(group_by=key, order_by="idx")
     pairs = pairs.mutate(prev=pairs["idx"].lag().over(w), next=pairs["idx"].lead().over(w))
-    pairs = attach(pairs, groups, unit)
+    pairs = attach(pairs, groups, key)
     keys = [*names, "idx"]
     active = pairs.group_by(keys).aggregate(
-        active=pairs.count(),
-        new=pairs["prev"].isnull().cast("int64").sum(),
-        returning=(pairs["prev"] == pairs["idx"] - 1).cast("int64").sum(),
+        n_active=pairs.count(),
+        n_new=pairs["prev"].isnull().cast("int64").sum(),
+        n_returning=(pairs["prev"] == pairs["idx"] - 1).cast("int64").sum(),
     )
     gone = pairs.filter(pairs["next"].isnull() | (pairs["next"] != pairs["idx"] + 1))
     gone = gone.mutate(idx=gone["idx"] + 1)
-    dormant = gone.group_by(keys).aggregate(dormant=gone.count())
+    dormant = gone.group_by(keys).aggregate(n_dormant=gone.count())
     # One query: the pairs and windows are computed once for both counts.
     both = active.outer_join(dormant, keys)
     both = both.select(
         *[ibis.coalesce(both[k], both[f"{k}_right"]).name(k) for k in keys],
-        "active",
-        "new",
-        "returning",
-        "dormant",
+        "n_active",
+        "n_new",
+        "n_returning",
+        "n_dormant",
     )
     counts = _engine.to_pandas(both)
     if counts.empty:
         raise JourneyDataError(
             f"events: no activity{'' if activity is None else f' ({activity})'} in the data, "
             "so there is nothing to count. Fix: pass events that hold activity (check "
-            "activity= and level=)."
+            "activity= and unit=)."
         )
     table = _growth_table(counts, names, freq)
-    return LifecycleOverTime(table=table, freq=freq, by=tuple(names))
+    return LifecycleOverTime(table=table, freq=freq, by=tuple(names), unit=unit)
 
 
 def _growth_table(counts: pd.DataFrame, names, freq) -> pd.DataFrame:
     """Counts on the full grid of groups x periods (empty periods included, zeros filled);
-    dormant customers of the period after the last active one are dropped."""
-    active = counts[counts["active"].notna()]
-    periods = pd.DataFrame({"idx": range(int(active["idx"].min()), int(active["idx"].max()) + 1)})
-    grid = counts[names].drop_duplicates().merge(periods, how="cross") if names else periods
-    keys = [*names, "idx"]
-    table = grid.merge(counts, on=keys, how="left")
-    counts = ["active", "new", "returning", "dormant"]
-    table[counts] = table[counts].fillna(0).astype("int64")
-    table["dormant"] = -table["dormant"]
-    table["reactivated"] = table["active"] - table["new"] - table["returning"]
+    dormant units of the period after the last active one are dropped."""
+    active = counts[counts["n_active"].notna()]
+    grid = pd.DataFrame({"idx": range(int(active["idx"].min()), int(active["idx"].max()) + 1)})
+    grid = counts[names].drop_duplicates().merge(grid, how="cross") if names else grid
+    table = grid.merge(counts, on=[*names, "idx"], how="left")
+    counted = ["n_active", "n_new", "n_returning", "n_dormant"]
+    table[counted] = table[counted].fillna(0).astype("int64")
+    table["n_dormant"] = -table["n_dormant"]
+    table["n_reactivated"] = table["n_active"] - table["n_new"] - table["n_returning"]
     table.insert(len(names), "period", period_start(table.pop("idx"), freq).to_numpy())
     table = table[[*names, *GROWTH_COLUMNS[:-1]]]
-    lost = (-table["dormant"]).where(table["dormant"] < 0)
-    table["quick_ratio"] = (table["new"] + table["reactivated"]) / lost
+    lost = (-table["n_dormant"]).where(table["n_dormant"] < 0)
+    table["quick_ratio"] = (table["n_new"] + table["n_reactivated"]) / lost
     return table.sort_values([*names, "period"]).reset_index(drop=True)
 
 
@@ -556,8 +619,33 @@ RFM_ACTIONS = {
 
 
 def rfm_score(values: pd.Series, bins: int) -> pd.Series:
-    """Quantile score 1..bins: ``1 + floor(bins * (rank - 1) / n)`` with ties given their
-    lowest rank, so equal values always share a score (deterministic, order-free)."""
+    """Quantile score 1..``bins`` of each value: ``1 + floor(bins * (rank - 1) / n)`` with
+    ties given their lowest rank, so equal values always share a score (deterministic,
+    free of row order).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        The values to score (higher value, higher score).
+    bins : int
+        The number of scores (quantile groups).
+
+    Returns
+    -------
+    pandas.Series
+        Whole-number scores from 1 to ``bins``, on the index of ``values``.
+
+    References
+    ----------
+    .. [1] Hughes, A. M. (1994). Strategic Database Marketing. Chicago: Probus (RFM
+       scores as quantile groups of recency, frequency and monetary value).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> rfm_score(pd.Series([3, 1, 2, 2, 9]), 5).tolist()
+    [4, 1, 2, 2, 5]
+    """
     rank = values.rank(method="min")
     return (1 + np.floor(bins * (rank - 1) / len(values))).astype("int64")
 
@@ -589,39 +677,66 @@ class RFM(Result):
     segments: pd.DataFrame
     as_of: pd.Timestamp
     title = "RFM segments"
+    first = ("segment", "n", "share", "revenue_share")
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.segments
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"as of {self.as_of:%Y-%m-%d}; recency = median days since the last purchase, "
+            "frequency = mean orders, monetary = mean revenue per buyer of the segment; "
+            "scores are quantile groups (help(journeykit.rfm)).",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        seg = self.segments.set_index("segment")
+        best, risk = seg.loc[["champions", "loyal"]], seg.loc[["at risk", "cannot lose"]]
+        money = seg["revenue"].sum() > 0
+
+        def revenue(part) -> str:
+            return f", {part['revenue_share'].sum():.0%} of the revenue" if money else ""
+
+        return (
+            f"Champions and loyal buyers are {best['share'].sum():.0%} of the "
+            f"{seg['n'].sum():,} buyers{revenue(best)}; {risk['n'].sum():,} buyers "
+            f"({risk['share'].sum():.0%}{revenue(risk)}) are at risk or cannot be lost: "
+            "they used to buy often and have gone quiet, the first target of a win-back "
+            "campaign."
+        )
+
     def plot(self, ax=None):
-        """Customers and revenue share per segment."""
+        """Share of buyers and of revenue per segment."""
         return plots.segment_bars(self.segments, ax)
 
 
-def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
+def rfm(events, *, as_of=None, bins: int = 5, purchase="purchase") -> RFM:
     """Recency, frequency and monetary scores, the RFM code and a named segment.
 
-    Per customer with at least one ``activity`` event on or before ``as_of``:
-    ``recency`` = days from the last such event to ``as_of``; ``frequency`` = number of
-    orders (distinct ``order_id``, or events without it); ``monetary`` = their summed
-    ``revenue`` (0 without a revenue column). Each gets a quantile score 1..``bins``
-    (:func:`rfm_score`; recency reversed so that recent = high), ``rfm`` is the code
-    (e.g. ``'545'``), and ``segment`` is named from the R and F scores (rescaled to 1-5 when
-    ``bins`` is not 5) by :data:`RFM_SEGMENTS`; :data:`RFM_ACTIONS` suggests what to do.
+    Per customer with at least one ``purchase`` event on or before ``as_of``:
+    ``recency`` = days from the last purchase to ``as_of``; ``frequency`` = number of
+    orders (distinct ``order_id``, or purchase events without it); ``monetary`` = their
+    summed ``revenue`` (0 without a revenue column). Each gets a quantile score
+    1..``bins`` (:func:`rfm_score`; recency reversed so that recent = high), ``rfm`` is the
+    code (e.g. ``'545'``), and ``segment`` is named from the R and F scores (rescaled to
+    1-5 when ``bins`` is not 5) by :data:`RFM_SEGMENTS`; :data:`RFM_ACTIONS` suggests what
+    to do.
 
     Parameters
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
     as_of : date-like, optional
-        The reference date; later events are ignored. Default: the last ``activity`` event.
-        Before the first ``activity`` event it raises a JourneyDataError; more than a year
+        The reference date; later events are ignored. Default: the last purchase. Before
+        the first purchase it raises a JourneyDataError; more than a year
         (:data:`LONG_AFTER`) after the last it warns (the scores are ranks and do not
         move, but every recency grows by the gap).
     bins : int
         The number of scores, a whole number from 2 to 10.
-    activity : str or list of str
+    purchase : str or list of str
         The purchase events (default ``'purchase'``; e.g. ``['purchase', 'order']``).
         Names that do not occur in the data raise a JourneyDataError.
 
@@ -629,8 +744,17 @@ def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
     -------
     RFM
         ``customers``: ``customer_id, frequency, monetary, recency, r, f, m, rfm,
-        segment``; ``segments`` (= ``summary``): per segment n, median recency, mean
-        frequency and monetary value, revenue, share, revenue_share, definition, action.
+        segment``; ``segments`` (= ``summary``): per segment ``n``, median ``recency``
+        (days), mean ``frequency`` and ``monetary`` value, ``revenue``, ``share`` (of the
+        buyers), ``revenue_share``, ``definition``, ``action``; ``conclusion``; ``plot()``.
+
+    References
+    ----------
+    .. [1] Hughes, A. M. (1994). Strategic Database Marketing. Chicago: Probus (RFM
+       scoring by quantile groups).
+    .. [2] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). RFM and CLV: using
+       iso-value curves for customer base analysis. Journal of Marketing Research 42(4),
+       415-430 (recency, frequency and monetary value as the summary of a customer).
 
     Examples
     --------
@@ -640,20 +764,20 @@ def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
     ([1, 1, 1], [5, 5, 5])
     """
     bins = check_whole("bins", bins, minimum=2, maximum=10)
-    t, unit = _unit_table(events, activity=activity, level="customer")
+    t, key = _unit_table(events, activity=purchase, unit="customer", activity_param="purchase")
     as_of = as_of_in_data(
         t,
         as_of,
         param="as_of",
         within=LONG_AFTER,
         why="every recency counts the days up to it, so every customer looks long gone.",
-        what=f"{activity!r} events",
+        what=f"{purchase!r} events",
     )
     t = t.filter(t["timestamp"] <= as_of.to_pydatetime())
     orders = t["order_id"].nunique() if "order_id" in t.columns else t.count()
     monetary = t["revenue"].sum() if "revenue" in t.columns else t.count() * 0.0
-    agg = t.group_by(unit).aggregate(last=t["timestamp"].max(), frequency=orders, monetary=monetary)
-    out = _engine.to_pandas(agg.order_by(unit))
+    agg = t.group_by(key).aggregate(last=t["timestamp"].max(), frequency=orders, monetary=monetary)
+    out = _engine.to_pandas(agg.order_by(key))
     out["recency"] = (as_of - out.pop("last")) / DAY
     out["monetary"] = out["monetary"].fillna(0.0).astype(float)
     out["r"] = rfm_score(-out["recency"], bins)
@@ -683,27 +807,82 @@ def rfm(events, *, as_of=None, bins: int = 5, activity="purchase") -> RFM:
 
 @dataclass(frozen=True, repr=False)
 class StatusTransitions(Result):
-    """How customers moved between lifecycle statuses from ``start`` to ``end``."""
+    """How units moved between lifecycle statuses from ``start`` to ``end``."""
 
     counts: pd.DataFrame
     shares: pd.DataFrame
+    start: pd.Timestamp
+    end: pd.Timestamp
+    unit: str = "customer"
     title = "Status transitions"
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.counts.reset_index()
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"rows: the status on {self.start:%Y-%m-%d} ('not yet active': no activity by "
+            f"then); columns: the status on {self.end:%Y-%m-%d}; to_frame(): from, to, n and "
+            "share (of the row).",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        c = self.counts
+        c = c.set_axis(c.index.astype(str)).set_axis(c.columns.astype(str), axis=1)
+        start, end = f"{self.start:%Y-%m-%d}", f"{self.end:%Y-%m-%d}"
+        active = ["new", "returning", "reactivated"]
+        was_active = int(c.loc[active].to_numpy().sum())
+        lost = int(c.loc[active, ["lapsing", "churned"]].to_numpy().sum())
+        text = (
+            f"Of the {int(c.to_numpy().sum()):,} {self.unit}s active by {end}, "
+            f"{int(c.loc['not yet active'].sum()):,} were not yet active on {start}."
+        )
+        if was_active:
+            text += (
+                f" Of the {was_active:,} active on {start}, {lost:,} ({lost / was_active:.0%})"
+                f" were lapsing or churned on {end}."
+            )
+        return text
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per (start status, end status): ``from``, ``to``, ``n``, ``share``."""
+        axes = {"index": "from", "columns": "to"}
+        n = self.counts.rename_axis(**axes).stack(future_stack=True).rename("n")
+        share = self.shares.rename_axis(**axes).stack(future_stack=True).rename("share")
+        return pd.concat([n, share], axis=1).reset_index()
+
     def plot(self, ax=None):
-        """Heatmap of row shares (from-status x to-status) with counts."""
-        return plots.transition_heatmap(self.shares, self.counts, ax)
+        """Heatmap of row shares (start status down, end status across) with counts."""
+        start, end = f"{self.start:%Y-%m-%d}", f"{self.end:%Y-%m-%d}"
+        return plots.transition_heatmap(
+            self.shares,
+            self.counts,
+            ax,
+            title=f"Where the {self.unit}s of each status on {start} were on {end}",
+            xlabel=f"status on {end}",
+            ylabel=f"status on {start} (row shares)",
+        )
 
 
-def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTransitions:
-    """Cross-tabulate each customer's :func:`lifecycle` status at ``start`` and at ``end``.
+def status_transitions(
+    events,
+    *,
+    start,
+    end,
+    period="30D",
+    churn_after="90D",
+    activity=None,
+    unit: str = "customer",
+) -> StatusTransitions:
+    """Cross-tabulate each unit's :func:`lifecycle` status at ``start`` and at ``end``.
 
-    Customers without activity by ``start`` are in the row ``not yet active``. ``counts``
-    holds the numbers, ``shares`` the row shares (where the customers of each start status
-    went).
+    Both statuses follow the rule of :func:`lifecycle` (the same ``period``,
+    ``churn_after``, ``activity`` and ``unit`` at both dates). Units without activity by
+    ``start`` are in the row ``not yet active``. ``counts`` holds the numbers, ``shares``
+    the row shares (where the units of each start status went).
 
     Parameters
     ----------
@@ -713,14 +892,18 @@ def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTran
         The two dates, ``end`` after ``start``. As ``as_of`` in :func:`lifecycle`: before
         the first activity raises a JourneyDataError naming the date, more than
         ``churn_after`` after the last activity warns.
-    **lifecycle_options
-        ``period``, ``churn_after``, ``activity`` and ``level`` of :func:`lifecycle`, for
-        both dates; any other option raises.
+    period, churn_after : str or Timedelta
+        The period and churn window of :func:`lifecycle`, durations with a unit.
+    activity : str or list of str, optional
+        The events that count as activity (default: every event).
+    unit : {'customer', 'account'}
+        Customers or B2B accounts.
 
     Returns
     -------
     StatusTransitions
-        ``counts`` and ``shares`` (from-status down, to-status across); ``plot()``.
+        ``counts`` and ``shares`` (start status down, end status across; ``summary`` is
+        ``counts``), ``to_frame()`` (one row per pair), ``conclusion`` and ``plot()``.
 
     Examples
     --------
@@ -729,25 +912,13 @@ def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTran
     >>> moves.shares.sum(axis=1).round(6).unique().tolist()
     [1.0]
     """
-    for name in ("as_of", "by"):
-        if name in lifecycle_options:
-            raise JourneyDataError(
-                f"{name}= cannot be passed to status_transitions (start and end set the dates). "
-                f"Fix: drop {name}=."
-            )
-    options = {  # lifecycle's own defaults
-        name: p.default
-        for name, p in inspect.signature(lifecycle).parameters.items()
-        if p.kind is p.KEYWORD_ONLY and name not in ("as_of", "by")
-    }
-    check_options(lifecycle_options, options, where="status_transitions")
-    options.update(lifecycle_options, by=None)
+    options = {"period": period, "churn_after": churn_after, "activity": activity, "unit": unit}
     start_ts, end_ts = start_end(as_utc(start, param="start"), as_utc(end, param="end"))
-    a = _lifecycle(events, as_of=start_ts, param="start", **options).customers
-    b = _lifecycle(events, as_of=end_ts, param="end", **options).customers
-    unit = a.columns[0]
-    moves = b[[unit, "status"]].merge(
-        a[[unit, "status"]], on=unit, how="left", suffixes=("", "_start")
+    a = _lifecycle(events, as_of=start_ts, param="start", by=None, **options).customers
+    b = _lifecycle(events, as_of=end_ts, param="end", by=None, **options).customers
+    key = a.columns[0]
+    moves = b[[key, "status"]].merge(
+        a[[key, "status"]], on=key, how="left", suffixes=("", "_start")
     )
     rows = ["not yet active", *STATUSES]
     start_status = moves["status_start"].astype(object).fillna("not yet active")
@@ -756,12 +927,10 @@ def status_transitions(events, *, start, end, **lifecycle_options) -> StatusTran
         pd.Categorical(moves["status"], categories=STATUSES),
         dropna=False,
     )
-    counts.index.name, counts.columns.name = (
-        f"status at {start_ts:%Y-%m-%d}",
-        f"status at {end_ts:%Y-%m-%d}",
-    )
+    counts.index.name = f"status at {start_ts:%Y-%m-%d}"
+    counts.columns.name = f"status at {end_ts:%Y-%m-%d}"
     shares = counts.div(counts.sum(axis=1).where(lambda s: s > 0), axis=0)
-    return StatusTransitions(counts=counts, shares=shares)
+    return StatusTransitions(counts=counts, shares=shares, start=start_ts, end=end_ts, unit=unit)
 
 
 # --------------------------------------------------------------------------- promotions
@@ -780,12 +949,35 @@ class PromotionResponders(Result):
         c = self.customers
         return pd.DataFrame(
             {
-                "customers": [len(c)],
-                "responders": [int(c["responder"].sum())],
+                "n": [len(c)],
+                "n_responders": [int(c["responder"].sum())],
                 "share": [c["responder"].mean()],
-                "purchases_in_promotion": [c["in_promotion"].sum() / c["purchases"].sum()],
+                "share_in_promotion": [c["n_in_promotion"].sum() / c["n_purchases"].sum()],
             }
         )
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            "n = customers judged (enough purchases); a responder made at least "
+            f"{self.min_share:.0%} of their purchases inside a promotion window; "
+            "share_in_promotion = purchases inside windows / all their purchases.",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        row = self.summary.iloc[0]
+        n, responders = int(row["n"]), int(row["n_responders"])
+        return (
+            f"{responders:,} of the {n:,} customers judged ({row['share']:.0%}) "
+            f"are promotion responders (at least {self.min_share:.0%} of their purchases "
+            f"inside a promotion window); over all of them, {row['share_in_promotion']:.0%} "
+            "of purchases fell inside one."
+        )
+
+    def plot(self, ax=None):
+        """Customers by their share of purchases inside promotions, with the threshold."""
+        return plots.responder_histogram(self.customers, self.min_share, ax)
 
 
 def promotion_responders(
@@ -795,7 +987,8 @@ def promotion_responders(
 
     A customer with at least ``min_purchases`` purchases is a *responder* when the share of
     their purchases made inside a promotion window is at least ``min_share``. Windows are
-    half-open ``[start, end)`` in UTC.
+    half-open ``[start, end)`` in UTC; a purchase inside two overlapping windows counts
+    once.
 
     Parameters
     ----------
@@ -813,6 +1006,13 @@ def promotion_responders(
     min_purchases : int
         Customers with fewer purchases are left out (at least 1; default 2).
 
+    Returns
+    -------
+    PromotionResponders
+        ``customers``: ``customer_id, n_purchases, n_in_promotion, share_in_promotion,
+        responder`` per customer judged; ``summary``: ``n, n_responders, share,
+        share_in_promotion``; ``conclusion``; ``plot()``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -821,9 +1021,9 @@ def promotion_responders(
     ...     "timestamp": ["2024-11-29", "2024-12-02", "2024-11-29", "2024-03-01"],
     ...     "event": "purchase"}))
     >>> promotion_responders(ev, promotions=[("2024-11-25", "2024-12-03")]).customers
-      customer_id  purchases  in_promotion  share  responder
-    0           a          2             2    1.0       True
-    1           b          2             1    0.5       True
+      customer_id  n_purchases  n_in_promotion  share_in_promotion  responder
+    0           a            2               2                 1.0       True
+    1           b            2               1                 0.5       True
     """
     number = isinstance(min_share, (int, float, np.number)) and not isinstance(min_share, bool)
     if not number or not 0 < min_share <= 1:
@@ -834,7 +1034,7 @@ def promotion_responders(
         )
     min_purchases = check_whole("min_purchases", min_purchases, minimum=1)
     windows = _windows(promotions)
-    t, unit = _unit_table(events, activity=purchase, level="customer", activity_param="purchase")
+    t, key = _unit_table(events, activity=purchase, unit="customer", activity_param="purchase")
     first, last = data_range(t)
     for s, e in windows:
         check_date_in_data(e, param="promotions", first=first, last=last)
@@ -844,16 +1044,18 @@ def promotion_responders(
     inside = functools.reduce(
         operator.or_, [(ts >= s.to_pydatetime()) & (ts < e.to_pydatetime()) for s, e in windows]
     )
-    agg = t.group_by(unit).aggregate(purchases=t.count(), in_promotion=inside.cast("int64").sum())
-    out = _engine.to_pandas(agg.order_by(unit))
-    out = out[out["purchases"] >= min_purchases].reset_index(drop=True)
+    agg = t.group_by(key).aggregate(
+        n_purchases=t.count(), n_in_promotion=inside.cast("int64").sum()
+    )
+    out = _engine.to_pandas(agg.order_by(key))
+    out = out[out["n_purchases"] >= min_purchases].reset_index(drop=True)
     if out.empty:
         raise JourneyDataError(
             f"min_purchases={min_purchases}: no customer has that many {purchase!r} events. "
             "Fix: pass a smaller min_purchases, or the name of your purchase event."
         )
-    out["share"] = out["in_promotion"] / out["purchases"]
-    out["responder"] = out["share"] >= min_share
+    out["share_in_promotion"] = out["n_in_promotion"] / out["n_purchases"]
+    out["responder"] = out["share_in_promotion"] >= min_share
     return PromotionResponders(customers=out, min_share=min_share)
 
 

@@ -1,24 +1,37 @@
 """Net Promoter Score with honest intervals, comparisons, trends, drivers and journeys.
 
-Definitions: answers are 0-10 likelihood-to-recommend scores; promoters answer 9-10,
-passives 7-8, detractors 0-6; NPS = 100 x (share of promoters - share of detractors), on
--100..100. With shares p (promoters) and d (detractors) of n answers, the variance of the
-estimate (trinomial, Rocks 2016) is ``(p + d - (p - d)^2) / n`` (times 100^2).
+Definitions (Reichheld 2003): answers are 0-10 likelihood-to-recommend scores; promoters
+answer 9-10, passives 7-8, detractors 0-6; NPS = 100 x (share of promoters - share of
+detractors), on -100..100. With shares p (promoters) and d (detractors) of n answers, the
+variance of the estimate (trinomial, Rocks 2016) is ``(p + d - (p - d)^2) / n`` (times
+100^2); its square root is the ``se`` every table reports.
 
-Intervals (``method=``):
+Intervals (``interval=``):
 
-- ``'wald'``: estimate +- z * SE. It holds its level with at least 100 answers and at least
-  10 promoters and 10 detractors; below that it under-covers (90-94% at n = 30 in the
-  coverage test) and a ``JourneyWarning`` says so. It can cross -100/100.
-- ``'adjusted_wald'``: add 3/4 of a promoter and 3/4 of a detractor and 3 answers in all
-  (pseudo-observations), then Wald on the adjusted shares. Rocks, B. (2016). "Interval
-  Estimation for the 'Net Promoter Score'". The American Statistician 70(4), 365-372; the
+- ``'adjusted_wald'`` (the default): add 3/4 of a promoter and 3/4 of a detractor and 3
+  answers in all (pseudo-observations), then Wald on the adjusted shares (Rocks 2016); the
   best-covering simple method in his and in Sauro & Lewis' comparisons (94.6-96.6% at
   n = 30 in the coverage test, slightly conservative at extreme shares).
-- ``'bootstrap'``: percentile bootstrap of the mean of +1/0/-1 (``scipy.stats.bootstrap``).
+- ``'wald'``: estimate +- z * se. It holds its level with at least 100 answers and at
+  least 10 promoters and 10 detractors; below that it under-covers (90-94% at n = 30 in the
+  coverage test) and a ``JourneyWarning`` says so. It can cross -100/100.
+- ``'bootstrap'``: percentile bootstrap of the mean of +1/0/-1 (Efron & Tibshirani 1993;
+  ``scipy.stats.bootstrap``).
 
 Survey weights (``weights=``) weight the shares; the standard error then uses Kish's
-effective sample size ``n_eff = (sum w)^2 / sum w^2``.
+effective sample size ``n_eff = (sum w)^2 / sum w^2`` (Kish 1965).
+
+Differences (:func:`compare_nps`, the changes of :func:`nps_trend`, :attr:`NPS.pairwise`)
+are tested with a two-sided z-test on ``diff / sqrt(se_a^2 + se_b^2)`` (independent
+samples), with a Wald interval; several groups are compared pairwise with Holm-adjusted
+p-values (Holm 1979).
+
+References: Reichheld, F. F. (2003). "The One Number You Need to Grow". Harvard Business
+Review 81(12), 46-54. Rocks, B. (2016). "Interval Estimation for the 'Net Promoter
+Score'". The American Statistician 70(4), 365-372. Kish, L. (1965). Survey Sampling.
+Wiley. Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. Chapman &
+Hall. Holm, S. (1979). "A Simple Sequentially Rejective Multiple Test Procedure".
+Scandinavian Journal of Statistics 6(2), 65-70.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
+from .breakdowns import group_pairs
 from .checks import (
     as_floats,
     as_timedelta,
@@ -45,11 +59,14 @@ from .checks import (
     utc_times,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .results import Result
+from .periods import FREQS, period_index, period_start
+from .results import Result, p_text, period_label
 
-METHODS = ("wald", "adjusted_wald", "bootstrap")
+INTERVALS = ("wald", "adjusted_wald", "bootstrap")
 CATEGORIES = ("detractor", "passive", "promoter")
 SMALL_GROUP = 30
+#: Reading of an interval method in notes and titles.
+INTERVAL_NAMES = {"wald": "Wald", "adjusted_wald": "adjusted Wald", "bootstrap": "bootstrap"}
 
 
 def _z(level: float) -> float:
@@ -67,23 +84,45 @@ def category(scores) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=CATEGORIES), index=s.index)
 
 
-def interval(promoters, detractors, n, *, method: str = "wald", level: float = 0.95):
+def nps_interval(promoters, detractors, n, *, interval: str = "adjusted_wald", level=0.95):
     """Vectorised NPS estimate, standard error and interval from (weighted) counts.
 
-    Returns ``(nps, se, low, high)`` on the -100..100 scale; the adjusted-Wald estimate
-    and interval are centred on the adjusted shares (Rocks 2016).
+    Returns ``(nps, se, low, high)`` on the -100..100 scale. ``se`` is the trinomial
+    standard error of the estimate; the adjusted-Wald interval is centred on the adjusted
+    shares and uses their standard error (Rocks 2016). ``'bootstrap'`` is not computed
+    here (:func:`nps` resamples the answers): it gets the Wald interval.
     """
     z = _z(level)
     promoters, detractors, n = (np.asarray(x, dtype=float) for x in (promoters, detractors, n))
     p, d = promoters / n, detractors / n
     nps = p - d
-    if method == "adjusted_wald":
+    se = np.sqrt(np.maximum(p + d - nps**2, 0) / n)
+    if interval == "adjusted_wald":
         n_adj = n + 3
         pa, da = (promoters + 0.75) / n_adj, (detractors + 0.75) / n_adj
-        centre, se = pa - da, np.sqrt((pa + da - (pa - da) ** 2) / n_adj)
+        centre, half = pa - da, z * np.sqrt((pa + da - (pa - da) ** 2) / n_adj)
     else:
-        centre, se = nps, np.sqrt(np.maximum(p + d - nps**2, 0) / n)
-    return 100 * nps, 100 * se, 100 * (centre - z * se), 100 * (centre + z * se)
+        centre, half = nps, z * se
+    return 100 * nps, 100 * se, 100 * (centre - half), 100 * (centre + half)
+
+
+def _difference(nps_a, se_a, nps_b, se_b, level: float) -> dict:
+    """``nps_a - nps_b`` of independent samples: the difference, its Wald interval, the
+    z statistic and the two-sided p-value (missing where both standard errors are 0)."""
+    from scipy.stats import norm
+
+    z = _z(level)
+    diff = np.asarray(nps_a, dtype=float) - np.asarray(nps_b, dtype=float)
+    se = np.hypot(se_a, se_b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = np.where(se > 0, diff / se, np.nan)
+    return {
+        "diff": diff,
+        "diff_ci_low": diff - z * se,
+        "diff_ci_high": diff + z * se,
+        "statistic": statistic,
+        "p_value": 2 * norm.sf(np.abs(statistic)),
+    }
 
 
 def _numbers(frame: pd.DataFrame, column: str, *, param: str) -> np.ndarray:
@@ -152,28 +191,28 @@ def _weights(frame: pd.DataFrame, weights, rows) -> np.ndarray:
     return w
 
 
-def _values(data, score: str, weights, names: list[str]):
+def _values(survey, score: str, weights, names: list[str]):
     """Validate the answers: returns (the rows without a missing score or ``names`` value,
     their scores, their weights or None)."""
-    if isinstance(data, pd.DataFrame):
-        if score not in data.columns:
+    if isinstance(survey, pd.DataFrame):
+        if score not in survey.columns:
             raise JourneyDataError(
-                f"score={score!r}: no such column. {suggest(score, list(data.columns))} "
+                f"score={score!r}: no such column. {suggest(score, list(survey.columns))} "
                 "Fix: pass score= the column with the 0-10 answers."
             )
-        frame = data
-    elif isinstance(data, (pd.Series, np.ndarray, list, tuple)):
-        raw = data if isinstance(data, pd.Series) else pd.Series(np.asarray(data))
+        frame = survey
+    elif isinstance(survey, (pd.Series, np.ndarray, list, tuple)):
+        raw = survey if isinstance(survey, pd.Series) else pd.Series(np.asarray(survey))
         frame = raw.to_frame(score)
     else:
         raise JourneyDataError(
-            f"data: expected a DataFrame, Series, array or list of 0-10 scores; got "
-            f"{type(data).__name__}. Fix: pass e.g. nps(survey, score='score') or "
+            f"survey: expected a DataFrame, Series, array or list of 0-10 scores; got "
+            f"{type(survey).__name__}. Fix: pass e.g. nps(survey, score='score') or "
             "nps([10, 9, 6])."
         )
     if len(frame) == 0:
         raise JourneyDataError(
-            f"score={score!r}: no answers (the data or the selected group is empty). Fix: "
+            f"score={score!r}: no answers (the survey or the selected group is empty). Fix: "
             "check the filter that selected the answers."
         )
     values = _scores(frame, score)
@@ -188,67 +227,133 @@ def _values(data, score: str, weights, names: list[str]):
 
 @dataclass(frozen=True, repr=False)
 class NPS(Result):
-    """NPS per group with counts, shares, standard error and interval."""
+    """NPS per group with counts, shares, standard error and interval; groups compared
+    pairwise (z-tests, Holm-adjusted)."""
 
     table: pd.DataFrame
-    method: str
+    interval: str
     level: float
     by: tuple[str, ...] = ()
     title = "Net Promoter Score"
 
     @property
+    def first(self) -> tuple[str, ...]:
+        return (*self.by, "nps", "nps_ci_low", "nps_ci_high", "n")
+
+    @property
     def notes(self) -> tuple[str, ...]:
-        return (
+        notes = [
             "promoters answer 9-10, passives 7-8, detractors 0-6; NPS = % promoters - % "
-            f"detractors; {self.level:.0%} interval by {self.method.replace('_', '-')}.",
-        )
+            f"detractors (-100 to 100); {self.level:.0%} interval by "
+            f"{INTERVAL_NAMES[self.interval]}; se: trinomial standard error of the NPS.",
+        ]
+        if self.by:
+            notes.append(
+                "groups are compared pairwise with two-sided z-tests on the difference "
+                "(compare_nps), p-values Holm-adjusted over the pairs (see .pairwise)."
+            )
+        hidden = int(self.table["suppressed"].sum())
+        if hidden:
+            notes.append(f"{hidden} group(s) with fewer than min_n answers are suppressed.")
+        return tuple(notes)
+
+    @property
+    def pairwise(self) -> pd.DataFrame:
+        """Every pair of (not suppressed) groups: the NPS difference ``a - b`` with its
+        interval, the z statistic, its p-value and the Holm-adjusted p-value; the ``by``
+        columns of the two groups as ``<by>_a`` and ``<by>_b``."""
+        return self._compared()[2]
+
+    def _compared(self):
+        """The positions (in the table without suppressed groups) of the two groups of each
+        pair, and :attr:`pairwise`."""
+        from .abtest import adjust_p
+
+        t = self.table[~self.table["suppressed"]].reset_index(drop=True)
+        i, j, out = group_pairs(t, self.by)
+        value, se = t["nps"].to_numpy(), t["se"].to_numpy()
+        out = out.assign(**_difference(value[i], se[i], value[j], se[j], self.level))
+        out["p_adjusted"] = adjust_p(out["p_value"].to_numpy(), "holm")
+        return i, j, out
 
     @property
     def conclusion(self) -> str:
-        """A plain-language reading of the result."""
-        t = self.table.dropna(subset=["nps"])
+        """A plain-language reading: the score with its interval; with groups, the highest
+        and the lowest and whether the test (Holm-adjusted z-test) finds them different."""
         pct = f"{self.level:.0%}"
 
         def one(row) -> str:
             return (
-                f"NPS {row.nps:+.1f} ({pct} interval {row.ci_low:+.1f} to {row.ci_high:+.1f}, "
-                f"n = {int(row.n):,}; {row.p_promoter:.0%} promoters, {row.p_detractor:.0%} "
-                "detractors)"
+                f"NPS {row.nps:+.1f} ({pct} interval {row.nps_ci_low:+.1f} to "
+                f"{row.nps_ci_high:+.1f}, n = {int(row.n):,}; {row.promoters:.0%} promoters, "
+                f"{row.detractors:.0%} detractors)"
             )
 
+        t = self.table[~self.table["suppressed"]].reset_index(drop=True)
+        hidden = int(self.table["suppressed"].sum())
+        tail = f" {hidden} group(s) below min_n are suppressed." if hidden else ""
         if not self.by:
-            row = t.iloc[0]
-            width = row.ci_high - row.ci_low
+            if t.empty:
+                return "The survey has fewer than min_n answers, so its NPS is suppressed."
+            row = next(t.itertuples())
+            width = row.nps_ci_high - row.nps_ci_low
             return (
                 f"{one(row)}. The true score is plausibly anywhere in that {width:.0f}-point "
                 "range; differences smaller than that are not evidence of change."
             )
-        best, worst = t.loc[t["nps"].idxmax()], t.loc[t["nps"].idxmin()]
-        label = lambda r: ", ".join(str(r[b]) for b in self.by)  # noqa: E731
-        overlap = best.ci_low <= worst.ci_high
-        hidden = int(self.table["suppressed"].sum())
-        text = f"Highest: {label(best)}: {one(best)}. Lowest: {label(worst)}: {one(worst)}. " + (
-            "Their intervals overlap, so the groups may not truly differ; use "
-            "compare_nps for a test."
-            if overlap
-            else "Their intervals do not overlap: a real difference."
+        if t.empty:
+            return f"Every group has fewer than min_n answers, so all are suppressed.{tail}"
+        if len(t) == 1:
+            row = next(t.itertuples())
+            return (
+                f"Only {plots.group_label(t.iloc[0], self.by)} can be shown: {one(row)}; there is "
+                f"no other group to compare it with.{tail}"
+            )
+        order = np.argsort(t["nps"].to_numpy(), kind="stable")
+        low, high = int(order[0]), int(order[-1])
+        rows = list(t.itertuples())
+        i, j, pairs = self._compared()
+        pair = pairs.iloc[int(np.flatnonzero((i == min(low, high)) & (j == max(low, high)))[0])]
+        gap = rows[high].nps - rows[low].nps
+        alpha = 1 - self.level
+        test = f"z-test, Holm-adjusted over {len(pairs)} pair(s)"
+        if np.isnan(pair["p_adjusted"]):
+            verdict = "The difference cannot be tested (no variation in the answers)."
+        elif pair["p_adjusted"] < alpha:
+            verdict = (
+                f"The {gap:.1f}-point difference between them is statistically significant "
+                f"({test}: {p_text(pair['p_adjusted'])})."
+            )
+        else:
+            verdict = (
+                f"The {gap:.1f}-point difference between them is not statistically "
+                f"significant ({test}: {p_text(pair['p_adjusted'])}): the survey does not show "
+                "that they differ."
+            )
+        text = (
+            f"Highest: {plots.group_label(t.iloc[high], self.by)}: {one(rows[high])}. Lowest: "
+            f"{plots.group_label(t.iloc[low], self.by)}: {one(rows[low])}. {verdict}"
         )
-        if hidden:
-            text += f" {hidden} group(s) below min_n are suppressed."
-        return text
+        if len(pairs) > 1:
+            differ = int((pairs["p_adjusted"] < alpha).sum())
+            text += f" {differ} of {len(pairs)} pairs of groups differ at the {alpha:.0%} level."
+        return text + tail
 
     def plot(self, ax=None):
-        """Stacked promoter/passive/detractor bars with the NPS and its interval."""
-        return plots.nps_bars(self.table, ax, by=self.by)
+        """Two panels: the NPS with its interval per group (-100 to 100) and the shares of
+        detractors, passives and promoters (0-100%); suppressed groups are listed without
+        numbers."""
+        title = f"NPS with {self.level:.0%} interval ({INTERVAL_NAMES[self.interval]})"
+        return plots.nps_bars(self.table, ax, by=self.by, title=title)
 
 
 def nps(
-    data,
+    survey,
     *,
     score: str = "score",
     by=None,
     weights=None,
-    method: str = "wald",
+    interval: str = "adjusted_wald",
     level: float = 0.95,
     min_n: int | None = None,
     n_boot: int = 2000,
@@ -256,61 +361,87 @@ def nps(
 ) -> NPS:
     """Net Promoter Score with counts, shares, standard error and interval, per group.
 
+    NPS (Reichheld 2003) = 100 x (share of promoters, answers 9-10, minus share of
+    detractors, answers 0-6), from -100 to 100; passives (7-8) count in the total only.
+
     Parameters
     ----------
-    data : pandas.DataFrame, Series or array of 0-10 scores
-        Survey answers. Missing answers (NaN, None, pd.NA in nullable columns) are left out
-        with a ``JourneyWarning`` giving the count, never counted as passives; text, True/
-        False and numbers other than whole 0-10 raise.
+    survey : pandas.DataFrame, Series, array or list of 0-10 scores
+        Survey answers, one per row. Missing answers (NaN, None, pd.NA in nullable
+        columns) are left out with a ``JourneyWarning`` giving the count, never counted as
+        passives; text, True/False and numbers other than whole 0-10 raise.
     score : str
         The column of answers in a DataFrame.
     by : str or list of str, optional
-        Group columns (segment, persona, wave, ...). Answers without a group value are left
-        out with a ``JourneyWarning`` (a missing value is never a group). Groups with fewer
-        than 30 answers get a ``JourneyWarning``.
+        Group columns (segment, persona, wave, ...), kept as columns of the table. Answers
+        without a group value are left out with a ``JourneyWarning`` (a missing value is
+        never a group). Groups with fewer than 30 answers get a ``JourneyWarning``.
     weights : str or array, optional
         Survey weights: a column name or one weight per answer, numbers >= 0 (a missing
-        weight of a kept answer raises, as does a group whose weights sum to 0); the table
-        reports the effective sample size ``n_eff``.
-    method : {'wald', 'adjusted_wald', 'bootstrap'}
-        Interval method (module docstring; Rocks 2016).
+        weight of a kept answer raises, as does a group whose weights sum to 0); the
+        standard error uses Kish's effective sample size ``n_eff`` (Kish 1965).
+    interval : {'adjusted_wald', 'wald', 'bootstrap'}
+        How the interval is computed (module docstring): adjusted Wald (Rocks 2016), Wald
+        (warns where it under-covers) or the percentile bootstrap (Efron & Tibshirani
+        1993).
     level : float
-        Confidence level.
+        Confidence level of the intervals (groups are compared at ``1 - level``).
     min_n : int, optional
         Suppress groups with fewer answers: their numbers are set missing and
         ``suppressed`` is True, so small cells are neither over-read nor exposed.
-    n_boot, seed : int
-        Bootstrap resamples and seed (``method='bootstrap'``).
+    n_boot : int
+        Bootstrap resamples (``interval='bootstrap'``).
+    seed : int
+        Random seed of the bootstrap (same seed, same interval).
 
     Returns
     -------
     NPS
-        ``table``: ``[by], n, n_eff, promoters, passives, detractors, p_promoter,
-        p_passive, p_detractor, nps, se, ci_low, ci_high, suppressed``; ``conclusion``.
+        ``table``: ``[by], n, n_eff, n_promoters, n_passives, n_detractors, promoters,
+        passives, detractors`` (shares 0-1), ``nps, se, nps_ci_low, nps_ci_high,
+        suppressed``; ``pairwise`` (groups compared: ``diff``, ``diff_ci_low``,
+        ``diff_ci_high``, ``statistic``, ``p_value``, ``p_adjusted``); ``conclusion``
+        (read from the Holm-adjusted tests, never from overlapping intervals); ``plot()``.
+
+    References
+    ----------
+    .. [1] Reichheld, F. F. (2003). The one number you need to grow. Harvard Business
+       Review 81(12), 46-54.
+    .. [2] Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The
+       American Statistician 70(4), 365-372.
+    .. [3] Kish, L. (1965). Survey Sampling. New York: Wiley.
+    .. [4] Efron, B. & Tibshirani, R. J. (1993). An Introduction to the Bootstrap. New
+       York: Chapman & Hall.
+    .. [5] Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+       Scandinavian Journal of Statistics 6(2), 65-70.
 
     Examples
     --------
     >>> res = nps([10, 9, 9, 8, 7, 6, 3, 10, 9, 5])
-    >>> res.table[["n", "promoters", "detractors", "nps"]]
-        n  promoters  detractors   nps
-    0  10          5           3  20.0
+    >>> res.table[["n", "n_promoters", "n_detractors", "nps"]]
+        n  n_promoters  n_detractors   nps
+    0  10            5             3  20.0
+    >>> res.table[["nps_ci_low", "nps_ci_high"]].round(1)
+       nps_ci_low  nps_ci_high
+    0       -30.3         61.1
     """
-    check_choice("method", method, METHODS)
+    check_choice("interval", interval, INTERVALS)
     _z(level)
     if min_n is not None:
         check_whole("min_n", min_n, example="10")
-    if method == "bootstrap":
+    if interval == "bootstrap":
         check_whole("n_boot", n_boot, example="2000")
         check_whole("seed", seed, minimum=0, example="0")
     names = column_names(by, param="by")
     if names:
-        if not isinstance(data, pd.DataFrame):
+        if not isinstance(survey, pd.DataFrame):
             raise JourneyDataError(
                 f"by={by!r}: needs a DataFrame of answers with those columns; got "
-                f"{type(data).__name__}. Fix: pass a DataFrame with the score and group columns."
+                f"{type(survey).__name__}. Fix: pass a DataFrame with the score and group "
+                "columns."
             )
-        require(data, names, param="by")
-    frame, values, w = _values(data, score, weights, names)
+        require(survey, names, param="by")
+    frame, values, w = _values(survey, score, weights, names)
     promoter, detractor = values >= 9, values <= 6
     if names:
         codes, keys = _group_codes(frame, names)
@@ -326,25 +457,27 @@ def nps(
         sw, wp, wd, n_eff = _weighted_counts(codes, k, promoter, detractor, w, bool(names))
     # Weighted counts scaled to the effective sample size feed the variance formulas.
     promoters_eff, detractors_eff = wp / sw * n_eff, wd / sw * n_eff
-    est, se, low, high = interval(promoters_eff, detractors_eff, n_eff, method=method, level=level)
+    est, se, low, high = nps_interval(
+        promoters_eff, detractors_eff, n_eff, interval=interval, level=level
+    )
     table = keys.assign(
         n=n.astype("int64"),
         n_eff=n_eff,
-        promoters=n_promoters.astype("int64"),
-        passives=(n - n_promoters - n_detractors).astype("int64"),
-        detractors=n_detractors.astype("int64"),
-        p_promoter=wp / sw,
-        p_passive=(sw - wp - wd) / sw,
-        p_detractor=wd / sw,
+        n_promoters=n_promoters.astype("int64"),
+        n_passives=(n - n_promoters - n_detractors).astype("int64"),
+        n_detractors=n_detractors.astype("int64"),
+        promoters=wp / sw,
+        passives=(sw - wp - wd) / sw,
+        detractors=wd / sw,
         nps=est,
         se=se,
-        ci_low=low,
-        ci_high=high,
+        nps_ci_low=low,
+        nps_ci_high=high,
     )
-    if method == "bootstrap":
+    if interval == "bootstrap":
         sign = promoter.astype(float) - detractor
         weight = np.ones(len(values)) if w is None else w
-        table[["ci_low", "ci_high"]] = [
+        table[["nps_ci_low", "nps_ci_high"]] = [
             _bootstrap(sign[codes == g], weight[codes == g], level, n_boot, seed) for g in range(k)
         ]
     small = table["n"] < SMALL_GROUP
@@ -355,7 +488,7 @@ def nps(
             JourneyWarning,
             stacklevel=2,
         )
-    if method == "wald":
+    if interval == "wald":
         _warn_wald(table, names)
     table["suppressed"] = table["n"] < min_n if min_n else False
     if table["suppressed"].any():
@@ -363,7 +496,7 @@ def nps(
         table.loc[table["suppressed"], hide] = np.nan
     if names:
         table = table.sort_values(names, kind="stable").reset_index(drop=True)
-    return NPS(table=table, method=method, level=level, by=tuple(names))
+    return NPS(table=table, interval=interval, level=level, by=tuple(names))
 
 
 def _weighted_counts(codes, k, promoter, detractor, w, grouped: bool):
@@ -409,13 +542,13 @@ def _warn_wald(table: pd.DataFrame, names) -> None:
     """Wald holds its level (coverage test: within 93.5-96.5% at 95%) only with n_eff >= 100
     and at least 10 expected promoters and detractors; elsewhere it under-covers."""
     shaky = (table["n_eff"] < 100) | (
-        table["n_eff"] * np.minimum(table["p_promoter"], table["p_detractor"]) < 10
+        table["n_eff"] * np.minimum(table["promoters"], table["detractors"]) < 10
     )
     if shaky.any():
         where = f" in {int(shaky.sum())} group(s)" if names else ""
         warnings.warn(
             f"nps: the Wald interval under-covers{where} (fewer than 100 answers or fewer than "
-            "10 promoters or detractors). Pass method='adjusted_wald' (Rocks 2016).",
+            "10 promoters or detractors). Pass interval='adjusted_wald' (Rocks 2016).",
             JourneyWarning,
             stacklevel=3,
         )
@@ -441,10 +574,33 @@ def _bootstrap(sign, w, level, n_boot, seed) -> tuple[float, float]:
 
 
 def compare_nps(a, b, *, score: str = "score", level: float = 0.95) -> pd.DataFrame:
-    """Compare the NPS of two independent samples.
+    """Compare the NPS of two independent samples with a two-sided z-test.
 
-    ``diff`` = NPS(a) - NPS(b) with standard error ``sqrt(se_a^2 + se_b^2)`` (trinomial
-    variances, independent samples), a Wald interval and a two-sided z-test p-value.
+    ``diff`` = NPS(a) - NPS(b) with standard error ``se = sqrt(se_a^2 + se_b^2)``
+    (trinomial variances of independent samples, Rocks 2016), the Wald interval
+    ``diff +- z se`` and the two-sided p-value of ``statistic = diff / se``.
+
+    Parameters
+    ----------
+    a, b : pandas.DataFrame, Series, array or list of 0-10 scores
+        The two samples of answers (as :func:`nps` takes them).
+    score : str
+        The column of answers in a DataFrame.
+    level : float
+        Confidence level of the interval of the difference.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row: ``nps_a, nps_b, n_a, n_b, diff, se, diff_ci_low, diff_ci_high,
+        statistic, p_value``.
+
+    References
+    ----------
+    .. [1] Reichheld, F. F. (2003). The one number you need to grow. Harvard Business
+       Review 81(12), 46-54.
+    .. [2] Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The
+       American Statistician 70(4), 365-372.
 
     Examples
     --------
@@ -452,41 +608,74 @@ def compare_nps(a, b, *, score: str = "score", level: float = 0.95) -> pd.DataFr
        diff  p_value
     0  40.0    0.004
     """
-    from scipy.stats import norm
-
-    z = _z(level)
+    _z(level)
     ra = nps(a, score=score).table.iloc[0]
     rb = nps(b, score=score).table.iloc[0]
-    diff = ra.nps - rb.nps
-    se = float(np.hypot(ra.se, rb.se))
-    stat = diff / se if se > 0 else np.nan
-    return pd.DataFrame(
-        {
-            "nps_a": [ra.nps],
-            "nps_b": [rb.nps],
-            "n_a": [int(ra.n)],
-            "n_b": [int(rb.n)],
-            "diff": [diff],
-            "se": [se],
-            "ci_low": [diff - z * se],
-            "ci_high": [diff + z * se],
-            "z": [stat],
-            "p_value": [2 * norm.sf(abs(stat)) if se > 0 else np.nan],
-        }
-    )
+    test = _difference([ra.nps], [ra.se], [rb.nps], [rb.se], level)
+    columns = {"nps_a": [ra.nps], "nps_b": [rb.nps], "n_a": [int(ra.n)], "n_b": [int(rb.n)]}
+    out = pd.DataFrame({**columns, **test})
+    out.insert(5, "se", float(np.hypot(ra.se, rb.se)))
+    return out
 
 
 @dataclass(frozen=True, repr=False)
 class NPSTrend(Result):
-    """NPS per wave with intervals and the test of each change against the previous wave."""
+    """NPS per period with intervals and the test of each change against the previous
+    period."""
 
     table: pd.DataFrame
+    freq: str
+    level: float
+    interval: str
     by: tuple[str, ...] = ()
     title = "NPS trend"
 
+    @property
+    def first(self) -> tuple[str, ...]:
+        return (*self.by, "period", "nps", "nps_ci_low", "nps_ci_high", "n", "diff", "p_value")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"period: the UTC {plots.PERIOD_WORDS[self.freq]} (freq={self.freq!r}) of the answer; "
+            f"{self.level:.0%} NPS interval by {INTERVAL_NAMES[self.interval]}.",
+            "diff: the change against the previous period (within each group), with a Wald "
+            "interval and a two-sided z-test (compare_nps); p-values are not adjusted for the "
+            "number of changes.",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        """Per group: where the NPS started and ended, and whether the latest change is
+        significant (at ``1 - level``)."""
+        alpha = 1 - self.level
+        groups = self.table.groupby(list(self.by), sort=False) if self.by else [((), self.table)]
+        parts = []
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            name = f"{', '.join(map(str, key))}: " if self.by else ""
+            first, last = g.iloc[0], g.iloc[-1]
+            start, end = (period_label(r.period, self.freq) for r in (first, last))
+            if len(g) == 1:
+                parts.append(
+                    f"{name}one {plots.PERIOD_WORDS[self.freq]} only ({start}, NPS "
+                    f"{first.nps:+.1f}): no change to test."
+                )
+                continue
+            changed = "a significant change" if last.p_value < alpha else "not a significant change"
+            parts.append(
+                f"{name}NPS {first.nps:+.1f} in {start}, {last.nps:+.1f} in {end}; the latest "
+                f"change, {last['diff']:+.1f} points ({self.level:.0%} interval "
+                f"{last.diff_ci_low:+.1f} to {last.diff_ci_high:+.1f}, {p_text(last.p_value)}), "
+                f"is {changed}."
+            )
+        return " ".join(parts)
+
     def plot(self, ax=None):
         """NPS per period with its interval band (one line per group)."""
-        return plots.nps_trend_lines(self.table, ax, by=self.by)
+        word = plots.PERIOD_WORDS[self.freq]
+        title = f"NPS per {word} with {self.level:.0%} interval ({INTERVAL_NAMES[self.interval]})"
+        return plots.nps_trend_lines(self.table, ax, by=self.by, freq=self.freq, title=title)
 
 
 def nps_trend(
@@ -496,38 +685,83 @@ def nps_trend(
     freq: str = "Q",
     by=None,
     score: str = "score",
-    method: str = "wald",
+    interval: str = "adjusted_wald",
     level: float = 0.95,
 ) -> NPSTrend:
     """NPS per calendar period (wave) and the test of each change.
 
-    Periods are UTC calendar periods of ``time`` (``freq``: 'W', 'M', 'Q' or 'Y'; dates or
-    times, naive ones read as UTC; numbers and text that is no date raise). For each
-    period after the first (within each ``by`` group): ``change`` against the previous
-    period, its interval and p-value as in :func:`compare_nps`. Answers missing the score,
-    the time or a ``by`` value are left out with a ``JourneyWarning`` giving the count (a
-    missing time is never a wave of its own).
+    Periods are the UTC calendar periods of ``time`` (``freq``: D, W, M, Q or Y; weeks
+    start on Monday), computed as everywhere in journeykit (:mod:`journeykit.periods`).
+    For each period after the first (within each ``by`` group), ``diff`` is the change
+    against the previous period, with its interval and z-test p-value as in
+    :func:`compare_nps`. Answers missing the score, the time or a ``by`` value are left
+    out with a ``JourneyWarning`` giving the count (a missing time is never a wave of its
+    own).
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Survey answers, one per row.
+    time : str
+        The column of answer dates or times (naive ones are read as UTC); numbers and text
+        that is no date raise.
+    freq : {'D', 'W', 'M', 'Q', 'Y'}
+        The calendar period.
+    by : str or list of str, optional
+        Group columns; each group gets its own trend.
+    score : str
+        The column of 0-10 answers.
+    interval : {'adjusted_wald', 'wald', 'bootstrap'}
+        How the interval of each period's NPS is computed (:func:`nps`).
+    level : float
+        Confidence level of the intervals (changes are significant below ``1 - level``).
+
+    Returns
+    -------
+    NPSTrend
+        ``table``: ``[by], period`` and the :func:`nps` columns, then ``diff,
+        diff_ci_low, diff_ci_high, statistic, p_value`` (missing in each group's first
+        period); ``conclusion``; ``plot()``.
+
+    References
+    ----------
+    .. [1] Reichheld, F. F. (2003). The one number you need to grow. Harvard Business
+       Review 81(12), 46-54.
+    .. [2] Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The
+       American Statistician 70(4), 365-372.
+
+    Examples
+    --------
+    >>> survey = pd.DataFrame({"score": [10, 9, 3, 8, 10, 10, 9, 2],
+    ...     "date": ["2024-01-05", "2024-02-01", "2024-03-30", "2024-01-09",
+    ...              "2024-04-02", "2024-05-07", "2024-06-30", "2024-05-01"]})
+    >>> nps_trend(survey, freq="Q").table[["period", "n", "nps", "diff"]]
+                         period  n   nps  diff
+    0 2024-01-01 00:00:00+00:00  4  25.0   NaN
+    1 2024-04-01 00:00:00+00:00  4  50.0  25.0
     """
-    check_choice("freq", freq, ("W", "M", "Q", "Y"))
+    check_choice("freq", freq, FREQS)
+    check_choice("interval", interval, INTERVALS)
     names = column_names(by, param="by")
     require(survey, [score, time, *names], param="survey")
     survey = drop_missing(survey, [score, time, *names], where="nps_trend")
     stamps = utc_times(survey, time, param="time")
-    periods = stamps.dt.tz_localize(None).dt.to_period(freq).dt.start_time
-    frame = survey.assign(period=periods.dt.tz_localize("UTC"))
-    table = nps(frame, score=score, by=[*names, "period"], method=method, level=level).table
-    table = table.sort_values([*names, "period"]).reset_index(drop=True)
-    from scipy.stats import norm
-
-    z = _z(level)
+    frame = survey.assign(period=_periods(stamps, freq))
+    table = nps(frame, score=score, by=[*names, "period"], interval=interval, level=level).table
+    table = table.drop(columns="suppressed").sort_values([*names, "period"], ignore_index=True)
     grouped = table.groupby(names, sort=False) if names else table.groupby(np.zeros(len(table)))
-    prev_nps, prev_se = grouped["nps"].shift(1), grouped["se"].shift(1)
-    se = np.hypot(table["se"], prev_se)
-    table["change"] = table["nps"] - prev_nps
-    table["change_ci_low"] = table["change"] - z * se
-    table["change_ci_high"] = table["change"] + z * se
-    table["p_value"] = 2 * norm.sf(np.abs(table["change"] / se))
-    return NPSTrend(table=table, by=tuple(names))
+    test = _difference(
+        table["nps"], table["se"], grouped["nps"].shift(1), grouped["se"].shift(1), level
+    )
+    table = table.assign(**test)
+    return NPSTrend(table=table, freq=freq, level=level, interval=interval, by=tuple(names))
+
+
+def _periods(stamps: pd.Series, freq: str) -> np.ndarray:
+    """The UTC start of the ``freq`` period of each timestamp (:mod:`journeykit.periods`)."""
+    t = _engine.as_table(pd.DataFrame({"row": np.arange(len(stamps)), "timestamp": stamps.array}))
+    index = _engine.to_pandas(t.select("row", index=period_index(t, freq)).order_by("row"))
+    return period_start(index["index"], freq).to_numpy()
 
 
 @dataclass(frozen=True, repr=False)
@@ -537,19 +771,42 @@ class Drivers(Result):
     table: pd.DataFrame
     r_squared: float
     n: int
+    level: float
     title = "NPS drivers"
+    first = ("driver", "std_effect", "effect", "effect_ci_low", "effect_ci_high", "p_value")
 
     @property
     def notes(self) -> tuple[str, ...]:
         return (
             f"OLS of the 0-10 score on the ratings with HC3 robust standard errors; n = "
-            f"{self.n:,}, R^2 = {self.r_squared:.2f}. std_effect: score points per standard "
-            "deviation of the rating (for ranking).",
+            f"{self.n:,}, R^2 = {self.r_squared:.2f}. effect: score points per rating point "
+            f"({self.level:.0%} interval); std_effect: score points per standard deviation of "
+            "the rating (for ranking). Correlational: confirm a driver with an experiment.",
         )
+
+    @property
+    def conclusion(self) -> str:
+        """The drivers that move the score significantly (at ``1 - level``), strongest
+        first, and those that do not."""
+        alpha = 1 - self.level
+        moving = self.table[self.table["p_value"] < alpha]
+        flat = self.table[self.table["p_value"] >= alpha]["driver"].tolist()
+        if moving.empty:
+            return f"No rating moves the score significantly (p >= {alpha:.2g} for all of {flat})."
+        said = "; ".join(
+            f"{r.driver} ({r.std_effect:+.2f} score points per standard deviation of the "
+            f"rating, {p_text(r.p_value)})"
+            for r in moving.itertuples()
+        )
+        text = f"Drivers of the score, strongest first: {said}."
+        if flat:
+            text += f" Not significant at the {alpha:.0%} level: {', '.join(flat)}."
+        return text
 
     def plot(self, ax=None):
         """Standardised effects with intervals, largest first."""
-        return plots.driver_bars(self.table, ax)
+        title = f"What drives the 0-10 score (OLS, HC3 {self.level:.0%} intervals)"
+        return plots.driver_bars(self.table, ax, title=title)
 
 
 def nps_drivers(
@@ -560,17 +817,44 @@ def nps_drivers(
     Uses ordinary least squares (statsmodels) on the raw 0-10 answer rather than a logit of
     promoter/detractor: it keeps all the information in the scale and its coefficients read
     directly as "score points per rating point". Standard errors are HC3 heteroskedasticity-
-    robust (MacKinnon & White 1985), because a bounded score's variance changes with its
-    mean. ``std_effect`` multiplies each coefficient by the rating's standard deviation so
-    drivers on different scales can be ranked. Rows with a missing score or rating are left
-    out with a ``JourneyWarning`` giving the count; text in them, scores other than whole
-    0-10 and drivers that are constant or collinear raise.
+    robust (White 1980; MacKinnon & White 1985), because a bounded score's variance changes
+    with its mean. ``std_effect`` multiplies each coefficient by the rating's standard
+    deviation so drivers on different scales can be ranked. Rows with a missing score or
+    rating are left out with a ``JourneyWarning`` giving the count; text in them, scores
+    other than whole 0-10 and drivers that are constant or collinear raise.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Survey answers, one per row, with the score and the rating columns.
+    drivers : str or list of str
+        The rating columns (numbers) that may drive the score.
+    score : str
+        The column of 0-10 answers.
+    level : float
+        Confidence level of the intervals (drivers are significant below ``1 - level``).
 
     Returns
     -------
     Drivers
-        ``table``: ``driver, effect, ci_low, ci_high, p_value, std_effect`` sorted by
-        ``std_effect``; ``r_squared``; ``n``.
+        ``table``: ``driver, effect, effect_ci_low, effect_ci_high, p_value,
+        std_effect`` sorted by ``std_effect``; ``r_squared``; ``n``; ``conclusion``.
+
+    References
+    ----------
+    .. [1] White, H. (1980). A heteroskedasticity-consistent covariance matrix estimator
+       and a direct test for heteroskedasticity. Econometrica 48(4), 817-838.
+    .. [2] MacKinnon, J. G. & White, H. (1985). Some heteroskedasticity-consistent
+       covariance matrix estimators with improved finite sample properties. Journal of
+       Econometrics 29(3), 305-325.
+
+    Examples
+    --------
+    >>> survey = pd.DataFrame({"score": [9, 10, 3, 8, 5, 6, 7, 2, 10, 4],
+    ...     "delivery": [5, 5, 1, 4, 2, 3, 4, 1, 4, 3]})
+    >>> nps_drivers(survey, drivers=["delivery"]).table[["driver", "effect"]].round(2)
+         driver  effect
+    0  delivery     1.8
     """
     import statsmodels.api as sm
 
@@ -590,14 +874,14 @@ def nps_drivers(
         {
             "driver": drivers,
             "effect": fit.params[drivers].to_numpy(),
-            "ci_low": ci[0].to_numpy(),
-            "ci_high": ci[1].to_numpy(),
+            "effect_ci_low": ci[0].to_numpy(),
+            "effect_ci_high": ci[1].to_numpy(),
             "p_value": fit.pvalues[drivers].to_numpy(),
             "std_effect": (fit.params[drivers] * data[drivers].std()).to_numpy(),
         }
     )
     table = table.sort_values("std_effect", ascending=False).reset_index(drop=True)
-    return Drivers(table=table, r_squared=float(fit.rsquared), n=len(data))
+    return Drivers(table=table, r_squared=float(fit.rsquared), n=len(data), level=level)
 
 
 def _driver_data(survey: pd.DataFrame, score: str, drivers: list[str]) -> pd.DataFrame:
@@ -630,30 +914,79 @@ def nps_by_journey(
     period="30D",
     churn_after="90D",
     purchase="purchase",
-    method: str = "wald",
+    interval: str = "adjusted_wald",
     level: float = 0.95,
 ) -> pd.DataFrame:
     """NPS per journey group, each answer joined to the customer's events before it.
 
     For every answer (``customer_id``, ``time``) the events up to the answer time give:
-    ``status`` (the :func:`journeykit.lifecycle` status at that moment, with ``period``
-    and ``churn_after``; 'no activity' without earlier events), ``acquisition_channel``
-    (channel of the first event), ``last_touchpoint`` (channel of the last event before the
-    answer) and ``orders`` (``purchase`` events before the answer: 0, 1, 2-3, 4+).
-    Returns a long table ``dimension, group`` + the :func:`nps` columns. The join runs in
-    the engine.
 
-    Answers missing the ``customer_id``, the time or the score are left out with a
-    ``JourneyWarning`` giving the count (they cannot be placed in a journey); answers
-    without a channel (no earlier event, or an event without one) are left out of the two
-    channel dimensions only. ``purchase`` (one event name or a list) must occur in the
-    events; ``time`` holds dates or times (naive ones read as UTC).
+    - ``status``: the :func:`journeykit.lifecycle` status at that moment (the shared rule
+      of :mod:`journeykit.status`, with ``period`` and ``churn_after``: new, returning,
+      reactivated, lapsing or churned), or 'no activity' without earlier events;
+    - ``acquisition_channel``: the channel of the customer's first event;
+    - ``last_touchpoint``: the channel of the last event before the answer;
+    - ``orders``: ``purchase`` events before the answer, binned 0, 1, 2-3, 4+.
+
+    The join runs in the engine. Answers missing the ``customer_id``, the time or the
+    score are left out with a ``JourneyWarning`` giving the count (they cannot be placed in
+    a journey); answers without a channel (no earlier event, or an event without one) are
+    left out of the two channel dimensions only.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        Survey answers with ``customer_id``, the answer time and the score.
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    time : str
+        The column of answer dates or times (naive ones are read as UTC).
+    score : str
+        The column of 0-10 answers.
+    period : str or Timedelta
+        The window before the answer in which a customer counts as active (a duration with
+        a unit, e.g. ``'30D'``).
+    churn_after : str or Timedelta
+        Silence after which a customer counts as churned (e.g. ``'90D'``).
+    purchase : str or list of str
+        The event(s) that are an order; each must occur in the events.
+    interval : {'adjusted_wald', 'wald', 'bootstrap'}
+        How the intervals are computed (:func:`nps`).
+    level : float
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A long table: ``dimension`` (status, orders, acquisition_channel,
+        last_touchpoint), ``group`` (its value), the :func:`nps` columns, and ``small``
+        (fewer than 30 answers).
+
+    References
+    ----------
+    .. [1] Reichheld, F. F. (2003). The one number you need to grow. Harvard Business
+       Review 81(12), 46-54.
+    .. [2] Rocks, B. (2016). Interval estimation for the "Net Promoter Score". The
+       American Statistician 70(4), 365-372.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"customer_id": ["a", "a", "b"],
+    ...     "timestamp": pd.to_datetime(["2024-01-02", "2024-01-20", "2024-01-03"], utc=True),
+    ...     "event": ["visit", "purchase", "visit"]})
+    >>> survey = pd.DataFrame({"customer_id": ["a", "b"], "date": ["2024-01-25", "2024-03-01"],
+    ...     "score": [10, 4]})
+    >>> out = nps_by_journey(survey, events)
+    >>> out[out["dimension"] == "status"][["group", "n", "nps"]]
+         group  n    nps
+    0  lapsing  1 -100.0
+    1      new  1  100.0
     """
     import ibis
 
     from .status import STATUSES, classify
 
-    check_choice("method", method, METHODS)
+    check_choice("interval", interval, INTERVALS)
     _z(level)
     require(survey, ["customer_id", time, score], param="survey")
     require_events(events)
@@ -720,7 +1053,7 @@ def nps_by_journey(
         warnings.simplefilter("ignore", JourneyWarning)  # small groups are flagged below
         for dim in dims:
             sub = frame.dropna(subset=[dim]).astype({dim: object})
-            tab = nps(sub, score=score, by=dim, method=method, level=level).table
+            tab = nps(sub, score=score, by=dim, interval=interval, level=level).table
             parts.append(tab.rename(columns={dim: "group"}).assign(dimension=dim))
     out = pd.concat(parts, ignore_index=True)
     out["small"] = out["n"] < SMALL_GROUP

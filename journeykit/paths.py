@@ -4,7 +4,8 @@ Event-level work is Ibis expressions run where the table lives (DuckDB by defaul
 table's own backend): one small query lists the distinct states, then one query computes
 the result on integer codes of those states. Events of a unit are ordered by time; events at
 the same instant are ordered by their state (event name, stage or channel), so results never
-depend on row order.
+depend on row order. Journeys are a customer's by default (``unit='customer'``), so a log
+without sessions works as it is; ``unit='session'`` follows sessions (:func:`sessionize`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .checks import (
     require_events,
 )
 from .errors import JourneyDataError
+from .events import STAGES
 from .results import Result, wilson
 from .units import unit_column
 
@@ -34,11 +36,30 @@ MAX_PATH_STEPS = 50  # the most steps top_paths and sankey_data follow (one colu
 
 def sessionize(events, *, gap="30min"):
     """Add (or replace) ``session_id``: a customer's new session starts when more than
-    ``gap`` has passed since their previous event (the web-analytics convention: 30 minutes
-    of inactivity). ``session_id`` is ``'<customer_id>-<n>'`` with n = 1, 2, ... in time order.
+    ``gap`` has passed since their previous event.
 
-    Returns the same kind it was given: a new pandas frame (the input is not changed), or a
-    lazy Ibis table.
+    The web-analytics convention is 30 minutes of inactivity. ``session_id`` is
+    ``'<customer_id>-<n>'`` with n = 1, 2, ... in time order (events at one instant ordered
+    by event name); a gap of exactly ``gap`` stays in the session.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    gap : str or Timedelta
+        The inactivity that ends a session, a duration with a unit (``'30min'``).
+
+    Returns
+    -------
+    pandas.DataFrame or Ibis table
+        The same kind it was given: a new pandas frame (the input is not changed, its
+        columns first, ``session_id`` last) or a lazy Ibis table.
+
+    References
+    ----------
+    .. [1] Catledge, L. D. & Pitkow, J. E. (1995). Characterizing browsing strategies in
+       the World-Wide Web. Computer Networks and ISDN Systems 27(6), 1065-1073 (the
+       inactivity timeout behind the 30-minute convention).
 
     Examples
     --------
@@ -78,6 +99,41 @@ def _check_states(events, unit: str, states: str) -> str:
     return key
 
 
+def _journey_order(table: pd.DataFrame, states: str) -> list[str]:
+    """The states of a transition ``table`` (from, to, n) in journey order, without
+    ``start`` and ``end``: for ``states='stage'`` the journey stages in the order of
+    :data:`journeykit.STAGES` first; then, from ``start`` (or, without it, the state most
+    journeys leave more often than they enter), repeatedly the state that the most
+    transitions from the states placed so far lead to (ties by name): a funnel-like order
+    (page_view, product_view, add_to_cart, ...)."""
+    names = sorted((set(table["from"]) | set(table["to"])) - {START, END})
+    moves = table[table["from"] != table["to"]]
+    flow = moves.pivot_table(index="from", columns="to", values="n", aggfunc="sum", fill_value=0)
+    placed = [s for s in STAGES if s in names] if states == "stage" else []
+    score = dict.fromkeys([n for n in names if n not in placed], 0)
+
+    def place(state):
+        if state in flow.index:
+            for target, n in flow.loc[state].items():
+                if target in score:
+                    score[target] += n
+
+    for state in [START, *placed]:
+        place(state)
+    if score and not any(score.values()):  # no start state: begin where journeys begin
+        surplus = flow.sum(axis=1).reindex(names, fill_value=0) - flow.sum().reindex(
+            names, fill_value=0
+        )
+        first = min(score, key=lambda s: (-surplus[s], s))
+        score[first] = 1
+    while score:
+        best = min(score, key=lambda s: (-score[s], s))
+        del score[best]
+        placed.append(best)
+        place(best)
+    return placed
+
+
 @dataclass(frozen=True, repr=False)
 class Transitions(Result):
     """The first-order transition matrix: counts and row probabilities."""
@@ -88,25 +144,60 @@ class Transitions(Result):
     title = "Transitions"
 
     @property
+    def order(self) -> list[str]:
+        """The states in journey order (:func:`_journey_order`)."""
+        return _journey_order(self.table, self.states)
+
+    @property
     def matrix(self) -> pd.DataFrame:
-        """Row probabilities, from-states down, to-states across (``end`` last)."""
+        """Row probabilities, from-states down (``start`` first), to-states across (``end``
+        last), in journey order."""
         wide = self.table.pivot(index="from", columns="to", values="probability")
-        return wide.reindex(index=_ordered(wide.index), columns=_ordered(wide.columns, last=END))
+        order = self.order
+        rows = [s for s in [START, *order] if s in wide.index]
+        return wide.reindex(index=rows, columns=[s for s in [*order, END] if s in wide.columns])
 
     @property
     def notes(self) -> tuple[str, ...]:
         return (
-            f"pairs of consecutive {self.states} values within each {self.unit}; "
+            f"pairs of consecutive {self.states} values within each {self.unit}'s journey; "
             "probability = n / all transitions out of the from-state; 'start' and 'end' mark "
             "where journeys begin and stop.",
         )
 
+    @property
+    def conclusion(self) -> str:
+        t = self.table
+        starts = t[t["from"] == START]
+        text = []
+        if len(starts):
+            top = starts.loc[starts["n"].idxmax()]
+            text.append(
+                f"{top['probability']:.0%} of the {starts['n'].sum():,} {self.unit} journeys "
+                f"start with {top['to']!r}."
+            )
+        moves = t[(t["from"] != START) & (t["to"] != END) & (t["from"] != t["to"])]
+        if len(moves):
+            top = moves.loc[moves["n"].idxmax()]
+            text.append(
+                f"The most frequent move is {top['from']!r} -> {top['to']!r} ({top['n']:,} "
+                f"times, {top['probability']:.0%} of the moves out of {top['from']!r})."
+            )
+        return " ".join(text) or f"No {self.unit} moves from one {self.states} to another."
+
     def plot(self, ax=None):
-        """Heatmap of the row probabilities, annotated with the counts."""
-        counts = self.table.pivot(index="from", columns="to", values="n")
+        """Heatmap of the row probabilities in journey order, annotated with the counts."""
         shares = self.matrix
+        counts = self.table.pivot(index="from", columns="to", values="n")
         counts = counts.reindex(index=shares.index, columns=shares.columns)
-        return plots.transition_heatmap(shares, counts.fillna(0).astype("int64"), ax)
+        return plots.transition_heatmap(
+            shares,
+            counts.fillna(0).astype("int64"),
+            ax,
+            title=f"Transitions between {self.states} values ({self.unit} journeys)",
+            xlabel=f"to (the next {self.states})",
+            ylabel="from (row shares: probability of each next state)",
+        )
 
 
 def _states_in_order(events, unit: str, states: str):
@@ -142,22 +233,23 @@ def _decode(codes: pd.Series, names: list[str]) -> pd.Series:
     return pd.Series([lookup.get(c) if pd.notna(c) else None for c in codes], dtype=object)
 
 
-def _ordered(values, *, last=None):
-    head = [v for v in values if v == START]
-    tail = [v for v in values if v == last]
-    return head + sorted(v for v in values if v not in (START, last)) + tail
-
-
 def transitions(
-    events, *, unit: str = "session", states: str = "event", add_start_end: bool = True
+    events, *, unit: str = "customer", states: str = "event", add_start_end: bool = True
 ) -> Transitions:
     """First-order transitions between consecutive states of each unit's journey.
 
+    A unit's journey is its events with a state, in time order (ties by state); every two
+    consecutive states are one transition (a state repeated in a row is a transition to
+    itself). ``probability`` is the maximum-likelihood estimate of the first-order Markov
+    chain: the transitions from one state to another divided by all transitions out of it.
+
     Parameters
     ----------
-    unit : {'session', 'customer', 'account'}
-        Whose journeys: within sessions (needs ``session_id``; see :func:`sessionize`),
-        over a customer's whole history, or per B2B account.
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    unit : {'customer', 'session', 'account'}
+        Whose journeys: over a customer's whole history, within sessions (needs
+        ``session_id``; see :func:`sessionize`), or per B2B account.
     states : str
         The column whose values are the states: ``'event'``, ``'stage'``, ``'channel'``...
         Events with a missing state are skipped.
@@ -167,8 +259,16 @@ def transitions(
     Returns
     -------
     Transitions
-        ``table``: from, to, n, probability (rows sum to 1 per from-state); ``matrix``;
+        ``table`` (= ``summary``): ``from, to, n, probability`` (rows sum to 1 per
+        from-state; sorted by name); ``matrix`` and ``order`` (journey order: stages as in
+        :data:`journeykit.STAGES`, other states by flow from ``start``); ``conclusion``;
         ``plot()`` (heatmap).
+
+    References
+    ----------
+    .. [1] Anderson, T. W. & Goodman, L. A. (1957). Statistical inference about Markov
+       chains. The Annals of Mathematical Statistics 28(1), 89-110 (the transition
+       probabilities' maximum-likelihood estimate).
 
     Examples
     --------
@@ -176,7 +276,8 @@ def transitions(
     ...     "event": ["view", "cart", "buy", "view", "view"],
     ...     "timestamp": pd.to_datetime(["2024-01-01"] * 5, utc=True)
     ...                  + pd.to_timedelta([0, 1, 2, 0, 1], unit="min")})
-    >>> transitions(ev, unit="customer").table
+    >>> res = transitions(ev)
+    >>> res.table
         from    to  n  probability
     0   buy   end  1     1.000000
     1  cart   buy  1     1.000000
@@ -184,6 +285,8 @@ def transitions(
     3   view  cart  1     0.333333
     4   view   end  1     0.333333
     5   view  view  1     0.333333
+    >>> res.order
+    ['view', 'cart', 'buy']
     """
     import ibis
 
@@ -227,54 +330,67 @@ class TopPaths(Result):
     unit: str
     conversion: tuple[str, ...]
     title = "Top paths"
+    first = ("path", "n", "share", "conversion")
 
     @property
     def notes(self) -> tuple[str, ...]:
         events = " or ".join(repr(c) for c in self.conversion)
         return (
             f"path = the {self.unit}'s states in time order (' > ' between steps; '> ...' "
-            "when cut at max_steps); share = units / all units with a path; conversion_rate "
-            f"= units with a {events} event / units (Wilson interval).",
+            "when cut at max_steps); n = units following it; share = n / all units with a "
+            f"path; conversion = n_converted (units with a {events} event) / n, with a "
+            "Wilson interval.",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        t = self.table
+        top = t.iloc[0]
+        return (
+            f"The most frequent path, {top['path']!r}, is followed by {top['n']:,} "
+            f"{self.unit}s ({top['share']:.1%} of all with a path), of whom "
+            f"{top['conversion']:.0%} converted; the top {len(t)} paths cover "
+            f"{t['share'].sum():.0%} of the {self.unit}s."
         )
 
     def plot(self, ax=None):
-        """Horizontal bars of the units per path, labelled with the conversion rate."""
-        return plots.path_bars(self.table, ax)
+        """Horizontal bars of the units per path, labelled with the conversion."""
+        return plots.path_bars(self.table, ax, unit=self.unit)
 
 
 def top_paths(
     events,
     *,
-    n: int = 20,
+    top: int = 20,
     max_steps: int = 6,
     collapse_repeats: bool = True,
-    unit: str = "session",
+    unit: str = "customer",
     states: str = "event",
     starting_with=None,
     ending_with=None,
     conversion="purchase",
 ) -> TopPaths:
-    """The ``n`` most frequent paths (sequences of states) of units' journeys.
+    """The ``top`` most frequent paths (sequences of states) of units' journeys.
 
-    A unit's path is its states in time order (ties by state name), consecutive repeats
+    A unit's *path* is its states in time order (ties by state name), consecutive repeats
     collapsed when ``collapse_repeats``, cut to the first ``max_steps`` states (marked
     ``> ...`` when longer). ``starting_with='product_view'`` starts each path at the unit's
     first such state (units without one are left out); ``ending_with='purchase'`` keeps the
     last ``max_steps`` states up to and including the unit's first such state (after the
-    start, with both): the paths that lead to it. Each path's conversion rate is the share
-    of its units that ever had a ``conversion`` event.
+    start, with both): the paths that lead to it. A unit *converted* when it ever had a
+    ``conversion`` event (anywhere in its events, not only on the path shown).
 
     Parameters
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
-    n : int
-        How many paths to return, a whole number of 1 or more.
+    top : int
+        How many paths to return (the most frequent first), a whole number of 1 or more.
     max_steps : int
         The states of a path, 1 to 50.
     collapse_repeats : bool
         Count a run of one state once.
-    unit : {'session', 'customer', 'account'}
+    unit : {'customer', 'session', 'account'}
         Whose journeys (``'session'`` needs ``session_id``: see :func:`sessionize`).
     states : str
         The column whose values are the states: ``'event'``, ``'stage'``, ``'channel'``...
@@ -284,18 +400,31 @@ def top_paths(
     conversion : str or list of str
         The conversion events (default ``'purchase'``), which must occur in the data.
 
+    Returns
+    -------
+    TopPaths
+        ``table`` (= ``summary``): ``path, n_steps, n, n_converted, share, conversion,
+        conversion_ci_low, conversion_ci_high`` (most frequent first, ties by path);
+        ``conclusion``; ``plot()``.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and
+       statistical inference. Journal of the American Statistical Association 22(158),
+       209-212 (the intervals of ``conversion``).
+
     Examples
     --------
     >>> ev = pd.DataFrame({"customer_id": list("aaabb"),
     ...     "event": ["view", "view", "purchase", "view", "cart"],
     ...     "timestamp": pd.to_datetime(["2024-01-01"] * 5, utc=True)
     ...                  + pd.to_timedelta([0, 1, 2, 0, 1], unit="min")})
-    >>> top_paths(ev, unit="customer").table[["path", "units", "conversion_rate"]]
-                  path  units  conversion_rate
-    0      view > cart      1              0.0
-    1  view > purchase      1              1.0
+    >>> top_paths(ev).table[["path", "n", "conversion"]]
+                  path  n  conversion
+    0      view > cart  1         0.0
+    1  view > purchase  1         1.0
     """
-    n = check_whole("n", n, minimum=1)
+    top = check_whole("top", top, minimum=1)
     max_steps = check_whole("max_steps", max_steps, minimum=1, maximum=MAX_PATH_STEPS)
     source = _engine.as_table(events)  # one table (one memtable for pandas) for both uses
     t, names = _numbered(source, unit=unit, states=states, collapse_repeats=collapse_repeats)
@@ -329,7 +458,7 @@ def top_paths(
     wide = wide.mutate(converted=wide["buyer"].notnull().cast("int64"))
     columns = [f"s{k}" for k in range(1, max_steps + 1)]
     counts = wide.group_by([*columns, "longer"]).aggregate(
-        units=wide.count(), converted=wide["converted"].sum()
+        n=wide.count(), n_converted=wide["converted"].sum()
     )
     counts = _engine.to_pandas(counts)
     if counts.empty:  # both anchors given, and no unit has the end after the start
@@ -342,15 +471,15 @@ def top_paths(
         " > ".join(s for s in row if s is not None) + (" > ..." if longer else "")
         for row, longer in zip(parts.itertuples(index=False), counts["longer"])
     ]
-    counts["steps"] = parts.notna().sum(axis=1).astype("int64")
-    total = counts["units"].sum()
-    out = counts.sort_values(["units", "path"], ascending=[False, True], ignore_index=True)
-    out = out.head(n)[["path", "steps", "units", "converted"]].astype(
-        {"units": "int64", "converted": "int64"}
+    counts["n_steps"] = parts.notna().sum(axis=1).astype("int64")
+    total = counts["n"].sum()
+    out = counts.sort_values(["n", "path"], ascending=[False, True], ignore_index=True)
+    out = out.head(top)[["path", "n_steps", "n", "n_converted"]].astype(
+        {"n": "int64", "n_converted": "int64"}
     )
-    out["share"] = out["units"] / total
-    out["conversion_rate"] = out["converted"] / out["units"]
-    out["conversion_low"], out["conversion_high"] = wilson(out["converted"], out["units"])
+    out["share"] = out["n"] / total
+    out["conversion"] = out["n_converted"] / out["n"]
+    out["conversion_ci_low"], out["conversion_ci_high"] = wilson(out["n_converted"], out["n"])
     return TopPaths(out, unit, tuple(conversion))
 
 
@@ -360,54 +489,109 @@ class SankeyData(Result):
 
     nodes: pd.DataFrame
     links: pd.DataFrame
+    unit: str = "customer"
+    max_steps: int = 5
     title = "Journey flow"
 
     @property
     def summary(self) -> pd.DataFrame:
-        return self.links
+        """The flows by name: ``step`` (of the from-state), ``from``, ``to``, ``n`` and
+        ``share`` (of the units at the from-state)."""
+        node = self.nodes.set_index("id")
+        source, target = node.loc[self.links["source"]], node.loc[self.links["target"]]
+        return pd.DataFrame(
+            {
+                "step": source["step"].to_numpy(),
+                "from": source["state"].to_numpy(),
+                "to": target["state"].to_numpy(),
+                "n": self.links["n"].to_numpy(),
+                "share": self.links["n"].to_numpy() / source["n"].to_numpy(),
+            }
+        )
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (
+            f"the first {self.max_steps} states of each {self.unit}'s journey; 'end' at step "
+            f"k: journeys that stopped after step k-1; share = n / the {self.unit}s at the "
+            "from-state.",
+        )
+
+    def figure(self):
+        """The interactive Sankey (a plotly Figure)."""
+        return plots.sankey(self.nodes, self.links, unit=self.unit)
 
     def plot(self, ax=None):
-        """The interactive Sankey (a plotly Figure; ``ax`` is not used)."""
-        return plots.sankey(self.nodes, self.links)
+        """The flow as a layered chart on matplotlib Axes (nodes per step, bands between)."""
+        title = f"Journey flow: the first {self.max_steps} steps of each {self.unit}'s journey"
+        return plots.flow_chart(self.nodes, self.links, ax, unit=self.unit, title=title)
 
 
 def sankey_data(
     events,
     *,
-    steps: int = 5,
-    unit: str = "session",
+    max_steps: int = 5,
+    unit: str = "customer",
     states: str = "event",
     collapse_repeats: bool = True,
 ) -> SankeyData:
-    """The flow through the first ``steps`` states of each unit's journey.
+    """The flow through the first ``max_steps`` states of each unit's journey.
 
-    ``nodes``: id, step (1-based), state, units; ``links``: source, target (node ids),
-    units, with ``end`` nodes for journeys that stop before ``steps``. ``steps`` is a whole
-    number from 2 to 50; ``unit``, ``states`` and ``collapse_repeats`` are as in
-    :func:`top_paths`.
+    A unit's journey is as in :func:`top_paths` (states in time order, repeats collapsed
+    when ``collapse_repeats``). Node (k, s) holds the units whose k-th state is s; a link
+    from (k, s) to (k + 1, s') the units whose next state is s'; a journey that stops
+    after its k-th state (k < ``max_steps``) flows to the node (k + 1, ``end``).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    max_steps : int
+        The states followed, a whole number from 2 to 50.
+    unit : {'customer', 'session', 'account'}
+        Whose journeys (``'session'`` needs ``session_id``: see :func:`sessionize`).
+    states : str
+        The column whose values are the states.
+    collapse_repeats : bool
+        Count a run of one state once.
+
+    Returns
+    -------
+    SankeyData
+        ``nodes``: ``id, step, state, n``; ``links``: ``source, target`` (node ids),
+        ``n``; ``summary``: the flows by name; ``figure()`` (plotly) and ``plot()``
+        (matplotlib).
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": list("aab"), "event": ["view", "buy", "view"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01"] * 3, utc=True)
+    ...                  + pd.to_timedelta([0, 1, 0], unit="min")})
+    >>> sankey_data(ev, max_steps=2).summary
+       step  from   to  n  share
+    0     1  view  buy  1    0.5
+    1     1  view  end  1    0.5
     """
-    steps = check_whole("steps", steps, minimum=2, maximum=MAX_PATH_STEPS)
+    max_steps = check_whole("max_steps", max_steps, minimum=2, maximum=MAX_PATH_STEPS)
     import ibis
 
     t, names = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
-    t = t.filter(t["rn"] <= steps)
+    t = t.filter(t["rn"] <= max_steps)
     w = ibis.window(group_by="unit", order_by="rn")
     nxt = t["state"].lead().over(w).fill_null(END_CODE)
-    pairs = t.select("rn", source=t["state"], target=ibis.ifelse(t["rn"] < steps, nxt, None))
-    links = _engine.to_pandas(
-        pairs.group_by(["rn", "source", "target"]).aggregate(units=pairs.count())
-    )
+    pairs = t.select("rn", source=t["state"], target=ibis.ifelse(t["rn"] < max_steps, nxt, None))
+    links = _engine.to_pandas(pairs.group_by(["rn", "source", "target"]).aggregate(n=pairs.count()))
     links["source"] = _decode(links["source"], names)
     links["target"] = _decode(links["target"], names)
-    nodes = links.groupby(["rn", "source"], as_index=False)["units"].sum()
+    nodes = links.groupby(["rn", "source"], as_index=False)["n"].sum()
     nodes = nodes.rename(columns={"rn": "step", "source": "state"})
-    ends = links[links["target"] == END].groupby("rn", as_index=False)["units"].sum()
-    ends = ends.assign(step=ends["rn"] + 1, state=END)[["step", "state", "units"]]
+    ends = links[links["target"] == END].groupby("rn", as_index=False)["n"].sum()
+    ends = ends.assign(step=ends["rn"] + 1, state=END)[["step", "state", "n"]]
     nodes = pd.concat([nodes, ends], ignore_index=True).sort_values(
-        ["step", "units"], ascending=[True, False], ignore_index=True
+        ["step", "n"], ascending=[True, False], ignore_index=True
     )
     nodes["step"] = nodes["step"].astype("int64")
-    nodes["units"] = nodes["units"].astype("int64")
+    nodes["n"] = nodes["n"].astype("int64")
     nodes.insert(0, "id", range(len(nodes)))
     ids = {(s, st): i for i, s, st in zip(nodes["id"], nodes["step"], nodes["state"])}
     links = links[links["target"].notna()]
@@ -415,15 +599,43 @@ def sankey_data(
         {
             "source": [ids[(r, s)] for r, s in zip(links["rn"], links["source"])],
             "target": [ids[(r + 1, s)] for r, s in zip(links["rn"], links["target"])],
-            "units": links["units"].astype("int64").to_numpy(),
+            "n": links["n"].astype("int64").to_numpy(),
         }
     )
-    return SankeyData(nodes, out.sort_values(["source", "target"], ignore_index=True))
+    links = out.sort_values(["source", "target"], ignore_index=True)
+    return SankeyData(nodes, links, unit=unit, max_steps=max_steps)
 
 
-def sankey(events, **options):
-    """The interactive Sankey of :func:`sankey_data` (a plotly Figure)."""
-    return sankey_data(events, **options).plot()
+def sankey(
+    events,
+    *,
+    max_steps: int = 5,
+    unit: str = "customer",
+    states: str = "event",
+    collapse_repeats: bool = True,
+):
+    """The interactive Sankey of :func:`sankey_data` (a plotly Figure).
+
+    Parameters
+    ----------
+    events, max_steps, unit, states, collapse_repeats
+        As in :func:`sankey_data`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        ``sankey_data(...).figure()``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": list("aab"), "event": ["view", "buy", "view"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01"] * 3, utc=True)
+    ...                  + pd.to_timedelta([0, 1, 0], unit="min")})
+    >>> type(sankey(ev, max_steps=2)).__name__
+    'Figure'
+    """
+    options = {"unit": unit, "states": states, "collapse_repeats": collapse_repeats}
+    return sankey_data(events, max_steps=max_steps, **options).figure()
 
 
 @dataclass(frozen=True, repr=False)
@@ -431,54 +643,104 @@ class ChannelMix(Result):
     """Which touchpoint channels appear at each stage."""
 
     table: pd.DataFrame
-    by: str
+    per: str
+    channel: str = "channel"
     title = "Channel mix"
 
     @property
     def notes(self) -> tuple[str, ...]:
         return (
-            f"events and distinct customers per {self.by} and channel; share = the channel's "
-            f"events / all events with a channel at that {self.by}.",
+            f"n_events and n_customers (distinct) per {self.per} and {self.channel}; share = "
+            f"the {self.channel}'s events / all events with a {self.channel} at that "
+            f"{self.per}.",
         )
 
+    @property
+    def conclusion(self) -> str:
+        top = self.table.loc[self.table.groupby(self.per)["share"].idxmax()]
+        rows = {row[self.per]: row for _, row in top.iterrows()}
+        parts = [
+            f"{value}: {rows[value][self.channel]} ({rows[value]['share']:.0%})"
+            for value in self.order
+        ]
+        return f"The largest {self.channel} at each {self.per}: " + "; ".join(parts) + "."
+
+    @property
+    def order(self) -> list:
+        """The ``per`` values in journey order for stages (:data:`journeykit.STAGES`), by
+        name otherwise."""
+        values = list(dict.fromkeys(self.table[self.per]))
+        known = [s for s in STAGES if s in values] if self.per == "stage" else []
+        return known + [v for v in values if v not in known]
+
     def plot(self, ax=None):
-        """Stacked bars of the channel shares per group."""
-        return plots.mix_bars(self.table, ax, by=self.by)
+        """Stacked bars of the channel shares per group (stages in journey order)."""
+        return plots.mix_bars(self.table, ax, by=self.per, channel=self.channel, order=self.order)
 
 
-def channel_mix(events, *, by: str = "stage", channel: str = "channel") -> ChannelMix:
-    """Touchpoint channels per stage (or any ``by`` column): events, customers, share.
+def channel_mix(events, *, per: str = "stage", channel: str = "channel") -> ChannelMix:
+    """Touchpoint channels per stage (or any other column): events, customers and share.
 
-    ``by`` and ``channel`` are two different columns of the events; events missing either
-    are left out.
+    ``per`` is each *event's* own value (the stage of the event, not the value at the
+    customer's first activity that ``by`` means elsewhere): the mix of channels in which
+    each stage happens. ``per`` and ``channel`` are two different columns of the events;
+    events missing either are left out.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    per : str
+        The column whose values the mix is computed for (default ``'stage'``; see
+        :func:`journeykit.map_stages`).
+    channel : str
+        The column holding the channel.
+
+    Returns
+    -------
+    ChannelMix
+        ``table`` (= ``summary``): ``per``, ``channel``, ``n_events``, ``n_customers``,
+        ``share`` (of the group's events); ``order``; ``conclusion``; ``plot()``.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": list("aab"), "event": ["view", "buy", "view"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01"] * 3, utc=True),
+    ...     "stage": ["awareness", "purchase", "awareness"],
+    ...     "channel": ["seo", "email", "ads"]})
+    >>> channel_mix(ev).table
+           stage channel  n_events  n_customers  share
+    0  awareness     ads         1            1    0.5
+    1  awareness     seo         1            1    0.5
+    2   purchase   email         1            1    1.0
     """
     require_events(events)
     fix = "pass a column of the events (stage: see journeykit.map_stages)."
-    for param, column in (("by", by), ("channel", channel)):
+    for param, column in (("per", per), ("channel", channel)):
         check_column(events, column, param=param, fix=fix)
-        if column in ("events", "customers", "share"):
+        if column in ("n_events", "n_customers", "share"):
             raise JourneyDataError(
                 f"{param}={column!r}: the name of a column channel_mix computes. Fix: rename "
                 f"that column of the events (e.g. to '{column}_group')."
             )
-    if by == channel:
+    if per == channel:
         raise JourneyDataError(
-            f"channel={channel!r}: the same column as by={by!r}; expected two different "
-            "columns. Fix: pass by='stage' (or another column) and channel='channel'."
+            f"channel={channel!r}: the same column as per={per!r}; expected two different "
+            "columns. Fix: pass per='stage' (or another column) and channel='channel'."
         )
     t = _engine.as_table(events)
-    t = t.filter(t[by].notnull() & t[channel].notnull())
-    counts = t.group_by([by, channel]).aggregate(
-        events=t.count(), customers=t["customer_id"].nunique()
+    t = t.filter(t[per].notnull() & t[channel].notnull())
+    counts = t.group_by([per, channel]).aggregate(
+        n_events=t.count(), n_customers=t["customer_id"].nunique()
     )
-    out = _engine.to_pandas(counts).astype({"events": "int64", "customers": "int64"})
+    out = _engine.to_pandas(counts).astype({"n_events": "int64", "n_customers": "int64"})
     if out.empty:
         raise JourneyDataError(
-            f"events: no event has both a {by} and a {channel} value, so there is no mix to "
+            f"events: no event has both a {per} and a {channel} value, so there is no mix to "
             f"count. Fix: pass events with both columns filled in (stage: see "
             "journeykit.map_stages)."
         )
-    for column in (by, channel):
+    for column in (per, channel):
         out[column] = out[column].astype(object)
-    out["share"] = out["events"] / out.groupby(by)["events"].transform("sum")
-    return ChannelMix(out.sort_values([by, channel], ignore_index=True), by)
+    out["share"] = out["n_events"] / out.groupby(per)["n_events"].transform("sum")
+    return ChannelMix(out.sort_values([per, channel], ignore_index=True), per, channel)

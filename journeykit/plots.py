@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+#: How a reader names one period of each ``freq``.
+PERIOD_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 PALETTE = ("#1f4e79", "#e07b39", "#3a9e6f", "#b8403a", "#7a5ba8", "#8c8c8c", "#c9a227")
 
 
@@ -19,163 +21,313 @@ def axes(ax=None):
     return ax
 
 
-def stage_bars(table: pd.DataFrame, ax=None, *, by: str | None = None):
-    """Customers reaching each stage as horizontal bars, with the step conversion."""
+def colors(k: int) -> list:
+    """``k`` distinct colours: the palette, then matplotlib's tab20, then an even spread of
+    turbo, so two groups never share a colour."""
+    if k <= len(PALETTE):
+        return list(PALETTE[:k])
+    import matplotlib
+
+    if k <= 20:
+        return [matplotlib.colormaps["tab20"](i) for i in range(k)]
+    return [matplotlib.colormaps["turbo"](i / (k - 1)) for i in range(k)]
+
+
+def group_column(table: pd.DataFrame, by) -> pd.Series:
+    """The label of every row's ``by`` group (:func:`group_label`), as a column."""
+    return pd.Series([group_label(row, by) for _, row in table.iterrows()], index=table.index)
+
+
+def stage_bars(table: pd.DataFrame, ax=None, *, by=(), title: str = "Customers per stage"):
+    """Customers reaching each stage as horizontal bars in journey order, labelled with the
+    step conversion (one bar per ``by`` group when broken down)."""
     ax = axes(ax)
-    if by is None:
-        y = range(len(table))
-        ax.barh(y, table["customers"], color=PALETTE[0])
+    stages = list(dict.fromkeys(table["stage"]))
+    if not by:
+        y = np.arange(len(table))
+        ax.barh(y, table["n"], color=PALETTE[0])
         for i, row in enumerate(table.itertuples()):
-            rate = "" if pd.isna(row.rate_from_previous) else f"  {row.rate_from_previous:.1%}"
-            ax.text(row.customers, i, f" {row.customers:,}{rate}", va="center", fontsize=9)
-        ax.set_yticks(list(y), table["stage"])
+            rate = "" if pd.isna(row.step_conversion) else f"  ({row.step_conversion:.1%})"
+            ax.text(row.n, i, f" {row.n:,}{rate}", va="center", fontsize=9)
+        ax.set_yticks(y, table["stage"])
+        ax.set_xlim(0, table["n"].max() * 1.3)
+        ax.set_xlabel("customers reaching the stage (in brackets: share of the previous stage)")
     else:
-        wide = table.pivot(index="stage", columns=by, values="customers")
-        wide = wide.reindex([s for s in table["stage"].unique()])
-        wide.plot.barh(ax=ax, color=PALETTE[: wide.shape[1]])
+        wide = table.assign(group=group_column(table, by))
+        wide = wide.pivot(index="stage", columns="group", values="n").reindex(stages)
+        wide.plot.barh(ax=ax, color=colors(wide.shape[1]), width=0.8)
+        ax.legend(frameon=False, title=", ".join(by), loc="lower right")
+        ax.set_xlabel("customers reaching the stage")
     ax.invert_yaxis()
-    ax.set_xlabel("customers reaching the stage")
-    ax.set_ylabel("")
+    ax.set_ylabel("journey stage")
+    ax.set_title(title)
     return ax
 
 
-def stage_lines(table: pd.DataFrame, ax=None):
-    """Customers reaching each stage per period."""
+#: Line styles telling ``by`` groups apart where colour already means something.
+STYLES = [(line, marker) for marker in "os^Dvx+*" for line in ("-", "--", ":", "-.")]
+
+
+def stage_lines(
+    table: pd.DataFrame, ax=None, *, by=(), freq=None, title: str = "Customers per stage"
+):
+    """Customers reaching each stage per period: one colour per stage (journey order) and,
+    when broken down, one line style per ``by`` group (every group drawn)."""
+    from matplotlib.lines import Line2D
+
     ax = axes(ax)
-    wide = table.pivot_table(index="period", columns="stage", values="customers", aggfunc="sum")
-    order = [s for s in table["stage"].unique() if s in wide.columns]
-    wide[order].plot(ax=ax, color=PALETTE[: len(order)], marker="o", markersize=3)
+    stages = list(dict.fromkeys(table["stage"]))
+    shade = dict(zip(stages, colors(len(stages))))
+    labelled = table.assign(group=group_column(table, by) if by else "all")
+    groups = list(labelled.groupby("group", sort=True))
+    for i, (_, part) in enumerate(groups):
+        line, marker = STYLES[i % len(STYLES)] if by else ("-", "o")
+        for stage in stages:
+            rows = part[part["stage"] == stage].sort_values("period")
+            x = rows["period"].dt.tz_convert(None)
+            ax.plot(x, rows["n"], color=shade[stage], ls=line, marker=marker, markersize=3)
+    handles, labels = [Line2D([], [], color=shade[s]) for s in stages], list(stages)
+    where = {"loc": "upper left"}
+    if by:  # one legend outside the axes: the stages (colour), then the groups (style)
+        styles = [STYLES[i % len(STYLES)] for i in range(len(groups))]
+        handles += [Line2D([], [], alpha=0)]
+        handles += [Line2D([], [], color="black", ls=line, marker=m) for line, m in styles]
+        labels += [f"{', '.join(by)}:", *(name for name, _ in groups)]
+        where = {"loc": "upper left", "bbox_to_anchor": (1.01, 1)}
+    ax.legend(handles, labels, frameon=False, title="stage", **where)
+    period_ticks(ax, table["period"], freq)
     ax.set_ylabel("customers reaching the stage")
-    ax.set_xlabel("")
+    ax.set_xlabel("period (UTC)")
+    ax.set_title(title)
     return ax
 
 
-def status_bars(table: pd.DataFrame, ax=None, *, by: str | None = None):
-    """Customers per lifecycle status (grouped by ``by`` when given)."""
+def status_bars(
+    table: pd.DataFrame, ax=None, *, by=(), unit: str = "customer", title="Lifecycle status"
+):
+    """Units per lifecycle status, labelled with their share; broken down, the share of
+    each ``by`` group's units per status (groups differ in size), every group drawn."""
     ax = axes(ax)
-    if by is None:
-        ax.bar(table["status"].astype(str), table["n"], color=PALETTE[: len(table)])
+    if not by:
+        x = np.arange(len(table))
+        ax.bar(x, table["n"], color=colors(len(table)))
+        for i, row in enumerate(table.itertuples()):
+            ax.text(i, row.n, f"{row.n:,}\n{row.share:.0%}", ha="center", va="bottom", fontsize=9)
+        ax.set_xticks(x, table["status"].astype(str))
+        ax.set_ylim(0, table["n"].max() * 1.15)
+        ax.set_ylabel(f"{unit}s")
     else:
-        wide = table.pivot_table(index="status", columns=by, values="n", observed=False)
-        wide.plot.bar(ax=ax, color=PALETTE[: wide.shape[1]], rot=0)
-    ax.set_ylabel("customers")
-    ax.set_xlabel("")
+        wide = table.assign(group=group_column(table, by))
+        wide = wide.pivot_table(
+            index="status", columns="group", values="share", observed=False, aggfunc="sum"
+        )
+        wide.plot.bar(ax=ax, color=colors(wide.shape[1]), rot=0, width=0.8)
+        ax.yaxis.set_major_formatter("{x:.0%}")
+        ax.set_ylabel(f"share of the group's {unit}s")
+        ax.legend(frameon=False, title=", ".join(by))
+    ax.set_xlabel("lifecycle status")
+    ax.set_title(title)
     return ax
 
 
-def growth_bars(table: pd.DataFrame, ax=None):
-    """Growth accounting: new, returning, reactivated stacked up, dormant below zero."""
+#: Hatches telling ``by`` groups apart in growth accounting (colour is the component).
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--", "||", "**")
+
+
+def growth_bars(table: pd.DataFrame, ax=None, *, by=(), freq=None, unit: str = "customer"):
+    """Growth accounting per period: returning, new and reactivated stacked above zero,
+    dormant below; broken down, one bar per ``by`` group in every period (told apart by
+    hatching)."""
+    from matplotlib.patches import Patch
+
+    from .results import period_label
+
     ax = axes(ax)
-    x = range(len(table))
-    bottom = pd.Series(0, index=table.index)
-    for i, name in enumerate(("returning", "new", "reactivated")):
-        ax.bar(x, table[name], bottom=bottom, color=PALETTE[i], label=name)
-        bottom = bottom + table[name]
-    ax.bar(x, table["dormant"], color=PALETTE[3], label="dormant")
+    periods = sorted(table["period"].unique())
+    parts = {"n_returning": "returning", "n_new": "new", "n_reactivated": "reactivated"}
+    labelled = table.assign(group=group_column(table, by) if by else "all")
+    groups = list(labelled.groupby("group", sort=True))
+    k = len(groups)
+    width = 0.8 / k
+    for g, (_, part) in enumerate(groups):
+        part = part.set_index("period").reindex(periods, fill_value=0)
+        x = np.arange(len(periods)) + (g - (k - 1) / 2) * width
+        style = {"hatch": HATCHES[g % len(HATCHES)], "edgecolor": "white", "linewidth": 0}
+        bottom = np.zeros(len(periods))
+        for i, column in enumerate(parts):
+            ax.bar(x, part[column], width, bottom=bottom, color=PALETTE[i], **style)
+            bottom = bottom + part[column].to_numpy()
+        ax.bar(x, part["n_dormant"], width, color=PALETTE[3], **style)
     ax.axhline(0, color="black", linewidth=0.8)
-    step = max(1, len(table) // 12)
-    ax.set_xticks(list(x)[::step], [f"{p:%Y-%m-%d}" for p in table["period"]][::step], rotation=45)
-    ax.set_ylabel("customers")
-    ax.legend(frameon=False, ncols=4, loc="upper left")
+    step = max(1, -(-len(periods) // 12))
+    ticks = np.arange(len(periods))[::step]
+    ax.set_xticks(ticks, [period_label(periods[i], freq) for i in ticks], rotation=45, ha="right")
+    handles = [Patch(color=PALETTE[i], label=name) for i, name in enumerate(parts.values())]
+    handles.append(Patch(color=PALETTE[3], label="dormant"))
+    if by:
+        handles += [
+            Patch(facecolor="#dddddd", hatch=HATCHES[g % len(HATCHES)], label=name)
+            for g, (name, _) in enumerate(groups)
+        ]
+    ax.legend(handles=handles, frameon=False, ncols=4, loc="upper left", fontsize=8)
+    ax.margins(y=0.12)  # room for the legend above the bars
+    ax.set_ylabel(f"{unit}s (dormant below zero)")
+    ax.set_xlabel("period (UTC)")
+    ax.set_title("Growth accounting" + (f" by {', '.join(by)}" if by else ""))
     return ax
 
 
 def segment_bars(segments: pd.DataFrame, ax=None):
     """Share of customers and of revenue per RFM segment."""
     ax = axes(ax)
-    y = range(len(segments))
-    ax.barh(
-        [i - 0.2 for i in y], segments["share"], height=0.4, color=PALETTE[0], label="customers"
-    )
-    ax.barh(
-        [i + 0.2 for i in y],
-        segments["revenue_share"],
-        height=0.4,
-        color=PALETTE[1],
-        label="revenue",
-    )
-    ax.set_yticks(list(y), segments["segment"].astype(str))
+    y = np.arange(len(segments))
+    ax.barh(y - 0.2, segments["share"], height=0.4, color=PALETTE[0], label="of the buyers")
+    ax.barh(y + 0.2, segments["revenue_share"], height=0.4, color=PALETTE[1], label="of revenue")
+    ax.set_yticks(y, segments["segment"].astype(str))
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    ax.legend(frameon=False)
+    ax.xaxis.set_major_formatter("{x:.0%}")
+    ax.legend(frameon=False, loc="lower right")
+    ax.set_xlabel("share of all buyers and of all revenue")
+    ax.set_ylabel("RFM segment")
+    ax.set_title("RFM segments: buyers and revenue")
     return ax
 
 
-def transition_heatmap(shares: pd.DataFrame, counts: pd.DataFrame, ax=None):
-    """Row shares as a heatmap, annotated with share and count."""
+def transition_heatmap(
+    shares: pd.DataFrame, counts: pd.DataFrame, ax=None, *, title: str, xlabel: str, ylabel: str
+):
+    """Row shares as a heatmap (rows and columns in the order given), annotated with the
+    share and count where the cells are large enough to read; x labels slanted so long
+    names never run into each other."""
     ax = axes(ax)
-    ax.imshow(shares.fillna(0).to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i in range(shares.shape[0]):
-        for j in range(shares.shape[1]):
-            share = shares.iat[i, j]
-            text = "" if pd.isna(share) else f"{share:.0%}\n{counts.iat[i, j]:,}"
-            ax.text(
-                j,
-                i,
-                text,
-                ha="center",
-                va="center",
-                fontsize=8,
-                color="white" if share > 0.6 else "black",
-            )
+    ax.imshow(shares.fillna(0).to_numpy(dtype=float), cmap="Blues", vmin=0, vmax=1, aspect="auto")
+    size = max(shares.shape)
+    for (i, j), share in np.ndenumerate(shares.to_numpy(dtype=float)) if size <= 20 else []:
+        if np.isnan(share) or counts.iat[i, j] == 0:
+            continue
+        text = f"{share:.0%}\n{counts.iat[i, j]:,}" if size <= 10 else f"{share:.0%}"
+        colour = "white" if share > 0.6 else "black"
+        ax.text(j, i, text, ha="center", va="center", fontsize=8 if size <= 10 else 6, color=colour)
     ax.set_xticks(range(shares.shape[1]), [str(c) for c in shares.columns])
+    ax.tick_params(axis="x", labelrotation=40)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
     ax.set_yticks(range(shares.shape[0]), [str(r) for r in shares.index])
-    ax.set_xlabel(shares.columns.name or "")
-    ax.set_ylabel(shares.index.name or "")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     return ax
 
 
-def nps_bars(table: pd.DataFrame, ax=None, *, by=()):
-    """Stacked detractor/passive/promoter shares per group, with the NPS and its interval
-    on a second axis (-100..100)."""
-    ax = axes(ax)
-    rows = table[~table["suppressed"]] if "suppressed" in table else table
-    labels = [", ".join(str(r[b]) for b in by) for _, r in rows.iterrows()] if by else ["all"]
-    y = range(len(rows))
-    left = pd.Series(0.0, index=rows.index)
-    for name, colour in (
-        ("p_detractor", PALETTE[3]),
-        ("p_passive", PALETTE[5]),
-        ("p_promoter", PALETTE[2]),
-    ):
-        ax.barh(y, rows[name], left=left, color=colour, label=name[2:] + "s", height=0.6)
-        left = left + rows[name]
-    ax.set_yticks(list(y), labels)
-    ax.set_xlim(0, 1)
-    ax.xaxis.set_major_formatter(lambda v, _: f"{v:.0%}")
-    twin = ax.twiny()
-    twin.errorbar(
-        rows["nps"],
-        list(y),
-        xerr=[rows["nps"] - rows["ci_low"], rows["ci_high"] - rows["nps"]],
-        fmt="o",
-        color="black",
-        capsize=3,
-        label="NPS",
+def beside(ax, *, ratio: float = 1.0):
+    """A second panel to the right of ``ax``, sharing its y axis: ``ax`` keeps the left
+    part of its place in the figure (its grid cell, or its box when it has none)."""
+    spec = ax.get_subplotspec()
+    if spec is not None:
+        inner = spec.subgridspec(1, 2, width_ratios=(1, ratio), wspace=0.05)
+        ax.set_subplotspec(inner[0])
+        return ax.figure.add_subplot(inner[1], sharey=ax)
+    from mpl_toolkits.axes_grid1 import make_axes_locatable
+
+    return make_axes_locatable(ax).append_axes(
+        "right", size=f"{100 * ratio:.0f}%", pad=0.1, sharey=ax
     )
-    twin.set_xlim(-100, 100)
-    twin.set_xlabel("NPS (with interval)")
-    ax.invert_yaxis()
-    ax.legend(frameon=False, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.08))
+
+
+def nps_bars(table: pd.DataFrame, ax=None, *, by=(), title: str = "Net Promoter Score"):
+    """Two panels, one scale each: the NPS with its interval per group (left, -100 to 100)
+    and the shares of detractors, passives and promoters (right, 0-100%). Suppressed
+    groups keep their row, labelled, without numbers."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        height = min(2.2 + 0.4 * len(table), 14)
+        _, ax = plt.subplots(figsize=(10, height), layout="constrained")
+    suppressed = table["suppressed"].to_numpy(dtype=bool)
+    labels = [group_label(r, by) if by else "all answers" for _, r in table.iterrows()]
+    labels = [f"{name} (suppressed)" if s else name for name, s in zip(labels, suppressed)]
+    y = np.arange(len(table))
+    shown = table[~suppressed]
+    value, low, high = (
+        shown[c].to_numpy(dtype=float) for c in ("nps", "nps_ci_low", "nps_ci_high")
+    )
+    ax.errorbar(
+        value,
+        y[~suppressed],
+        xerr=[value - low, high - value],
+        fmt="o",
+        color=PALETTE[0],
+        capsize=3,
+    )
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(-100, 100)
+    ax.set_yticks(y, labels)
+    ax.set_ylim(len(table) - 0.5, -0.5)
+    ax.set_xlabel("NPS (-100 to 100)")
+    ax.set_title(title)
+    shares = beside(ax)
+    left = np.zeros(len(shown))
+    for name, colour in (
+        ("detractors", PALETTE[3]),
+        ("passives", PALETTE[5]),
+        ("promoters", PALETTE[2]),
+    ):
+        values = 100 * shown[name].to_numpy(dtype=float)
+        shares.barh(y[~suppressed], values, left=left, color=colour, label=name, height=0.6)
+        left = left + values
+    shares.set_xlim(0, 100)
+    shares.set_xlabel("share of answers (%)")
+    shares.tick_params(labelleft=False)
+    shares.spines[["top", "right"]].set_visible(False)
+    shares.legend(
+        frameon=False, ncols=3, fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 1.0)
+    )
     return ax
 
 
-def nps_trend_lines(table: pd.DataFrame, ax=None, *, by=()):
+def group_label(row, by) -> str:
+    """A group's label in a legend or on an axis: its ``by`` values, joined."""
+    return ", ".join(str(row[b]) for b in by)
+
+
+def period_ticks(ax, periods, freq: str | None, *, most: int = 10) -> None:
+    """Ticks at the periods, labelled the way a reader names them (2024-01, 2024-Q1,
+    2024-W05): at most ``most`` labels, each at least 1/``most`` of the time span after the
+    previous one, so labels never overlap however the periods cluster."""
+    from .results import period_label
+
+    periods = sorted(pd.unique(pd.Series(periods).dropna()))
+    if not periods:
+        return
+    gap = (periods[-1] - periods[0]) / most
+    shown = [periods[0]]
+    for p in periods[1:]:
+        if p - shown[-1] >= gap:
+            shown.append(p)
+    ax.set_xticks(shown, [period_label(p, freq) for p in shown])
+
+
+def nps_trend_lines(table: pd.DataFrame, ax=None, *, by=(), freq=None, title: str = "NPS trend"):
     """NPS per period with its interval band, one line per group."""
     ax = axes(ax)
-    groups = table.groupby(list(by), sort=False) if by else [("all", table)]
+    groups = table.groupby(list(by), sort=False) if by else [(None, table)]
     for i, (name, g) in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)]
-        ax.plot(g["period"], g["nps"], marker="o", color=colour, label=str(name))
-        ax.fill_between(g["period"], g["ci_low"], g["ci_high"], color=colour, alpha=0.15)
+        label = None if name is None else ", ".join(map(str, np.atleast_1d(name)))
+        ax.plot(g["period"], g["nps"], marker="o", color=colour, label=label)
+        ax.fill_between(g["period"], g["nps_ci_low"], g["nps_ci_high"], color=colour, alpha=0.15)
     ax.axhline(0, color="black", linewidth=0.8)
-    ax.set_ylabel("NPS")
+    period_ticks(ax, table["period"], freq)
+    ax.set_ylabel("NPS (-100 to 100)")
+    ax.set_xlabel("period (UTC)")
+    ax.set_title(title)
     if by:
-        ax.legend(frameon=False)
+        ax.legend(frameon=False, title=", ".join(by))
     return ax
 
 
-def driver_bars(table: pd.DataFrame, ax=None):
+def driver_bars(table: pd.DataFrame, ax=None, *, title: str = "NPS drivers"):
     """Standardised driver effects with intervals, largest first."""
     ax = axes(ax)
     scale = table["std_effect"] / table["effect"]
@@ -185,106 +337,181 @@ def driver_bars(table: pd.DataFrame, ax=None):
         table["std_effect"],
         list(y),
         xerr=[
-            (table["effect"] - table["ci_low"]) * scale,
-            (table["ci_high"] - table["effect"]) * scale,
+            (table["effect"] - table["effect_ci_low"]) * scale,
+            (table["effect_ci_high"] - table["effect"]) * scale,
         ],
         fmt="none",
         color="black",
         capsize=3,
     )
+    ax.axvline(0, color="black", linewidth=0.8)
     ax.set_yticks(list(y), table["driver"])
     ax.invert_yaxis()
-    ax.set_xlabel("score points per standard deviation of the rating")
+    ax.set_xlabel("effect on the 0-10 score per standard deviation of the rating (points)")
+    ax.set_title(title)
     return ax
 
 
-def forest(table: pd.DataFrame, ax=None, *, percent: bool = False, label: str = "variant"):
-    """Each row's difference (``diff``) with its interval (``ci_low``, ``ci_high``) as a
-    forest plot around the no-difference line."""
+def forest(table: pd.DataFrame, ax=None, *, percent: bool = False, xlabel: str, title: str):
+    """Each variant's difference (``diff``) with its interval (``diff_ci_low``,
+    ``diff_ci_high``; an open end drawn as an arrow) around the no-difference line; green
+    where significant. ``percent`` draws fractions as percentage points."""
     ax = axes(ax)
     scale = 100 if percent else 1
     y = np.arange(len(table))[::-1]
     diff = table["diff"].to_numpy() * scale
-    low = np.where(np.isfinite(table["ci_low"]), table["ci_low"] * scale, np.nan)
-    high = np.where(np.isfinite(table["ci_high"]), table["ci_high"] * scale, np.nan)
-    colors = [PALETTE[2] if s else PALETTE[5] for s in table.get("significant", [False] * len(y))]
-    ax.hlines(
-        y,
-        np.where(np.isnan(low), diff, low),
-        np.where(np.isnan(high), diff, high),
-        color=colors,
-        lw=2,
-    )
-    ax.scatter(diff, y, color=colors, zorder=3)
+    low, high = (table[c].to_numpy() * scale for c in ("diff_ci_low", "diff_ci_high"))
+    finite = np.r_[diff, low[np.isfinite(low)], high[np.isfinite(high)], 0.0]
+    pad = 0.15 * (finite.max() - finite.min() or 1.0)
+    left, right = finite.min() - pad, finite.max() + pad
+    from matplotlib.lines import Line2D
+
+    colours = [PALETTE[2] if s else PALETTE[5] for s in table["significant"]]
+    ax.hlines(y, np.clip(low, left, right), np.clip(high, left, right), color=colours, lw=2)
+    for yi, lo, hi, colour in zip(y, low, high, colours):
+        for end, edge, marker in ((lo, left, "<"), (hi, right, ">")):
+            if np.isinf(end):  # an open end (a one-sided test): an arrow at the edge
+                ax.plot(edge, yi, marker=marker, color=colour, markersize=7, clip_on=False)
+    ax.scatter(diff, y, color=colours, zorder=3)
     ax.axvline(0, color="black", lw=0.8, ls="--")
-    ax.set_yticks(y, table[label].astype(str))
-    ax.set_xlabel("difference from control" + (" (percentage points)" if percent else ""))
+    kinds = [(PALETTE[2], "significant"), (PALETTE[5], "not significant")]
+    handles = [Line2D([], [], color=c, lw=2, marker="o", label=k) for c, k in kinds]
+    ax.legend(handles=handles, frameon=False, loc="best", fontsize=8)
+    ax.set_xlim(left, right)
+    ax.set_yticks(y, table["variant"].astype(str))
+    ax.set_ylim(-0.7, len(table) - 0.3)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("variant")
+    ax.set_title(title)
     return ax
 
 
-def sequence(table: pd.DataFrame, ax=None):
-    """A sequential test over time: estimate, confidence sequence and the no-effect line."""
+def srm_bars(table: pd.DataFrame, ax=None, *, p_value: float):
+    """Observed and expected units per variant as bars side by side (the sample-ratio
+    check), each observed bar labelled with its share."""
     ax = axes(ax)
+    x = np.arange(len(table))
+    ax.bar(x - 0.2, table["n"], 0.4, color=PALETTE[0], label="observed")
+    ax.bar(x + 0.2, table["n_expected"], 0.4, color=PALETTE[5], label="expected")
+    for xi, n, share in zip(x, table["n"], table["share"]):
+        ax.annotate(
+            f"{n:,}\n{share:.1%}",
+            (xi - 0.2, n),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xticks(x, table["variant"].astype(str))
+    ax.set_ylim(0, 1.2 * max(table["n"].max(), table["n_expected"].max()))
+    ax.yaxis.set_major_formatter("{x:,.0f}")
+    ax.set_xlabel("variant")
+    ax.set_ylabel("units")
+    ax.legend(frameon=False, ncols=2, loc="upper right")
+    p = "< 0.001" if p_value < 0.001 else f"= {p_value:.3f}"
+    ax.set_title(f"Sample ratio: observed against expected units (p {p})")
+    return ax
+
+
+def sequence(
+    table: pd.DataFrame,
+    ax=None,
+    *,
+    percent: bool = False,
+    ylabel: str,
+    title: str,
+    rejected_at: int | None = None,
+):
+    """A sequential test over the units observed: the difference, its confidence sequence
+    (``diff_ci_low``, ``diff_ci_high``), the no-difference line and, when the test rejected,
+    the moment it did. ``percent`` draws fractions as percentage points."""
+    ax = axes(ax)
+    scale = 100 if percent else 1
     ax.fill_between(
         table["n"],
-        table["ci_low"],
-        table["ci_high"],
+        table["diff_ci_low"] * scale,
+        table["diff_ci_high"] * scale,
         color=PALETTE[0],
         alpha=0.2,
         label="confidence sequence (valid when peeking)",
     )
     ax.plot(
-        table["n"], table["diff"], color=PALETTE[0], marker="o", markersize=3, label="difference"
+        table["n"],
+        table["diff"] * scale,
+        color=PALETTE[0],
+        marker="o",
+        markersize=3,
+        label="difference",
     )
     ax.axhline(0, color="black", lw=0.8, ls="--")
+    if rejected_at is not None:
+        ax.axvline(rejected_at, color=PALETTE[1], lw=1, ls=":", label="p reaches alpha")
+    ax.xaxis.set_major_formatter("{x:,.0f}")
     ax.set_xlabel("units observed")
-    ax.set_ylabel("variant - control")
-    ax.legend(frameon=False)
+    ax.set_ylabel(ylabel)
+    ax.legend(frameon=False, loc="best", fontsize=8)
+    ax.set_title(title)
     return ax
 
 
-def posterior_lift(draws: pd.DataFrame, ax=None):
-    """Posterior densities of the relative lift of each variant over the control."""
+def posterior_lift(draws: pd.DataFrame, ax=None, *, title: str):
+    """Posterior densities of the relative lift of each variant (a column of ``draws``)
+    over the control, in percent."""
     ax = axes(ax)
-    for i, name in enumerate(draws.columns):
-        values = draws[name].to_numpy() * 100
+    values = draws.to_numpy() * 100
+    span = tuple(np.quantile(values, [0.0005, 0.9995]))  # the far tails left out
+    for colour, name in zip(colors(len(draws.columns) + 1)[1:], draws.columns):
         ax.hist(
-            values,
+            draws[name].to_numpy() * 100,
             bins=100,
+            range=span,
             density=True,
             histtype="stepfilled",
             alpha=0.4,
-            color=PALETTE[(i + 1) % len(PALETTE)],
+            color=colour,
             label=str(name),
         )
     ax.axvline(0, color="black", lw=0.8, ls="--")
     ax.set_xlabel("relative lift over control (%)")
-    ax.set_ylabel("posterior density")
+    ax.set_ylabel("posterior density (per % of lift)")
     ax.legend(frameon=False)
+    ax.set_title(title)
     return ax
 
 
 def power_curve(curve: pd.DataFrame, planned, ax=None):
-    """Power against the control group's size, with the planned size marked."""
+    """Power against the control arm's size (log scale), with the planned size marked."""
     ax = axes(ax)
-    ax.plot(curve["n"], curve["power"], color=PALETTE[0])
+    ax.plot(curve["n_control"], curve["power"], color=PALETTE[0])
     ax.axhline(planned["power"], color=PALETTE[5], lw=0.8, ls="--")
     ax.axvline(planned["n_control"], color=PALETTE[1], lw=0.8, ls="--")
+    middle = np.sqrt(curve["n_control"].min() * curve["n_control"].max())  # on the log axis
+    right = planned["n_control"] > middle  # the label goes where the line leaves room
     ax.annotate(
-        f" n = {planned['n_control']:,} per control arm",
+        f" {planned['n_control']:,} control units for {planned['power']:.0%} power ",
         (planned["n_control"], 0.05),
         color=PALETTE[1],
         fontsize=9,
+        ha="right" if right else "left",
     )
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter("{x:,.0f}")
     ax.set_ylim(0, 1)
-    ax.set_xlabel("units in the control arm")
+    ax.yaxis.set_major_formatter("{x:.0%}")
+    ax.set_xlabel("units in the control arm (log scale)")
     ax.set_ylabel("power")
+    ax.set_title(
+        f"Power against sample size ({planned['alternative']}, alpha {planned['alpha']:g})"
+    )
     return ax
 
 
-def survival_curves(fitters, ax=None, *, at_risk: bool = True):
-    """Kaplan-Meier curves (lifelines fitters) with confidence bands and numbers at risk."""
+def survival_curves(fitters, ax=None, *, at_risk: bool = True, title: str = "Retention"):
+    """Kaplan-Meier curves (lifelines fitters) with confidence bands and numbers at risk
+    (for up to 6 groups; the table would not fit more)."""
+    from matplotlib.ticker import PercentFormatter
+
     ax = axes(ax)
     for i, kmf in enumerate(fitters):
         kmf.plot_survival_function(ax=ax, color=PALETTE[i % len(PALETTE)], ci_show=True)
@@ -293,30 +520,45 @@ def survival_curves(fitters, ax=None, *, at_risk: bool = True):
 
         add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
     ax.set_ylim(0, 1.02)
-    ax.set_xlabel("days since start")
-    ax.set_ylabel("share still active")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=""))
+    ax.set_xlabel("days since the customer's start")
+    ax.set_ylabel("share still active (%)")
+    ax.set_title(title)
     return ax
 
 
-def hazard_ratios(table: pd.DataFrame, ax=None):
+def hazard_ratios(table: pd.DataFrame, ax=None, *, title: str = "Hazard ratios"):
     """Hazard ratios with their intervals on a log scale (1 = no effect)."""
     ax = axes(ax)
     y = list(range(len(table)))[::-1]
-    ax.hlines(y, table["ci_low"], table["ci_high"], color=PALETTE[0], lw=2)
+    ax.hlines(
+        y, table["hazard_ratio_ci_low"], table["hazard_ratio_ci_high"], color=PALETTE[0], lw=2
+    )
     ax.scatter(table["hazard_ratio"], y, color=PALETTE[0], zorder=3)
     ax.axvline(1, color="black", lw=0.8, ls="--")
     ax.set_xscale("log")
     ax.set_yticks(y, table["covariate"])
-    ax.set_xlabel("hazard ratio (> 1: churns sooner)")
+    ax.set_xlabel("hazard ratio (log scale; > 1: churns sooner, < 1: stays longer)")
+    ax.set_title(title)
     return ax
 
 
-def cohort_heatmap(matrix: pd.DataFrame, ax=None):
-    """Cohort x age shares as an annotated heatmap."""
+def thinned(n: int, most: int) -> range:
+    """Positions 0..n-1, every k-th so that at most ``most`` remain (tick labels that do
+    not overlap)."""
+    return range(0, n, max(1, -(-n // most)))
+
+
+def cohort_heatmap(matrix: pd.DataFrame, ax=None, *, freq: str, title: str = "Cohorts"):
+    """Cohort x age retention as an annotated heatmap (annotations up to 24 x 30 cells;
+    tick labels thinned so they never overlap)."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import PercentFormatter
+
+    from .results import period_label
 
     if ax is None:
-        height = min(2 + 0.3 * len(matrix), 12)
+        height = min(2.5 + 0.3 * len(matrix), 12)
         _, ax = plt.subplots(figsize=(10, height), layout="constrained")
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0, vmax=max(1.0, np.nanmax(values)))
@@ -332,38 +574,49 @@ def cohort_heatmap(matrix: pd.DataFrame, ax=None):
                 fontsize=7,
                 color="white" if v > 0.6 else "black",
             )
-    ax.set_xticks(range(values.shape[1]), matrix.columns)
-    labels = [f"{c:%Y-%m-%d}" if hasattr(c, "strftime") else str(c) for c in matrix.index]
-    ax.set_yticks(range(values.shape[0]), labels)
-    ax.set_xlabel("periods since acquisition")
-    ax.set_ylabel("cohort")
-    ax.figure.colorbar(image, ax=ax, label="share of period 0")
+    columns = thinned(values.shape[1], 24)
+    ax.set_xticks(list(columns), [str(matrix.columns[j]) for j in columns])
+    rows = thinned(values.shape[0], 30)
+    ax.set_yticks(list(rows), [period_label(matrix.index[i], freq) for i in rows])
+    word = PERIOD_WORDS[freq]
+    ax.set_xlabel(f"{word}s since acquisition (age)")
+    ax.set_ylabel(f"cohort (UTC {word} of first activity)")
+    ax.set_title(title)
+    bar = ax.figure.colorbar(image, ax=ax, format=PercentFormatter(1.0, decimals=0))
+    bar.set_label("retention (% of the cohort's first period)")
     return ax
 
 
-def gap_histogram(gaps: pd.DataFrame, ax=None, *, by: str | None = None):
-    """Histogram of the days between consecutive purchases (per group when ``by``)."""
+def gap_histogram(gaps: pd.DataFrame, ax=None, *, by=(), title: str = "Days between purchases"):
+    """Histogram of the whole days between consecutive purchase days, one per group (every
+    group drawn, labelled by its ``by`` values); the top 1% is gathered in the last bin."""
     ax = axes(ax)
-    groups = [(None, gaps)] if by is None else list(gaps.groupby(by, observed=True))
-    upper = gaps["days_between"].quantile(0.99) if len(gaps) else 1
+    groups = list(gaps.groupby(list(by), observed=True)) if by else [(None, gaps)]
+    upper = float(gaps["gap_days"].quantile(0.99)) if len(gaps) else 1.0
+    width = max(1, int(np.ceil(upper / 60)))
+    edges = np.arange(0.5, upper + width + 0.5, width)
     for i, (name, part) in enumerate(groups):
+        label = None if name is None else ", ".join(map(str, np.atleast_1d(name)))
         ax.hist(
-            part["days_between"].clip(upper=upper),
-            bins=50,
-            density=True,
-            alpha=0.45,
+            part["gap_days"].clip(upper=upper),
+            bins=edges,
+            weights=np.full(len(part), 100 / max(len(part), 1)),
+            histtype="stepfilled" if len(groups) == 1 else "step",
+            linewidth=1.5,
             color=PALETTE[i % len(PALETTE)],
-            label=None if name is None else str(name),
+            label=label,
         )
-    if by is not None:
-        ax.legend(frameon=False)
-    ax.set_xlabel("days between purchases (top 1% clipped)")
-    ax.set_ylabel("density")
+    if by:
+        ax.legend(frameon=False, title=", ".join(by))
+    ax.set_xlabel(f"days between purchase days (top 1% gathered at {upper:.0f} days)")
+    ax.set_ylabel(f"share of gaps (% per {width}-day bin)")
+    ax.set_title(title)
     return ax
 
 
-def funnel_bars(table: pd.DataFrame, ax=None, *, by=()):
-    """Units reaching each step as bars with the conversion from step 1 (grouped by ``by``)."""
+def funnel_bars(table: pd.DataFrame, ax=None, *, by=(), unit: str = "customer", title="Funnel"):
+    """Units reaching each step as bars with the conversion from step 1; broken down, the
+    conversion from step 1 of every ``by`` group side by side."""
     from matplotlib.patches import Patch
 
     ax = axes(ax)
@@ -373,83 +626,189 @@ def funnel_bars(table: pd.DataFrame, ax=None, *, by=()):
         ax.bar(x, table["n"], color=PALETTE[0])
         for i, row in enumerate(table.itertuples()):
             ax.text(i, row.n, f"{row.n:,}\n{row.conversion:.1%}", ha="center", va="bottom")
-        ax.set_ylabel("units reaching the step")
+        ax.set_ylim(0, table["n"].max() * 1.15)
+        ax.set_ylabel(f"{unit}s reaching the step (label: share of step 1)")
     else:
-        label = table[by].astype(str).agg(" / ".join, axis=1)
+        label = table[list(by)].astype(str).agg(", ".join, axis=1)
         wide = table.assign(group=label).pivot(index="step", columns="group", values="conversion")
         wide = wide.reindex(steps)
         k = wide.shape[1]
-        colors = [PALETTE[j % len(PALETTE)] for j in range(k)]
+        shades = colors(k)
         # every bar in one ax.bar call, step by step (not pandas' plot.bar, nor one call per
         # group: 50 ms less per figure, which funnel_explorer redraws on every change)
         x = np.arange(len(steps))[:, None] + (np.arange(k) - (k - 1) / 2) * (0.8 / k)
-        ax.bar(x.ravel(), wide.to_numpy().ravel(), 0.8 / k, color=colors * len(steps))
+        ax.bar(x.ravel(), wide.to_numpy().ravel(), 0.8 / k, color=shades * len(steps))
         ax.yaxis.set_major_formatter("{x:.0%}")
-        ax.set_ylabel("conversion from step 1")
+        ax.set_ylabel(f"share of the group's {unit}s at step 1")
         # upper right, where a funnel's bars are short ('best' searches and costs 10 ms)
-        handles = [Patch(color=color) for color in colors]
+        handles = [Patch(color=shade) for shade in shades]
         ax.legend(
-            handles, list(wide.columns), frameon=False, title=" / ".join(by), loc="upper right"
+            handles, list(wide.columns), frameon=False, title=", ".join(by), loc="upper right"
         )
     ax.set_xticks(range(len(steps)), steps)
-    ax.set_xlabel("")
+    ax.set_xlabel("funnel step")
+    ax.set_title(title)
     return ax
 
 
-def conversion_time(times: pd.DataFrame, ax=None, *, by: str | None = None):
-    """Cumulative share of converters against the hours they took (per group when ``by``)."""
+def conversion_time(
+    times: pd.DataFrame, ax=None, *, by=(), steps=("from_step", "to_step"), title="Time to convert"
+):
+    """Cumulative share of converters against the time they took (hours when nine in ten
+    converted within two days, days otherwise), one line per ``by`` group."""
     ax = axes(ax)
-    groups = [(None, times)] if by is None else list(times.groupby(by, observed=True))
-    for i, (name, part) in enumerate(groups):
-        hours = np.sort(part["hours"].to_numpy())
-        share = np.arange(1, len(hours) + 1) / len(hours)
-        label = None if name is None else str(name)
-        ax.step(hours, share, where="post", color=PALETTE[i % len(PALETTE)], label=label)
-    if by is not None:
-        ax.legend(frameon=False)
+    short = len(times) and times["time_days"].quantile(0.9) < 2
+    scale, unit = (24, "hours") if short else (1, "days")
+    labelled = times.assign(group=group_column(times, by) if by else "all")
+    groups = list(labelled.groupby("group", sort=True))
+    for shade, (name, part) in zip(colors(len(groups)), groups):
+        values = np.sort(part["time_days"].to_numpy()) * scale
+        share = np.arange(1, len(values) + 1) / len(values)
+        ax.step(values, share, where="post", color=shade, label=name if by else None)
+    if by:
+        ax.legend(frameon=False, title=", ".join(by))
     ax.yaxis.set_major_formatter("{x:.0%}")
-    ax.set_xlabel("hours to convert")
-    ax.set_ylabel("share of converters")
+    ax.set_xlabel(f"{unit} from {steps[0]} to {steps[1]}")
+    ax.set_ylabel("share of converters (cumulative)")
+    ax.set_title(title)
     return ax
 
 
-def path_bars(table: pd.DataFrame, ax=None):
-    """Units per path as horizontal bars, labelled with the conversion rate."""
-    ax = axes(ax)
+def wrap_path(path: str, width: int = 48) -> str:
+    """A path ('a > b > c') on lines of at most ``width`` characters, broken after ' > '."""
+    lines, line = [], ""
+    for state in path.split(" > "):
+        if line and len(line) + 3 + len(state) > width and state != "...":
+            lines.append(line + " >")
+            line = state
+        else:
+            line = f"{line} > {state}" if line else state
+    return "\n".join([*lines, line])
+
+
+def path_bars(table: pd.DataFrame, ax=None, *, unit: str = "customer"):
+    """Units per path as horizontal bars, labelled with the path's conversion (long paths
+    on several lines; a new figure grows with the number of paths)."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(10, min(2 + 0.5 * len(table), 14)), layout="constrained")
+        ax.spines[["top", "right"]].set_visible(False)
     y = np.arange(len(table))
-    ax.barh(y, table["units"], color=PALETTE[0])
+    ax.barh(y, table["n"], color=PALETTE[0])
     for i, row in enumerate(table.itertuples()):
-        ax.text(row.units, i, f" {row.units:,}  ({row.conversion_rate:.0%} convert)", va="center")
-    ax.set_yticks(y, table["path"], fontsize=8)
+        ax.text(row.n, i, f" {row.n:,}  ({row.conversion:.0%} convert)", va="center", fontsize=8)
+    ax.set_yticks(y, [wrap_path(p) for p in table["path"]], fontsize=7)
+    ax.set_xlim(0, table["n"].max() * 1.35)
     ax.invert_yaxis()
-    ax.set_xlabel("units")
+    ax.set_xlabel(f"{unit}s following the path")
+    ax.set_ylabel("path (states in time order)")
+    ax.set_title("Top paths")
     return ax
 
 
-def mix_bars(table: pd.DataFrame, ax=None, *, by: str):
-    """Stacked shares of the second column's values within each ``by`` group."""
+def mix_bars(table: pd.DataFrame, ax=None, *, by: str, channel: str, order=None):
+    """Stacked shares of the ``channel`` values within each ``by`` group (rows in
+    ``order`` when given)."""
     ax = axes(ax)
-    other = [c for c in table.columns[:2] if c != by][0]
-    wide = table.pivot(index=by, columns=other, values="share").fillna(0)
-    colors = [PALETTE[i % len(PALETTE)] for i in range(wide.shape[1])]
-    wide.plot.barh(stacked=True, ax=ax, color=colors, width=0.8)
+    wide = table.pivot(index=by, columns=channel, values="share").fillna(0)
+    if order is not None:
+        wide = wide.reindex([v for v in order if v in wide.index])
+    wide.plot.barh(stacked=True, ax=ax, color=colors(wide.shape[1]), width=0.8)
+    ax.invert_yaxis()
     ax.xaxis.set_major_formatter("{x:.0%}")
-    ax.set_xlabel(f"share of events with a {other}")
-    ax.legend(frameon=False, bbox_to_anchor=(1, 1), loc="upper left")
+    ax.set_xlabel(f"share of the {by}'s events with a {channel}")
+    ax.set_ylabel(by)
+    ax.legend(frameon=False, bbox_to_anchor=(1, 1), loc="upper left", title=channel)
+    ax.set_title(f"Channel mix per {by}")
     return ax
 
 
-def sankey(nodes: pd.DataFrame, links: pd.DataFrame):
-    """A plotly Sankey of nodes (id, step, state, units) and links (source, target, units)."""
+def flow_chart(
+    nodes: pd.DataFrame, links: pd.DataFrame, ax=None, *, unit: str = "customer", title="Flow"
+):
+    """The flow of :func:`journeykit.sankey_data` as a layered chart: per step a column of
+    nodes (height: the units at that state, largest on top), and bands to the next step
+    (width: the units moving, coloured by the state they leave). States too small to label
+    are drawn unlabelled; 'end' (grey) holds the journeys that stopped."""
+    from matplotlib.patches import PathPatch, Rectangle
+    from matplotlib.path import Path
+
+    ax = axes(ax)
+    steps = sorted(nodes["step"].unique())
+    heights = nodes.groupby("step")["n"].agg(["sum", "size"])
+    gap = 0.015 * heights["sum"].max()
+    column = heights["sum"] + gap * (heights["size"] - 1)
+    tallest = column.max()
+    states = nodes[nodes["state"] != "end"].groupby("state")["n"].sum().sort_values()[::-1]
+    shade = dict(zip(states.index, colors(len(states))))
+    shade["end"] = "#c8c8c8"
+    width = 0.12
+    top, x = {}, {}
+    for step in steps:
+        y = (tallest + column[step]) / 2  # each column centred
+        for node in nodes[nodes["step"] == step].itertuples():
+            top[node.id], x[node.id] = y, step
+            corner = (step - width / 2, y - node.n)
+            ax.add_patch(Rectangle(corner, width, node.n, color=shade[node.state]))
+            if node.n >= 0.04 * tallest:
+                label = f"{node.state} ({node.n:,})"
+                ax.text(step + width / 2 + 0.03, y - node.n / 2, label, va="center", fontsize=7)
+            y -= node.n + gap
+    # bands leave a node top-down in the order of their targets, and enter top-down in the
+    # order of their sources, so they never cross inside a node
+    out_at, in_at = dict(top), dict(top)
+    order = links.assign(s=links["source"].map(top), t=links["target"].map(top))
+    codes = [Path.MOVETO, *[Path.CURVE4] * 3, Path.LINETO, *[Path.CURVE4] * 3, Path.CLOSEPOLY]
+    for link in order.sort_values(["s", "t"], ascending=False).itertuples():
+        y0 = out_at[link.source]
+        out_at[link.source] -= link.n
+        y1 = in_at[link.target]
+        in_at[link.target] -= link.n
+        x0, x1 = x[link.source] + width / 2, x[link.target] - width / 2
+        middle = (x0 + x1) / 2
+        points = [(x0, y0), (middle, y0), (middle, y1), (x1, y1), (x1, y1 - link.n)]
+        points += [(middle, y1 - link.n), (middle, y0 - link.n), (x0, y0 - link.n), (x0, y0)]
+        state = nodes.loc[nodes["id"] == link.source, "state"].iloc[0]
+        ax.add_patch(PathPatch(Path(points, codes), color=shade[state], alpha=0.35, lw=0))
+    ax.set_xlim(steps[0] - 0.3, steps[-1] + 0.9)
+    ax.set_ylim(0, tallest * 1.01)
+    ax.set_xticks(steps, [f"step {s}" for s in steps])
+    ax.set_yticks([])
+    ax.spines[["left", "top", "right"]].set_visible(False)
+    ax.set_xlabel("step of the journey ('end': stopped after the previous step)")
+    ax.set_ylabel(f"{unit}s (height)")
+    ax.set_title(title)
+    return ax
+
+
+def sankey(nodes: pd.DataFrame, links: pd.DataFrame, *, unit: str = "customer"):
+    """A plotly Sankey of nodes (id, step, state, n) and links (source, target, n)."""
     import plotly.graph_objects as go  # imported here: only this figure needs plotly
 
-    labels = [f"{s} ({n:,})" for s, n in zip(nodes["state"], nodes["units"])]
+    labels = [f"{s} ({n:,})" for s, n in zip(nodes["state"], nodes["n"])]
     x = (nodes["step"] - 1) / max(int(nodes["step"].max()) - 1, 1)
     node = dict(label=labels, x=(x * 0.98 + 0.01).tolist(), pad=12, thickness=14)
-    link = dict(source=links["source"], target=links["target"], value=links["units"])
+    link = dict(source=links["source"], target=links["target"], value=links["n"])
     figure = go.Figure(go.Sankey(node=node, link=link, arrangement="snap"))
-    figure.update_layout(title="Journey flow: the first steps", height=500)
+    figure.update_layout(title=f"Journey flow: the first steps ({unit}s)", height=500)
     return figure
+
+
+def responder_histogram(customers: pd.DataFrame, min_share: float, ax=None):
+    """Customers by the share of their purchases inside promotion windows, with the
+    responder threshold."""
+    ax = axes(ax)
+    ax.hist(customers["share_in_promotion"], bins=np.linspace(0, 1, 21), color=PALETTE[0])
+    ax.axvline(min_share, color=PALETTE[1], ls="--", lw=1.2)
+    label = f" responders: {min_share:.0%} or more"
+    where = ax.get_xaxis_transform()  # x in data, y in axes fractions
+    ax.text(min_share, 0.97, label, color=PALETTE[1], fontsize=9, va="top", transform=where)
+    ax.xaxis.set_major_formatter("{x:.0%}")
+    ax.set_xlabel("share of the customer's purchases inside promotion windows")
+    ax.set_ylabel("customers")
+    ax.set_title("Promotion responders")
+    return ax
 
 
 def event_bars(table: pd.DataFrame, ax=None):

@@ -50,7 +50,9 @@ SHARES = (
     "lift",
 )
 #: Column stems holding an amount of money (two decimals, thousands separators).
-MONEY = ("revenue", "aov", "value", "clv", "spend", "monetary", "expected_loss")
+MONEY = ("revenue", "aov", "value", "clv", "spend", "monetary")
+#: Column stems shown with one decimal (scores on a -100..100 scale).
+ONE_DECIMAL = ("nps", "diff_nps")
 #: Period columns, formatted by the result's ``freq``.
 PERIODS = ("period", "cohort", "wave")
 INTERVAL_SUFFIXES = ("_ci_low", "_ci_high")
@@ -83,13 +85,15 @@ def _percent(x) -> str:
 
 
 def _p_value(x) -> str:
-    if pd.isna(x):
-        return ""
-    return "< 0.001" if x < 0.001 else f"{x:.3f}"
+    return "" if pd.isna(x) else p_text(x).removeprefix("p = ").removeprefix("p ")
 
 
 def _count(x) -> str:
     return "" if pd.isna(x) else f"{x:,.0f}"
+
+
+def _one_decimal(x) -> str:
+    return "" if pd.isna(x) else f"{x:.1f}"
 
 
 def _money(x) -> str:
@@ -149,8 +153,9 @@ def formatters(frame: pd.DataFrame, freq: str | None = None) -> dict:
             out[column] = _p_value
         elif name == "n" or name.startswith("n_"):
             out[column] = _count
-        elif name.endswith("_days") or pd.api.types.is_timedelta64_dtype(kind):
-            days = (lambda v: v / pd.Timedelta(days=1)) if name[-5:] != "_days" else float
+        elif stem(name).endswith("_days") or pd.api.types.is_timedelta64_dtype(kind):
+            timedelta = pd.api.types.is_timedelta64_dtype(kind)
+            days = (lambda v: v / pd.Timedelta(days=1)) if timedelta else float
             out[column] = lambda v, days=days: "" if pd.isna(v) else in_words(days(v))
         elif stem(name) in PERIODS or pd.api.types.is_datetime64_any_dtype(kind):
             out[column] = lambda v: period_label(v, freq)
@@ -160,6 +165,8 @@ def formatters(frame: pd.DataFrame, freq: str | None = None) -> dict:
             out[column] = _percent
         elif _is_money(name):
             out[column] = _money
+        elif stem(name) in ONE_DECIMAL:
+            out[column] = _one_decimal
         else:
             out[column] = _number
     return out
@@ -171,7 +178,12 @@ def report_table(frame: pd.DataFrame, *, freq: str | None = None, first=()) -> s
     order = [c for c in first if c in frame.columns]
     frame = frame[[*order, *(c for c in frame.columns if c not in order)]]
     return frame.to_html(
-        index=False, formatters=formatters(frame, freq), border=0, max_cols=None, max_rows=200
+        index=False,
+        formatters=formatters(frame, freq),
+        border=0,
+        max_cols=None,
+        max_rows=200,
+        na_rep="",
     )
 
 
@@ -231,3 +243,10 @@ def wilson(successes, trials, level: float = 0.95):
     low = np.where(successes == 0, 0.0, low)
     high = np.where(successes == trials, 1.0, high)
     return np.where(trials > 0, low, np.nan), np.where(trials > 0, high, np.nan)
+
+
+def p_text(p: float) -> str:
+    """A p-value as a report gives it: 'p = 0.042', 'p < 0.001' (or that there is none)."""
+    if np.isnan(p):
+        return "no p-value (nothing to compare)"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"

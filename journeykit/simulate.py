@@ -128,11 +128,12 @@ class Simulation:
     truth: dict
 
 
-def promotions(start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def promotions(start, end) -> pd.DataFrame:
     """Promotion windows between ``start`` and ``end``: summer sale (1-14 July), Black
     Friday week (Monday before Black Friday, the day after the fourth Thursday of November,
     to Cyber Monday) and December
     (1-20 December). Columns ``name``, ``start``, ``end`` (end exclusive, UTC)."""
+    start, end = as_utc(start, param="start"), as_utc(end, param="end")
     rows = []
     for year in range(start.year, end.year + 1):
         thanksgiving = pd.date_range(f"{year}-11-01", f"{year}-11-30", freq="W-THU")[3]

@@ -2,9 +2,13 @@
 cohort retention and repeat purchase.
 
 Durations come from events (Ibis, run by DuckDB by default); the fits are lifelines'
-(Kaplan-Meier: Kaplan & Meier 1958; log-rank: Mantel 1966, Peto & Peto 1972; Cox
-proportional hazards: Cox 1972, with Schoenfeld-residual tests of proportionality, Grambsch
-& Therneau 1994). Durations are in days.
+(Davidson-Pilon 2019): Kaplan-Meier (Kaplan & Meier 1958) with exponential Greenwood
+intervals (Greenwood 1926); log-rank tests (Mantel 1966; Peto & Peto 1972), pairwise ones
+Holm-adjusted (Holm 1979); Cox proportional hazards (Cox 1972) with the scaled
+Schoenfeld-residual test of proportionality (Grambsch & Therneau 1994). Durations and
+every ``*_days`` column are in days; ``observed`` True means churned (the end was seen),
+False censored (still active at the end of the data). Full references are in each
+function's docstring.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .breakdowns import attach, unit_groups
+from .breakdowns import attach, group_pairs, unit_groups
 from .checks import (
     as_of_in_data,
     as_timedelta,
@@ -32,11 +36,10 @@ from .checks import (
     suggest,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .periods import period_index, period_start
-from .results import Result
+from .periods import FREQS, period_index, period_start
+from .results import Result, p_text, wilson
 
 HORIZONS = (30, 90, 180, 365)
-FREQS = ("D", "W", "M", "Q")
 VALUES = ("customers", "revenue")
 PH_ALPHA = 0.05
 DAY = pd.Timedelta(days=1)
@@ -50,7 +53,7 @@ def durations(
     *,
     as_of=None,
     churn_after="90D",
-    start=None,
+    start_event=None,
     end_event=None,
     activity=None,
     by=None,
@@ -60,17 +63,17 @@ def durations(
 
     Definitions (events after ``as_of`` are ignored; ``as_of`` defaults to the last event):
 
-    - The clock starts at the customer's first activity, or at their first ``start`` event
-      (e.g. ``start='purchase'``: lifetime as a buyer); customers without it are left out,
-      as are customers whose start lies after ``as_of``.
+    - The clock starts at the customer's first activity, or at their first
+      ``start_event`` (e.g. ``start_event='purchase'``: lifetime as a buyer); customers
+      without it are left out, as are customers whose start lies after ``as_of``.
     - Non-contractual (default, a web shop): the customer has **churned** when their last
       activity is at least ``churn_after`` before ``as_of``; then ``duration`` runs from the
-      start to that last activity and ``observed`` is True. Everyone else is censored at
-      ``as_of``: ``duration = as_of - start``, ``observed`` False. A churned customer seen
-      only once has duration 0.
-    - Contractual (``end_event='cancel'``): the first ``end_event`` after the start is the
-      observed end; customers without one are censored at ``as_of``; ``churn_after`` is
-      not used.
+      start to that last activity and ``observed`` is True. Everyone else is **censored**
+      at ``as_of``: ``duration = as_of - start``, ``observed`` False (we only know they
+      stayed at least that long). A churned customer seen only once has duration 0.
+    - Contractual (``end_event='cancel'``): the first ``end_event`` at or after the start
+      is the observed end (churned); customers without one are censored at ``as_of``;
+      ``churn_after`` is not used.
 
     The bias of the churn rule: the true end lies somewhere in the silent stretch after
     the last activity, so durations are slightly short; and customers silent for less
@@ -90,20 +93,25 @@ def durations(
         stretch after the data would count as silence, or as observed time).
     churn_after : str or Timedelta
         A duration with a unit, e.g. ``'90D'``.
-    start, end_event, activity : str or list of str, optional
-        Event names, each of which must occur in the events: the events that start the
-        clock (the first of them), that end a contract (the first of them after the start)
-        and that count as activity (default: every event).
+    start_event : str or list of str, optional
+        The event(s) that start the clock (the first of them); default: the first
+        activity. Each name must occur in the events.
+    end_event : str or list of str, optional
+        The event(s) that end a contract (the first of them at or after the start).
+    activity : str or list of str, optional
+        The events that count as activity (default: every event).
     by : str, list of str or pandas.DataFrame, optional
         Event columns (their value at the first activity, e.g. the acquisition channel) or
-        a frame of customer attributes with ``customer_id``; they become columns. Customers
-        without a value (e.g. missing from the frame) are left out with a
-        ``JourneyWarning`` giving the count.
+        a frame of customer attributes with ``customer_id``; they become columns under
+        their own names. Customers without a value (e.g. missing from the frame) are left
+        out with a ``JourneyWarning`` giving the count.
 
     Returns
     -------
     pandas.DataFrame
-        ``customer_id, start, last_seen, duration, observed`` and the ``by`` columns.
+        ``customer_id, start, last_seen, duration, observed`` and the ``by`` columns:
+        ``start`` and ``last_seen`` are UTC times, ``duration`` days (float), ``observed``
+        True for churned and False for censored customers.
 
     Examples
     --------
@@ -118,7 +126,7 @@ def durations(
     churn_after = as_timedelta(churn_after, param="churn_after")
     require_events(events)
     t = _engine.as_table(events)
-    names = _event_params(t, start=start, end_event=end_event, activity=activity)
+    names = _event_params(t, start_event=start_event, end_event=end_event, activity=activity)
     why = (
         "customers without an end_event are censored at as_of, credited with time nobody observed."
         if end_event is not None
@@ -129,10 +137,10 @@ def durations(
     active = t if activity is None else t.filter(t["event"].isin(names["activity"]))
     ts = t["timestamp"]
     per = active.group_by("customer_id").aggregate(last_seen=active["timestamp"].max())
-    if start is None:
+    if start_event is None:
         starts = active.group_by("customer_id").aggregate(start=active["timestamp"].min())
     else:
-        begins = t.filter(t["event"].isin(names["start"]))
+        begins = t.filter(t["event"].isin(names["start_event"]))
         starts = begins.group_by("customer_id").aggregate(start=begins["timestamp"].min())
     joined = starts.left_join(per, "customer_id").drop("customer_id_right")
     if end_event is not None:
@@ -280,10 +288,6 @@ def _horizons(horizons) -> list[float]:
     return [float(h) for h in values]
 
 
-def _label(key) -> str:
-    return ", ".join(map(str, key)) if isinstance(key, tuple) else str(key)
-
-
 @dataclass(frozen=True, repr=False)
 class RetentionCurve(Result):
     """Kaplan-Meier curves per group with medians, survival at horizons and log-rank tests."""
@@ -291,7 +295,7 @@ class RetentionCurve(Result):
     table: pd.DataFrame
     curves: pd.DataFrame
     horizons: pd.DataFrame
-    logrank: dict | None
+    logrank: pd.DataFrame | None
     pairwise: pd.DataFrame | None
     level: float
     by: tuple[str, ...] = ()
@@ -299,46 +303,66 @@ class RetentionCurve(Result):
     title = "Retention (Kaplan-Meier)"
 
     @property
+    def first(self) -> tuple[str, ...]:
+        return (*self.by, "n", "n_churned", "median_days", "median_days_ci_low")
+
+    @property
     def notes(self) -> tuple[str, ...]:
         notes = [
             f"Kaplan-Meier estimates with {self.level:.0%} intervals (exponential Greenwood); "
-            "median = the first time survival reaches 0.5 (missing when it never does)."
+            "churned: the end was observed; censored: still active at the end of the data. "
+            "median_days = the first time survival reaches 0.5 (infinite when it never does)."
         ]
         if self.logrank is not None:
+            test = self.logrank.iloc[0]
             notes.append(
-                f"log-rank test across groups: chi-square {self.logrank['chi2']:.2f}, df "
-                f"{self.logrank['df']}, p = {self.logrank['p_value']:.3g}; pairwise p-values "
-                "are Holm-adjusted."
+                f"log-rank test across groups: statistic {test['statistic']:.2f} (chi-square, "
+                f"{int(test['dof'])} dof), {p_text(test['p_value'])}; pairwise log-rank "
+                "p-values are Holm-adjusted (p_adjusted)."
             )
         return tuple(notes)
 
     @property
     def conclusion(self) -> str:
-        """A plain-language reading of the curves."""
-        t = self.table
+        """A plain-language reading of the curves: the median per group and, with several
+        groups, what the log-rank test says (at ``1 - level``)."""
+        pct = f"{self.level:.0%}"
 
-        def median(row):
-            if not np.isfinite(row.median):  # lifelines: inf when survival stays above 0.5
+        def median(row) -> str:
+            m, low, high = row["median_days"], row["median_days_ci_low"], row["median_days_ci_high"]
+            if not np.isfinite(m):  # lifelines: inf when survival stays above 0.5
                 return "more than half are still active at the end of the data"
+            upper = f"{high:.0f} days" if np.isfinite(high) else "beyond the end of the data"
             return (
-                f"half have churned after {row.median:.0f} days ({self.level:.0%} interval "
-                f"{row.median_ci_low:.0f} to {row.median_ci_high:.0f})"
+                f"half have churned after {m:.0f} days ({pct} interval {low:.0f} days to {upper})"
             )
 
+        rows = [row for _, row in self.table.iterrows()]
         if not self.by:
-            return f"{median(t.iloc[0])}."
-        parts = [f"{row.group}: {median(row)}" for row in t.itertuples()]
-        test = (
-            f" The curves differ (log-rank p = {self.logrank['p_value']:.2g})."
-            if self.logrank["p_value"] < 0.05
-            else f" The curves do not differ significantly (log-rank p = "
-            f"{self.logrank['p_value']:.2g})."
+            text = median(rows[0])
+            return f"{text[0].upper()}{text[1:]}."
+        parts = "; ".join(f"{plots.group_label(row, self.by)}: {median(row)}" for row in rows)
+        if self.logrank is None:
+            return f"{parts}. A single group: there is nothing to compare."
+        alpha = 1 - self.level
+        p = float(self.logrank["p_value"].iloc[0])
+        verdict = (
+            f"The curves differ (log-rank {p_text(p)})."
+            if p < alpha
+            else f"The curves do not differ significantly (log-rank {p_text(p)})."
         )
-        return "; ".join(parts) + "." + test
+        if len(self.pairwise) > 1:
+            differ = int((self.pairwise["p_adjusted"] < alpha).sum())
+            verdict += (
+                f" {differ} of {len(self.pairwise)} pairs of groups differ at the {alpha:.0%} "
+                "level (Holm-adjusted log-rank tests)."
+            )
+        return f"{parts}. {verdict}"
 
     def plot(self, ax=None, *, at_risk: bool = True):
         """Survival curves with confidence bands and, below, the numbers at risk."""
-        return plots.survival_curves(self.fitters, ax, at_risk=at_risk)
+        title = f"{self.title} with {self.level:.0%} intervals"
+        return plots.survival_curves(self.fitters, ax, at_risk=at_risk, title=title)
 
 
 def retention_curve(
@@ -352,37 +376,69 @@ def retention_curve(
 ) -> RetentionCurve:
     """Kaplan-Meier retention curves (lifelines) per group, with log-rank tests.
 
+    The Kaplan-Meier (product-limit) estimate (Kaplan & Meier 1958) of the share still
+    active after t days uses churned customers (``observed`` True) as events and censored
+    ones (still active at the end of the data, ``observed`` False) as at risk until their
+    duration; its interval is the exponential Greenwood interval (Greenwood 1926,
+    Kalbfleisch & Prentice's log(-log) form, as lifelines computes it). The median is the
+    first time the survival reaches 0.5. Groups are compared by the multivariate log-rank
+    test (Mantel 1966; Peto & Peto 1972) and pairwise log-rank tests with Holm-adjusted
+    p-values (Holm 1979).
+
     Parameters
     ----------
     durations : pandas.DataFrame
         One row per customer (see :func:`durations`): ``duration`` in days (numbers >= 0)
         and ``observed`` (True/False or 1/0). A missing duration or observed flag raises.
     by : str or list of str, optional
-        Group columns; groups get a multivariate log-rank test and pairwise log-rank tests
-        with Holm-adjusted p-values (a pair without information, e.g. one group with no
-        one at risk when the other churns, has no p-value). Rows without a group value are
-        left out with a ``JourneyWarning`` giving the count (a missing value is never a
-        group).
+        Group columns, kept as columns of every table. Rows without a group value are left
+        out with a ``JourneyWarning`` giving the count (a missing value is never a group).
+        A pair without information (e.g. one group with no one at risk when the other
+        churns) has no p-value.
     level : float
-        Confidence level of the bands, medians and horizon survival.
+        Confidence level of the bands, medians and horizon survival (groups differ below
+        ``1 - level``).
     horizons : number or sequence of days
         Where to read the survival (default 30, 90, 180, 365), each >= 0.
+    duration : str
+        The column of durations in days.
+    observed : str
+        The column saying whether the end (churn) was observed.
 
     Returns
     -------
     RetentionCurve
-        ``table``: group, n, churned, median, median_ci_low, median_ci_high;
-        ``horizons``: group, days, survival, ci_low, ci_high; ``curves``: the survival
-        function per group (time, survival, ci_low, ci_high, at_risk); ``logrank``;
-        ``pairwise``; ``conclusion``; ``plot()``.
+        ``table``: ``[by], n, n_churned, median_days, median_days_ci_low,
+        median_days_ci_high``; ``horizons``: ``[by], horizon_days, survival,
+        survival_ci_low, survival_ci_high``; ``curves``: the survival function per group
+        (``[by], duration, survival, survival_ci_low, survival_ci_high, n_at_risk``);
+        ``logrank`` (one row: ``statistic, dof, p_value``; None without groups);
+        ``pairwise`` (``<by>_a, <by>_b, statistic, dof, p_value, p_adjusted``);
+        ``conclusion``; ``plot()``.
+
+    References
+    ----------
+    .. [1] Kaplan, E. L. & Meier, P. (1958). Nonparametric estimation from incomplete
+       observations. Journal of the American Statistical Association 53(282), 457-481.
+    .. [2] Greenwood, M. (1926). The natural duration of cancer. Reports on Public Health
+       and Medical Subjects 33. London: HMSO.
+    .. [3] Mantel, N. (1966). Evaluation of survival data and two new rank order
+       statistics arising in its consideration. Cancer Chemotherapy Reports 50(3),
+       163-170.
+    .. [4] Peto, R. & Peto, J. (1972). Asymptotically efficient rank invariant test
+       procedures. Journal of the Royal Statistical Society A 135(2), 185-207.
+    .. [5] Holm, S. (1979). A simple sequentially rejective multiple test procedure.
+       Scandinavian Journal of Statistics 6(2), 65-70.
+    .. [6] Davidson-Pilon, C. (2019). lifelines: survival analysis in Python. Journal of
+       Open Source Software 4(40), 1317.
 
     Examples
     --------
     >>> d = pd.DataFrame({"duration": [5, 8, 8, 12, 20], "observed": [1, 1, 0, 1, 0]})
-    >>> retention_curve(d).horizons[["days", "survival"]].round(4).head(2)
-       days  survival
-    0    30       0.3
-    1    90       0.3
+    >>> retention_curve(d).horizons[["horizon_days", "survival"]].round(4).head(2)
+       horizon_days  survival
+    0            30       0.3
+    1            90       0.3
     """
     from lifelines import KaplanMeierFitter
     from lifelines.utils import median_survival_times
@@ -396,11 +452,15 @@ def retention_curve(
         keys = durations[names[0]] if len(names) == 1 else durations[names].apply(tuple, axis=1)
         codes, labels = pd.factorize(keys, sort=True)
     else:
-        codes, labels = np.zeros(len(T), dtype=np.intp), pd.Index(["all"])
+        codes, labels = np.zeros(len(T), dtype=np.intp), [()]
+    groups = pd.DataFrame(
+        [dict(zip(names, key if isinstance(key, tuple) else (key,))) for key in labels],
+        index=range(len(labels)),
+    )
     rows, curves, at, fitters = [], [], [], []
-    for i, key in enumerate(labels):
+    for i in range(len(labels)):
         mask = codes == i
-        label = _label(key)
+        label = plots.group_label(groups.iloc[i], names) if names else "all"
         if not E[mask].any():
             warnings.warn(
                 f"retention_curve: group {label!r} has no observed churn (all {int(mask.sum())} "
@@ -415,65 +475,69 @@ def retention_curve(
         med = median_survival_times(ci)
         rows.append(
             {
-                "group": label,
                 "n": int(mask.sum()),
-                "churned": int(E[mask].sum()),
-                "median": kmf.median_survival_time_,
-                "median_ci_low": med.iloc[0, 0],
-                "median_ci_high": med.iloc[0, 1],
+                "n_churned": int(E[mask].sum()),
+                "median_days": kmf.median_survival_time_,
+                "median_days_ci_low": med.iloc[0, 0],
+                "median_days_ci_high": med.iloc[0, 1],
             }
         )
         sf = kmf.survival_function_.iloc[:, 0]
         curve = pd.DataFrame(
             {
-                "group": label,
-                "time": sf.index.to_numpy(dtype=float),
+                "duration": sf.index.to_numpy(dtype=float),
                 "survival": sf.to_numpy(),
-                "ci_low": ci.iloc[:, 0].to_numpy(),
-                "ci_high": ci.iloc[:, 1].to_numpy(),
-                "at_risk": kmf.event_table["at_risk"].reindex(sf.index).to_numpy(),
+                "survival_ci_low": ci.iloc[:, 0].to_numpy(),
+                "survival_ci_high": ci.iloc[:, 1].to_numpy(),
+                "n_at_risk": kmf.event_table["at_risk"].reindex(sf.index).to_numpy(),
             }
         )
         curves.append(curve)
         # step functions: the value at the last time <= the horizon
-        pos = np.searchsorted(curve["time"].to_numpy(), horizons, side="right") - 1
+        pos = np.searchsorted(curve["duration"].to_numpy(), horizons, side="right") - 1
         at.append(
             pd.DataFrame(
                 {
-                    "group": label,
-                    "days": [int(h) if h.is_integer() else h for h in horizons],
+                    "horizon_days": [int(h) if h.is_integer() else h for h in horizons],
                     "survival": curve["survival"].to_numpy()[pos],
-                    "ci_low": curve["ci_low"].to_numpy()[pos],
-                    "ci_high": curve["ci_high"].to_numpy()[pos],
+                    "survival_ci_low": curve["survival_ci_low"].to_numpy()[pos],
+                    "survival_ci_high": curve["survival_ci_high"].to_numpy()[pos],
                 }
             )
         )
-    table = pd.DataFrame(rows)
     logrank = pairwise = None
     if names and len(labels) > 1:
-        logrank, pairwise = _logrank(T, E, codes, [_label(k) for k in labels])
+        logrank, pairwise = _logrank(T, E, codes, groups)
     if names and len(labels) == 1:
         warnings.warn(
             f"retention_curve: by={by!r} has a single group, so there is nothing to compare.",
             JourneyWarning,
             stacklevel=2,
         )
-    by_names = tuple(names)
-    if not by_names:
-        table = table.drop(columns="group")
     return RetentionCurve(
-        table,
-        pd.concat(curves, ignore_index=True),
-        pd.concat(at, ignore_index=True),
+        _with_groups(groups, rows),
+        _with_groups(groups, curves),
+        _with_groups(groups, at),
         logrank,
         pairwise,
         level,
-        by_names,
+        tuple(names),
         tuple(fitters),
     )
 
 
-def _logrank(T, E, codes, labels):
+def _with_groups(groups: pd.DataFrame, parts: list) -> pd.DataFrame:
+    """One frame of the per-group ``parts`` (dicts or frames), each with its group's ``by``
+    columns in front."""
+    frames = [
+        pd.DataFrame([part]) if isinstance(part, dict) else part.reset_index(drop=True)
+        for part in parts
+    ]
+    keys = groups.loc[np.repeat(groups.index, [len(f) for f in frames])].reset_index(drop=True)
+    return pd.concat([keys, pd.concat(frames, ignore_index=True)], axis=1)
+
+
+def _logrank(T, E, codes, groups: pd.DataFrame):
     """Multivariate log-rank test across groups and pairwise tests with Holm adjustment.
 
     Written here rather than called from lifelines: lifelines' tests give the same numbers
@@ -481,13 +545,13 @@ def _logrank(T, E, codes, labels):
     per pair on 20,000 customers; one pass over the sorted event times serves all pairs.
     Statistic (Mantel 1966): with d_g(t) churned and n_g(t) at risk in group g at time t,
     ``O - E = sum_t d_g - n_g d / n`` and ``V_gh = sum_t d (n - d) / (n - 1) n_g / n
-    (1[g = h] - n_h / n)``; chi-square = (O - E)' V^- (O - E) on k - 1 df.
+    (1[g = h] - n_h / n)``; chi-square = (O - E)' V^- (O - E) on k - 1 dof.
     """
     from scipy.stats import chi2
 
     from .abtest import adjust_p
 
-    k = len(labels)
+    k = len(groups)
     times, index = np.unique(T, return_inverse=True)
     u = len(times)
     flat = codes * u + index
@@ -495,8 +559,8 @@ def _logrank(T, E, codes, labels):
     left = np.bincount(flat, minlength=k * u).reshape(k, u)
     at_risk = left[:, ::-1].cumsum(axis=1)[:, ::-1].astype(float)
 
-    def statistic(groups):
-        n_g, d_g = at_risk[groups], died[groups]
+    def statistic(members):
+        n_g, d_g = at_risk[members], died[members]
         n, d = n_g.sum(axis=0), d_g.sum(axis=0)
         keep = (d > 0) & (n > 1)
         if not keep.any():  # no churn among these groups: nothing to compare
@@ -514,15 +578,14 @@ def _logrank(T, E, codes, labels):
         return float(z @ np.linalg.pinv(v) @ z)
 
     overall = statistic(np.arange(k))
-    pairs = [
-        (labels[i], labels[j], statistic(np.array([i, j])))
-        for i in range(k)
-        for j in range(i + 1, k)
-    ]
-    pairwise = pd.DataFrame(pairs, columns=["group_a", "group_b", "chi2"])
-    pairwise["p_value"] = chi2.sf(pairwise["chi2"], 1)
-    pairwise["p_adjusted"] = adjust_p(pairwise["p_value"], "holm")
-    summary = {"chi2": overall, "df": k - 1, "p_value": float(chi2.sf(overall, k - 1))}
+    summary = pd.DataFrame(
+        {"statistic": [overall], "dof": [k - 1], "p_value": [float(chi2.sf(overall, k - 1))]}
+    )
+    i, j, pairwise = group_pairs(groups, list(groups.columns))
+    pairwise["statistic"] = [statistic(np.array(pair)) for pair in zip(i, j)]
+    pairwise["dof"] = 1
+    pairwise["p_value"] = chi2.sf(pairwise["statistic"], 1)
+    pairwise["p_adjusted"] = adjust_p(pairwise["p_value"].to_numpy(), "holm")
     return summary, pairwise
 
 
@@ -536,25 +599,56 @@ class Cox(Result):
     table: pd.DataFrame
     concordance: float
     n: int
-    churned: int
+    n_churned: int
     ph_test: pd.DataFrame
+    level: float
     strata: tuple[str, ...] = ()
     title = "Cox proportional hazards"
+    first = ("covariate", "hazard_ratio", "hazard_ratio_ci_low", "hazard_ratio_ci_high")
 
     @property
     def notes(self) -> tuple[str, ...]:
         failed = self.ph_test.loc[self.ph_test["p_value"] < PH_ALPHA, "covariate"].tolist()
         return (
-            f"{self.n:,} customers, {self.churned:,} churned; concordance "
+            f"{self.n:,} customers, {self.n_churned:,} churned; concordance "
             f"{self.concordance:.3f} (0.5 = no better than chance). hazard_ratio > 1: churns "
-            "sooner." + (f" Stratified by {list(self.strata)}." if self.strata else ""),
-            "proportional hazards (Schoenfeld residuals vs rank of time): "
-            + (f"violated for {failed}." if failed else "no violation found."),
+            f"sooner ({self.level:.0%} interval)."
+            + (f" Stratified by {list(self.strata)}." if self.strata else ""),
+            "proportional hazards (scaled Schoenfeld residuals against the rank of time, "
+            "p_value_ph): " + (f"violated for {failed}." if failed else "no violation found."),
         )
+
+    @property
+    def conclusion(self) -> str:
+        """Which covariates change the churn rate (at ``1 - level``), by how much, and
+        which fail the proportional-hazards check."""
+        alpha = 1 - self.level
+        pct = f"{self.level:.0%}"
+        moving = self.table[self.table["p_value"] < alpha]
+        flat = self.table.loc[self.table["p_value"] >= alpha, "covariate"].tolist()
+        if moving.empty:
+            text = f"No covariate changes the churn rate significantly ({', '.join(flat)})."
+        else:
+            said = "; ".join(
+                f"{r.covariate}: x{r.hazard_ratio:.2f} ({pct} interval {r.hazard_ratio_ci_low:.2f}"
+                f" to {r.hazard_ratio_ci_high:.2f}, {p_text(r.p_value)})"
+                for r in moving.itertuples()
+            )
+            text = f"Holding the other covariates fixed, the churn rate is multiplied by: {said}."
+            if flat:
+                text += f" Not significant: {', '.join(flat)}."
+        failed = self.ph_test.loc[self.ph_test["p_value"] < PH_ALPHA, "covariate"].tolist()
+        if failed:
+            text += (
+                f" The proportional-hazards check fails for {', '.join(failed)}: their effect "
+                "changes with time, so read their hazard ratio as an average (or stratify)."
+            )
+        return text
 
     def plot(self, ax=None):
         """Hazard ratios with their intervals on a log scale."""
-        return plots.hazard_ratios(self.table, ax)
+        title = f"Cox model: hazard ratios with {self.level:.0%} intervals"
+        return plots.hazard_ratios(self.table, ax, title=title)
 
 
 def cox(
@@ -568,6 +662,10 @@ def cox(
 ) -> Cox:
     """Cox proportional-hazards regression of churn on covariates (lifelines' CoxPHFitter).
 
+    The model (Cox 1972): a customer's churn hazard is a baseline hazard times
+    ``exp(coef' x)``, so ``hazard_ratio = exp(coef)`` multiplies the churn rate per unit
+    of a covariate (or against the reference level), at every age alike; churned customers
+    (``observed`` True) are events, censored ones count as at risk until their duration.
     Text columns are expanded to indicators against their first level in sorted order
     (named ``column=level``). The proportional-hazards assumption is checked per covariate
     with lifelines' ``proportional_hazard_test`` (scaled Schoenfeld residuals against the
@@ -579,11 +677,38 @@ def cox(
     duration or observed flag, a constant covariate, no observed churn and a model that
     does not converge raise a ``JourneyDataError``.
 
+    Parameters
+    ----------
+    durations : pandas.DataFrame
+        One row per customer (see :func:`durations`) with the covariates.
+    covariates : str or list of str
+        The columns of the model's covariates (numbers, or text expanded to indicators).
+    strata : str or list of str, optional
+        Columns to stratify by: each stratum gets its own baseline hazard (use it for a
+        covariate that fails the proportional-hazards check).
+    level : float
+        Confidence level of the hazard-ratio intervals.
+    duration : str
+        The column of durations in days.
+    observed : str
+        The column saying whether the end (churn) was observed.
+
     Returns
     -------
     Cox
-        ``table``: covariate, coef, hazard_ratio, ci_low, ci_high (for the hazard ratio),
-        p_value, ph_p_value; ``concordance``; ``ph_test``.
+        ``table``: ``covariate, coef, hazard_ratio, hazard_ratio_ci_low,
+        hazard_ratio_ci_high, p_value, p_value_ph`` (the proportional-hazards test);
+        ``concordance``; ``ph_test`` (``covariate, statistic, dof, p_value``);
+        ``conclusion``; ``plot()``.
+
+    References
+    ----------
+    .. [1] Cox, D. R. (1972). Regression models and life-tables. Journal of the Royal
+       Statistical Society B 34(2), 187-220.
+    .. [2] Grambsch, P. M. & Therneau, T. M. (1994). Proportional hazards tests and
+       diagnostics based on weighted residuals. Biometrika 81(3), 515-526.
+    .. [3] Davidson-Pilon, C. (2019). lifelines: survival analysis in Python. Journal of
+       Open Source Software 4(40), 1317.
 
     Examples
     --------
@@ -633,21 +758,26 @@ def cox(
         ) from error
     s = fitter.summary
     bounds = np.exp(fitter.confidence_intervals_.loc[s.index])
-    ph = proportional_hazard_test(fitter, frame, time_transform="rank").summary
+    ph = proportional_hazard_test(fitter, frame, time_transform="rank")
     ph_table = pd.DataFrame(
-        {"covariate": ph.index.astype(str), "chi2": ph["test_statistic"], "p_value": ph["p"]}
-    ).reset_index(drop=True)
+        {
+            "covariate": ph.summary.index.astype(str),
+            "statistic": ph.summary["test_statistic"].to_numpy(),
+            "dof": int(ph.degrees_of_freedom),
+            "p_value": ph.summary["p"].to_numpy(),
+        }
+    )
     table = pd.DataFrame(
         {
             "covariate": s.index.astype(str),
             "coef": s["coef"].to_numpy(),
             "hazard_ratio": s["exp(coef)"].to_numpy(),
-            "ci_low": bounds.iloc[:, 0].to_numpy(),
-            "ci_high": bounds.iloc[:, 1].to_numpy(),
+            "hazard_ratio_ci_low": bounds.iloc[:, 0].to_numpy(),
+            "hazard_ratio_ci_high": bounds.iloc[:, 1].to_numpy(),
             "p_value": s["p"].to_numpy(),
         }
     )
-    table["ph_p_value"] = table["covariate"].map(ph_table.set_index("covariate")["p_value"])
+    table["p_value_ph"] = table["covariate"].map(ph_table.set_index("covariate")["p_value"])
     for row in ph_table[ph_table["p_value"] < PH_ALPHA].itertuples():
         warnings.warn(
             f"cox: the proportional-hazards assumption fails for {row.covariate!r} (p = "
@@ -663,6 +793,7 @@ def cox(
         len(frame),
         int(frame[observed].sum()),
         ph_table,
+        level,
         tuple(strata),
     )
 
@@ -706,24 +837,33 @@ class CohortRetention(Result):
     freq: str
     value: str
     title = "Cohort retention"
+    first = ("age", "retention", "n_cohorts")
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.average
 
+    def to_frame(self) -> pd.DataFrame:
+        """Every cohort at every age (``table``), one row each (a copy)."""
+        return self.table.copy()
+
     @property
     def notes(self) -> tuple[str, ...]:
         what = "active customers" if self.value == "customers" else "revenue"
+        word = plots.PERIOD_WORDS[self.freq]
         return (
-            f"share = {what} in the period / {what} of the cohort in its first period "
-            f"(period 0); cohorts by the {self.freq} period of first activity (UTC).",
+            f"retention = {what} in the period / {what} of the cohort in its first period "
+            f"(age 0); cohorts by the UTC {word} of first activity; age in {word}s.",
             "average: pooled over the cohorts that have reached each age (weighted by cohort "
             "size); the last period in the data may be incomplete.",
         )
 
     def plot(self, ax=None):
-        """Heatmap of the shares: cohorts down, periods since acquisition across."""
-        return plots.cohort_heatmap(self.matrix, ax)
+        """Heatmap of the retention: cohorts down, periods since acquisition across."""
+        word = plots.PERIOD_WORDS[self.freq]
+        what = "customers active" if self.value == "customers" else "revenue"
+        title = f"Cohort retention: {what}, as a share of the cohort's first {word}"
+        return plots.cohort_heatmap(self.matrix, ax, freq=self.freq, title=title)
 
 
 def cohort_retention(
@@ -732,17 +872,31 @@ def cohort_retention(
     """Acquisition-cohort retention: who (or how much revenue) is still active k periods
     after the period of first activity.
 
-    A customer's cohort is the calendar period (UTC; weeks start on Monday) of their first
-    activity; age k counts whole periods since then. ``value='customers'`` counts distinct
-    active customers; ``value='revenue'`` sums their revenue (revenue retention, which can
-    exceed 100%).
+    A customer's cohort is the calendar period (UTC; weeks start on Monday; computed as
+    everywhere in journeykit, :mod:`journeykit.periods`) of their first activity; age k
+    counts whole periods since then. A customer is active in a period with at least one
+    ``activity`` event in it. ``value='customers'`` counts distinct active customers;
+    ``value='revenue'`` sums their revenue (revenue retention, which can exceed 100%).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`); ``revenue`` for
+        ``value='revenue'``.
+    freq : {'D', 'W', 'M', 'Q', 'Y'}
+        The calendar period of cohorts and ages.
+    activity : str or list of str, optional
+        The events that count as activity (default: every event); each must occur in the
+        events.
+    value : {'customers', 'revenue'}
+        What retention counts.
 
     Returns
     -------
     CohortRetention
-        ``table`` (long: cohort, age, cohort_size, customers, revenue when
-        ``value='revenue'``, share), ``matrix``
-        (cohort x age of share), ``average`` (age, cohorts, share) and ``plot()``.
+        ``table`` (long: ``cohort, age, n_acquired, n``, ``revenue`` when
+        ``value='revenue'``, ``retention``), ``matrix`` (cohort x age of ``retention``),
+        ``average`` (``age, n_cohorts, retention``) and ``plot()``.
 
     Examples
     --------
@@ -750,10 +904,10 @@ def cohort_retention(
     ...     "timestamp": pd.to_datetime(["2024-01-05", "2024-02-07", "2024-01-20",
     ...                                  "2024-02-01"], utc=True)})
     >>> cohort_retention(ev).matrix.round(2)
-    age            0    1
+    age                          0    1
     cohort
-    2024-01-01  1.0  0.5
-    2024-02-01  1.0  NaN
+    2024-01-01 00:00:00+00:00  1.0  0.5
+    2024-02-01 00:00:00+00:00  1.0  NaN
     """
     check_choice("freq", freq, FREQS)
     check_choice("value", value, VALUES)
@@ -777,20 +931,20 @@ def cohort_retention(
     per = per.mutate(cohort=per["period"].min().over(w))
     per = per.mutate(age=per["period"] - per["cohort"])
     sums = {"revenue": per["revenue"].sum()} if value == "revenue" else {}
-    counts = per.group_by(["cohort", "age"]).aggregate(customers=per.count(), **sums)
+    counts = per.group_by(["cohort", "age"]).aggregate(n=per.count(), **sums)
     out = _engine.to_pandas(counts).sort_values(["cohort", "age"], ignore_index=True)
     if out.empty:
         raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
     out["age"] = out["age"].astype("int64")
     base = out[out["age"] == 0].set_index("cohort")
-    metric = "customers" if value == "customers" else "revenue"
-    out["cohort_size"] = out["cohort"].map(base["customers"]).astype("int64")
-    out["share"] = out[metric] / out["cohort"].map(base[metric])
+    metric = "n" if value == "customers" else "revenue"
+    out["n_acquired"] = out["cohort"].map(base["n"]).astype("int64")
+    out["retention"] = out[metric] / out["cohort"].map(base[metric])
     last = int((out["cohort"] + out["age"]).max())  # the last period in the data
     starts = period_start(out["cohort"], freq)
     out.insert(0, "cohort_start", starts)
-    matrix = out.pivot(index="cohort_start", columns="age", values="share")
-    matrix.index = matrix.index.tz_localize(None).rename("cohort")
+    matrix = out.pivot(index="cohort_start", columns="age", values="retention")
+    matrix.index = matrix.index.rename("cohort")
     sizes = base[metric]
     rows = []
     for age in range(int(out["age"].max()) + 1):
@@ -799,12 +953,12 @@ def cohort_retention(
         rows.append(
             {
                 "age": age,
-                "cohorts": len(cohorts),
-                "share": active.reindex(cohorts).fillna(0).sum() / sizes.loc[cohorts].sum(),
+                "n_cohorts": len(cohorts),
+                "retention": active.reindex(cohorts).fillna(0).sum() / sizes.loc[cohorts].sum(),
             }
         )
     table = out.drop(columns="cohort").rename(columns={"cohort_start": "cohort"})
-    columns = ["cohort", "age", "cohort_size", "customers", *sums, "share"]
+    columns = ["cohort", "age", "n_acquired", "n", *sums, "retention"]
     return CohortRetention(table[columns], matrix, pd.DataFrame(rows), freq, value)
 
 
@@ -813,90 +967,153 @@ def cohort_retention(
 
 @dataclass(frozen=True, repr=False)
 class RepeatPurchase(Result):
-    """Repeat-purchase rate and the time between purchases."""
+    """Repeat-purchase share and the time between purchase days."""
 
     table: pd.DataFrame
     gaps: pd.DataFrame
+    level: float
     by: tuple[str, ...] = ()
     title = "Repeat purchase"
 
     @property
+    def first(self) -> tuple[str, ...]:
+        return (*self.by, "n", "repeat_purchase", "median_gap_days")
+
+    @property
     def notes(self) -> tuple[str, ...]:
         return (
-            "repeat_rate = buyers with two or more purchases / buyers (Wilson interval); "
-            "days_between = days from one purchase to the customer's next.",
+            "purchase days: the distinct UTC calendar days with a purchase (several orders "
+            "on one day are one purchase day); repeat_purchase = buyers with purchases on two "
+            f"or more days / buyers (n), with a {self.level:.0%} Wilson interval.",
+            "gap_days: days from one purchase day to the customer's next.",
         )
 
+    @property
+    def conclusion(self) -> str:
+        """Per group: the share of buyers who came back on another day, and the typical
+        time until they did."""
+        pct = f"{self.level:.0%}"
+        parts = []
+        for _, row in self.table.iterrows():
+            name = f"{plots.group_label(row, self.by)}: " if self.by else ""
+            gap = (
+                f"the median time between purchase days is {row['median_gap_days']:.0f} days "
+                f"(quartiles {row['q1_gap_days']:.0f} and {row['q3_gap_days']:.0f})"
+                if row["n_repeat"]
+                else "no buyer has bought again yet"
+            )
+            parts.append(
+                f"{name}{row['repeat_purchase']:.0%} of {int(row['n']):,} buyers bought on "
+                f"two or more days ({pct} interval {row['repeat_purchase_ci_low']:.0%} to "
+                f"{row['repeat_purchase_ci_high']:.0%}); {gap}."
+            )
+        text = " ".join(parts)
+        return text if self.by else f"{text[0].upper()}{text[1:]}"
+
     def plot(self, ax=None):
-        """Distribution of the days between purchases."""
-        return plots.gap_histogram(self.gaps, ax, by=self.by[0] if self.by else None)
+        """Distribution of the days between purchase days (one histogram per group)."""
+        return plots.gap_histogram(
+            self.gaps, ax, by=self.by, title="Repeat purchase: days between purchase days"
+        )
 
 
-def repeat_purchase(events, *, by=None, purchase="purchase") -> RepeatPurchase:
-    """Repeat-purchase rate (with Wilson interval) and the distribution of the time between
-    consecutive purchases, per group.
+def repeat_purchase(events, *, by=None, purchase="purchase", level: float = 0.95) -> RepeatPurchase:
+    """Repeat-purchase share (with Wilson interval) and the distribution of the time
+    between consecutive purchase days, per group.
 
-    A purchase is a ``purchase`` event (one per order; one name or a list, each of which
-    must occur in the events); ``by`` works as in :func:`durations` (customers without a
-    group value are left out with a ``JourneyWarning``). ``gaps`` holds one row per repeat
-    purchase: the days since the customer's previous purchase.
+    Definitions: a purchase is a ``purchase`` event; a **purchase day** is a UTC calendar
+    day with at least one purchase, so several orders (or order lines) on one day are one
+    purchase day and never a repeat purchase of each other (as in the CDNOW analyses of
+    Fader, Hardie & Lee 2005, where same-day transactions are one). A **repeat buyer** has
+    purchases on two or more days; ``repeat_purchase`` = repeat buyers / buyers, with the
+    Wilson score interval (Wilson 1927). ``gaps`` holds one row per repeat purchase day:
+    the whole days since the customer's previous purchase day.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    by : str, list of str or pandas.DataFrame, optional
+        Breakdown as in :func:`durations` (customers without a group value are left out
+        with a ``JourneyWarning``); kept as columns under their own names.
+    purchase : str or list of str
+        The event(s) that are an order; each must occur in the events.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    RepeatPurchase
+        ``table``: ``[by], n`` (buyers), ``n_repeat`` (repeat buyers),
+        ``repeat_purchase, repeat_purchase_ci_low, repeat_purchase_ci_high,
+        median_gap_days, q1_gap_days, q3_gap_days``; ``gaps``: ``customer_id, [by],
+        gap_days``; ``conclusion``; ``plot()``.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and
+       statistical inference. Journal of the American Statistical Association 22(158),
+       209-212.
+    .. [2] Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting your customers"
+       the easy way: an alternative to the Pareto/NBD model. Marketing Science 24(2),
+       275-284.
 
     Examples
     --------
-    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b"], "event": ["purchase"] * 3,
-    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-05"], utc=True)})
-    >>> repeat_purchase(ev).table[["buyers", "repeat_buyers", "repeat_rate",
-    ...                            "median_days_between"]]
-       buyers  repeat_buyers  repeat_rate  median_days_between
-    0       2              1          0.5                 10.0
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "a", "b"], "event": ["purchase"] * 4,
+    ...     "timestamp": pd.to_datetime(["2024-01-01 09:00", "2024-01-01 17:00",
+    ...                                  "2024-01-11 12:00", "2024-01-05 08:00"], utc=True)})
+    >>> repeat_purchase(ev).table[["n", "n_repeat", "repeat_purchase", "median_gap_days"]]
+       n  n_repeat  repeat_purchase  median_gap_days
+    0  2         1              0.5             10.0
     """
     import ibis
-    from statsmodels.stats.proportion import proportion_confint
 
     require_events(events)
+    level = check_level("level", level)
     t = _engine.as_table(events)
     purchases = check_events_exist(t, purchase, param="purchase")
     groups, names = unit_groups(t, "customer_id", by)
     buys = t.filter(t["event"].isin(purchases))
-    w = ibis.window(group_by="customer_id", order_by="timestamp")
-    gaps = buys.select(
-        "customer_id", previous=buys["timestamp"].lag().over(w), timestamp=buys["timestamp"]
-    )
-    gaps = _engine.to_pandas(attach(gaps.filter(gaps["previous"].notnull()), groups, "customer_id"))
-    gaps["days_between"] = (gaps["timestamp"] - gaps["previous"]) / DAY
-    counts = buys.group_by("customer_id").aggregate(purchases=buys.count())
-    counts = _engine.to_pandas(attach(counts, groups, "customer_id"))
-    if len(counts) == 0:
+    days = buys.select("customer_id", day=period_index(buys, "D")).distinct()
+    w = ibis.window(group_by="customer_id", order_by="day")
+    days = days.select("customer_id", gap_days=days["day"] - days["day"].lag().over(w))
+    days = _engine.to_pandas(attach(days, groups, "customer_id"))
+    if len(days) == 0:
         raise JourneyDataError(
             f"by={by!r}: no buyer has a value in {names}, so there is no group. Fix: fill in "
             "the values for the buyers, or break down by another column."
         )
+    days["gap_days"] = days["gap_days"].astype(float)
+    gaps = days[days["gap_days"].notna()].reset_index(drop=True)
+    counts = days.groupby(["customer_id", *names], observed=True).size().rename("n_days")
+    counts = counts.reset_index()
     keys = names or None
-    rows = []
     grouped = counts.groupby(keys, observed=True) if keys else [((), counts)]
     gap_groups = gaps.groupby(keys, observed=True) if keys else None
+    rows = []
     for key, part in grouped:
         buyers = len(part)
-        repeat = int((part["purchases"] >= 2).sum())
-        low, high = proportion_confint(repeat, buyers, method="wilson")
+        repeat = int((part["n_days"] >= 2).sum())
+        low, high = wilson(repeat, buyers, level)
         key = key if isinstance(key, tuple) else (key,)
         these = gaps if gap_groups is None else _group_or_empty(gap_groups, key, gaps)
-        q = these["days_between"].quantile([0.25, 0.5, 0.75]) if len(these) else [np.nan] * 3
+        q = these["gap_days"].quantile([0.25, 0.5, 0.75]) if len(these) else [np.nan] * 3
         rows.append(
             {
                 **dict(zip(names, key)),
-                "buyers": buyers,
-                "repeat_buyers": repeat,
-                "repeat_rate": repeat / buyers,
-                "ci_low": low,
-                "ci_high": high,
-                "median_days_between": float(np.asarray(q)[1]),
-                "q1_days_between": float(np.asarray(q)[0]),
-                "q3_days_between": float(np.asarray(q)[2]),
+                "n": buyers,
+                "n_repeat": repeat,
+                "repeat_purchase": repeat / buyers,
+                "repeat_purchase_ci_low": float(low),
+                "repeat_purchase_ci_high": float(high),
+                "median_gap_days": float(np.asarray(q)[1]),
+                "q1_gap_days": float(np.asarray(q)[0]),
+                "q3_gap_days": float(np.asarray(q)[2]),
             }
         )
     return RepeatPurchase(
-        pd.DataFrame(rows), gaps[["customer_id", *names, "days_between"]], tuple(names)
+        pd.DataFrame(rows), gaps[["customer_id", *names, "gap_days"]], level, tuple(names)
     )
 
 

@@ -1,80 +1,148 @@
 """ipywidgets explorers (ipywidgets and matplotlib are imported when an explorer is built).
 
 Each explorer calls the same tested journeykit function on every change, so what you see
-is what the function returns. ``explorer.update()`` re-runs it by hand; ``explorer.seconds``
-records how long each update took (function plus drawing).
+is what the function returns. Explorers start where the notebook is: every starting value
+is an argument (a notebook passes its parameters). ``explorer.update()`` re-runs one by
+hand; ``explorer.seconds`` records how long each update took (function plus drawing).
+
+Why the figures are drawn the way they are: an update triggered from the browser runs in
+a comm callback, not in a cell, and with ipykernel 7 possibly on another thread than the
+cell that built the explorer. pyplot's global current-figure state is then shared between
+updates (and with the inline backend's own flushing), which gave blank PNGs and bars with
+no axes. So each update draws on a figure of its own (matplotlib's object-oriented
+``Figure`` with an Agg canvas, never pyplot), updates are serialised by a lock, and an
+update whose control values were already drawn is skipped.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 import time
 
 import pandas as pd
 
 from . import _engine
-from .checks import check_events_exist, require, require_events
+from .checks import as_timedelta, as_utc, check_events_exist, require, require_events
 from .errors import JourneyDataError
 from .lifecycle import lifecycle
 
-
-def _show(output, result, margins: bool) -> None:
-    import matplotlib.pyplot as plt
-    from IPython.display import Image, display
-
-    with output:
-        output.clear_output(wait=True)
-        display(result)
-        figure = result.plot().figure
-        if margins:  # matplotlib's default margins: no constrained-layout pass (~40 ms)
-            figure.set_layout_engine("none")
-        # the PNG drawn here, not by the inline backend: its bbox_inches='tight' draws the
-        # figure twice, and light compression is enough for a figure redrawn on every change
-        png = io.BytesIO()
-        figure.savefig(png, format="png", pil_kwargs={"compress_level": 1})
-        plt.close(figure)
-        display(Image(png.getvalue()))
+#: The dropdown value meaning "no choice" (ipywidgets shows an empty label for None).
+NOTHING = "(none)"
+#: Windows the funnel explorer offers, short to long (a funnel within one visit changes
+#: only below an hour).
+WINDOWS = ("5min", "15min", "30min", "1h", "3h", "12h", "1D", "2D", "3D", "7D", "14D", "30D")
+WINDOWS += ("60D", "90D")
+STYLE = {"description_width": "initial"}
 
 
-def _inputs(events, customers):
+def _figure_png(result, *, figsize, margins: bool, mark=None) -> bytes:
+    """``result.plot`` drawn on a figure of its own and encoded as PNG (light compression:
+    the figure is redrawn on every change)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    # margins: matplotlib's default margins, no constrained-layout pass (~40 ms)
+    figure = Figure(figsize=figsize, layout=None if margins else "constrained")
+    FigureCanvasAgg(figure)
+    ax = figure.add_subplot()
+    ax.spines[["top", "right"]].set_visible(False)
+    result.plot(ax=ax)
+    if mark is not None:
+        mark(ax)
+    png = io.BytesIO()
+    figure.savefig(png, format="png", dpi=100, pil_kwargs={"compress_level": 1})
+    return png.getvalue()
+
+
+def _inputs(events, attributes):
     """Check an explorer's events and attribute frame when it is built (an update only
     prints its error), and register the events with the engine once for every update."""
     require_events(events)
-    if customers is not None:
-        require(customers, ["customer_id"], param="customers")
+    if attributes is not None:
+        require(attributes, ["customer_id"], param="attributes")
     return _engine.as_table(events)
 
 
-def _breakdown(by, customers):
-    """The ``by`` choice as a function argument: a column of ``customers`` becomes the frame
-    (customer_id, that column); an event column or None passes through."""
-    if by is not None and customers is not None and by in customers.columns:
-        return customers[["customer_id", by]]
-    return by
+def _breakdowns(table, attributes, by, *, event_columns=("channel",)):
+    """The breakdown dropdown's options: nothing, event columns, attribute columns; and its
+    starting value (``by``, which must be one of them)."""
+    options = [("nothing", NOTHING)] + [(c, c) for c in event_columns if c in table.columns]
+    if attributes is not None:
+        options += [(c, c) for c in attributes.columns if c != "customer_id"]
+    values = [v for _, v in options]
+    start = NOTHING if by is None else by
+    if start not in values:
+        raise JourneyDataError(
+            f"by={by!r}: not a column the explorer can break down by; expected one of "
+            f"{values[1:]}. Fix: pass one of those, or by=None."
+        )
+    return options, start
 
 
-def _explorer(controls: dict, rows: list[list[str]], run, *, margins: bool = False):
+def _by(value, attributes):
+    """A breakdown choice as a function argument: an attribute column becomes the frame
+    (customer_id, that column); an event column passes through; NOTHING is None."""
+    if value == NOTHING:
+        return None
+    if attributes is not None and value in attributes.columns:
+        return attributes[["customer_id", value]]
+    return value
+
+
+def _choice(value):
+    return None if value == NOTHING else value
+
+
+def _days(value, *, param: str) -> int:
+    """A duration parameter as whole days (for a slider in days)."""
+    return max(1, round(as_timedelta(value, param=param) / pd.Timedelta(days=1)))
+
+
+def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None, mark=None):
     """Lay the controls out in ``rows``, call ``run(values)`` on every change and show the
-    Result it returns; the box keeps ``controls``, ``result``, ``update`` and ``seconds``.
-    ``margins``: draw the figure with matplotlib's default margins instead of its
-    constrained layout, for figures whose labels fit them (faster updates)."""
+    Result it returns (or ``show(result, values)``: what to display above the figure) with
+    its figure (``mark(values)`` may return a function adding to the figure's Axes). The
+    box keeps ``controls``, ``result``, ``update`` and ``seconds``."""
     import ipywidgets as w
+    from IPython import get_ipython
+    from IPython.display import Image, display
 
+    kernel = getattr(get_ipython(), "kernel", None) is not None
     output = w.Output()
     box = w.VBox([*[w.HBox([controls[name] for name in row]) for row in rows], output])
     box.controls, box.seconds = controls, []
+    lock, drawn = threading.Lock(), {}
 
     def update(*_):
-        start = time.perf_counter()
-        try:
-            box.result = run({name: control.value for name, control in controls.items()})
-        except JourneyDataError as error:  # e.g. a funnel with one step: say what to fix
-            with output:
-                output.clear_output(wait=True)
-                print(error)
-            return
-        _show(output, box.result, margins)
-        box.seconds.append(time.perf_counter() - start)
+        with lock:
+            values = {name: control.value for name, control in controls.items()}
+            if drawn.get("values") == values:
+                return  # an update queued behind one that already drew these values
+            start = time.perf_counter()
+            try:
+                box.result = run(values)
+                png = _figure_png(
+                    box.result,
+                    figsize=figsize,
+                    margins=margins,
+                    mark=None if mark is None else mark(values),
+                )
+            except JourneyDataError as error:  # e.g. a funnel with one step: say what to fix
+                if not kernel:
+                    raise
+                with output:
+                    output.clear_output(wait=True)
+                    print(error)
+                drawn.pop("values", None)
+                return
+            if kernel:  # outside Jupyter (a script, a doctest) there is nowhere to show it
+                with output:
+                    output.clear_output(wait=True)
+                    display(box.result if show is None else show(box.result, values))
+                    display(Image(png))
+            drawn["values"] = values
+            box.seconds.append(time.perf_counter() - start)
 
     for control in controls.values():
         control.observe(update, names="value")
@@ -83,134 +151,239 @@ def _explorer(controls: dict, rows: list[list[str]], run, *, margins: bool = Fal
     return box
 
 
-def lifecycle_explorer(events, *, customers: pd.DataFrame | None = None):
+def lifecycle_explorer(
+    events,
+    *,
+    attributes: pd.DataFrame | None = None,
+    as_of=None,
+    period="30D",
+    churn_after="90D",
+    activity=None,
+    by=None,
+):
     """Explore :func:`journeykit.lifecycle` interactively.
 
-    Controls: as-of date (end of the chosen UTC day), period, churn window, the event that
-    counts as activity, and the breakdown (event columns such as ``channel``, or the columns
-    of ``customers``, a frame with ``customer_id`` and attributes such as ``persona``).
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    attributes : pandas.DataFrame, optional
+        Customer attributes (``customer_id`` and e.g. ``persona``) offered as breakdowns,
+        beside the event columns ``channel`` and ``stage``.
+    as_of, period, churn_after, activity, by
+        The starting values of the controls, as :func:`journeykit.lifecycle` takes them
+        (``as_of=None``: the day after the last event, so every event counts). The date
+        picker gives the day at 00:00 UTC, as ``as_of='2024-09-30'`` does.
 
-    Returns the widget (display it as the last expression of a cell). Its ``update()``
-    method re-runs the analysis; ``result`` holds the last :class:`Lifecycle`.
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer (display it as the last expression of a cell); ``update()`` re-runs
+        the analysis, ``result`` holds the last :class:`~journeykit.lifecycle.Lifecycle`.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.lifecycle_explorer(jk.load_webshop(), as_of="2024-09-30")
+    >>> box.controls["churn_days"].value, str(box.controls["as_of"].value)
+    (90, '2024-09-30')
     """
     import ipywidgets as w
 
-    table = _inputs(events, customers)
+    table = _inputs(events, attributes)
     span = _engine.to_pandas(
         table.aggregate(lo=table["timestamp"].min(), hi=table["timestamp"].max())
     )
+    start = (
+        span["hi"].iloc[0].normalize() + pd.Timedelta(days=1)
+        if as_of is None
+        else as_utc(as_of, param="as_of")
+    )
     names = _engine.distinct(table, "event")
-    by_options = [("nothing", None)]
-    by_options += [(c, c) for c in ("channel", "stage") if c in table.columns]
-    if customers is not None:
-        by_options += [(c, c) for c in customers.columns if c != "customer_id"]
-    style = {"description_width": "initial"}
+    if activity is not None:
+        check_events_exist(table, activity, param="activity", known=names)
+    by_options, by_start = _breakdowns(table, attributes, by, event_columns=("channel", "stage"))
+    periods = sorted({"7D", "14D", "30D", "60D", "90D", period}, key=pd.Timedelta)
+    _days(period, param="period")
     controls = {
-        "as_of": w.DatePicker(description="as of", value=span["hi"].iloc[0].date(), style=style),
-        "period": w.Dropdown(
-            description="period", options=["7D", "30D", "90D", "180D"], value="30D"
-        ),
+        "as_of": w.DatePicker(description="as of", value=start.date(), style=STYLE),
+        "period": w.Dropdown(description="active in the last", options=periods, value=period),
         "churn_days": w.IntSlider(
-            description="churned after (days)", min=14, max=365, step=7, value=91, style=style
+            description="churned after (days)",
+            min=7,
+            max=730,
+            value=_days(churn_after, param="churn_after"),
+            style=STYLE,
         ),
         "activity": w.Dropdown(
-            description="activity", options=[("any event", None)] + [(n, n) for n in names]
+            description="activity",
+            options=[("any event", NOTHING)] + [(n, n) for n in names],
+            value=NOTHING if activity is None else activity,
         ),
-        "by": w.Dropdown(description="break down by", options=by_options, style=style),
+        "by": w.Dropdown(description="break down by", options=by_options, value=by_start),
     }
 
     def run(values):
-        by = _breakdown(values["by"], customers)
         return lifecycle(
             table,
-            as_of=pd.Timestamp(values["as_of"], tz="UTC") + pd.Timedelta(days=1),
+            as_of=pd.Timestamp(values["as_of"], tz="UTC"),
             period=values["period"],
             churn_after=f"{values['churn_days']}D",
-            activity=values["activity"],
-            by=by,
+            activity=_choice(values["activity"]),
+            by=_by(values["by"], attributes),
         )
 
     return _explorer(controls, [["as_of", "period", "churn_days"], ["activity", "by"]], run)
 
 
-def nps_explorer(survey: pd.DataFrame, *, score: str = "score", wave: str | None = "wave"):
-    """Explore :func:`journeykit.nps.nps` interactively: breakdown (segment), wave, interval
-    method and level (``wave=None``: a survey without waves). Returns the widget;
-    ``update()``, ``result`` and ``seconds`` as in :func:`lifecycle_explorer`."""
+def nps_explorer(
+    survey: pd.DataFrame,
+    *,
+    score: str = "score",
+    wave: str | None = "wave",
+    by=None,
+    interval: str = "adjusted_wald",
+    level: float = 0.95,
+):
+    """Explore :func:`journeykit.nps` interactively: breakdown, wave, interval and level.
+
+    Parameters
+    ----------
+    survey : pandas.DataFrame
+        One row per answer.
+    score, wave : str
+        The columns of the 0-10 answer and of the survey wave (``wave=None``: a survey
+        without waves).
+    by, interval, level
+        The starting values of the controls, as :func:`journeykit.nps` takes them; the
+        breakdowns offered are the survey's columns with at most 50 distinct values.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer; ``update()``, ``result`` and ``seconds`` as in
+        :func:`lifecycle_explorer`.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.nps_explorer(jk.load_survey(), interval="wald")
+    >>> box.controls["interval"].value
+    'wald'
+    """
     import ipywidgets as w
 
-    from .nps import METHODS, nps
+    from .nps import INTERVALS, nps
 
     require(survey, [], param="survey")
     require(survey, [score], param="score")
     if wave is not None:
         require(survey, [wave], param="wave")
-    text_columns = [
+    columns = [
         c for c in survey.columns if c not in (score, "customer_id") and survey[c].nunique() <= 50
     ]
+    if by is not None and by not in columns:
+        raise JourneyDataError(
+            f"by={by!r}: not a survey column the explorer can break down by; expected one of "
+            f"{columns}. Fix: pass one of those, or by=None."
+        )
     waves = [] if wave is None else sorted(survey[wave].dropna().unique())
-    style = {"description_width": "initial"}
     controls = {
         "by": w.Dropdown(
             description="break down by",
-            options=[("nothing", None)] + [(c, c) for c in text_columns],
-            style=style,
+            options=[("nothing", NOTHING)] + [(c, c) for c in columns],
+            value=NOTHING if by is None else by,
+            style=STYLE,
         ),
-        "wave": w.Dropdown(description="wave", options=[("all", None)] + [(x, x) for x in waves]),
-        "method": w.Dropdown(description="interval", options=list(METHODS), value="wald"),
-        "level": w.FloatSlider(description="level", min=0.8, max=0.99, step=0.01, value=0.95),
+        "wave": w.Dropdown(
+            description="wave", options=[("all waves", NOTHING)] + [(str(x), x) for x in waves]
+        ),
+        "interval": w.Dropdown(description="interval", options=list(INTERVALS), value=interval),
+        "level": w.FloatSlider(description="level", min=0.8, max=0.99, step=0.01, value=level),
     }
 
     def run(values):
-        chosen = survey if values["wave"] is None else survey[survey[wave] == values["wave"]]
+        chosen = values["wave"]
+        subset = survey if chosen == NOTHING else survey[survey[wave] == chosen]
         return nps(
-            chosen,
+            subset,
             score=score,
-            by=values["by"],
-            method=values["method"],
+            by=_choice(values["by"]),
+            interval=values["interval"],
             level=round(values["level"], 2),
         )
 
-    return _explorer(controls, [list(controls)], run)
+    return _explorer(controls, [list(controls)], run, figsize=(9, 4.5))
 
 
-def power_calculator():
-    """Plan an experiment interactively: baseline rate, relative effect, alpha, power,
-    allocation and sidedness give the sample size per arm and the power curve
-    (:func:`journeykit.abtest.plan`). Returns the widget; ``update()``, ``result`` and
-    ``seconds`` as in :func:`lifecycle_explorer`."""
+def power_calculator(
+    *,
+    baseline: float = 0.1,
+    effect: float = 0.1,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    ratio: float = 1.0,
+    alternative: str = "two-sided",
+):
+    """Plan an experiment interactively with :func:`journeykit.plan`.
+
+    Parameters
+    ----------
+    baseline : float
+        The control's conversion rate you expect.
+    effect : float
+        The smallest *relative* lift worth detecting (0.05 is +5%).
+    alpha, power, ratio, alternative
+        The starting values of the controls, as :func:`journeykit.plan` takes them.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer: the sample size per arm and the power curve; ``update()``,
+        ``result`` and ``seconds`` as in :func:`lifecycle_explorer`.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.power_calculator(baseline=0.67, effect=0.05)
+    >>> round(box.controls["baseline"].value, 2)
+    0.67
+    """
     import ipywidgets as w
 
-    from .abtest import plan
+    from .abtest import ALTERNATIVES
+    from .design import plan
 
-    style = {"description_width": "initial"}
+    plan(effect, baseline=baseline, alpha=alpha, power=power, ratio=ratio, relative=True)
     controls = {
         "baseline": w.FloatSlider(
             description="baseline rate",
             min=0.005,
-            max=0.6,
+            max=0.95,
             step=0.005,
-            value=0.10,
+            value=baseline,
             readout_format=".1%",
-            style=style,
+            style=STYLE,
         ),
         "lift": w.FloatSlider(
             description="relative effect",
             min=0.01,
             max=0.5,
             step=0.01,
-            value=0.10,
+            value=effect,
             readout_format=".0%",
-            style=style,
+            style=STYLE,
         ),
         "alpha": w.FloatSlider(
-            description="alpha", min=0.005, max=0.2, step=0.005, value=0.05, readout_format=".3f"
+            description="alpha", min=0.005, max=0.2, step=0.005, value=alpha, readout_format=".3f"
         ),
-        "power": w.FloatSlider(description="power", min=0.5, max=0.99, step=0.01, value=0.8),
+        "power": w.FloatSlider(description="power", min=0.5, max=0.99, step=0.01, value=power),
         "ratio": w.FloatSlider(
-            description="treatment : control", min=0.25, max=4, step=0.25, value=1.0, style=style
+            description="treatment : control", min=0.25, max=4, step=0.25, value=ratio, style=STYLE
         ),
-        "alternative": w.Dropdown(description="test", options=["two-sided", "one-sided"]),
+        "alternative": w.Dropdown(
+            description="test", options=list(ALTERNATIVES), value=alternative
+        ),
     }
 
     def run(values):
@@ -229,91 +402,163 @@ def power_calculator():
     )
 
 
-def retention_explorer(events, *, customers: pd.DataFrame | None = None, start=None):
-    """Explore :func:`journeykit.survival.retention_curve` interactively: the churn window,
-    the grouping (event columns at first activity, or the columns of ``customers``) and the
-    horizon at which survival is read. Durations are computed once per churn window and
-    grouping and reused. Returns the widget; ``update()``, ``result`` and ``seconds`` as in
-    :func:`lifecycle_explorer`."""
+def retention_explorer(
+    events,
+    *,
+    attributes: pd.DataFrame | None = None,
+    start_event=None,
+    churn_after="90D",
+    by=None,
+):
+    """Explore :func:`journeykit.retention_curve` interactively: the churn window, the
+    grouping and the horizon at which survival is read (marked on the curves, and the
+    survival at that horizon shown in the table).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    attributes : pandas.DataFrame, optional
+        Customer attributes (``customer_id`` and e.g. ``persona``) offered as groupings,
+        beside the acquisition ``channel``.
+    start_event, churn_after, by
+        As :func:`journeykit.durations` takes them (the starting values of the controls).
+        Durations are computed once per churn window and grouping and reused.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer; ``update()``, ``result`` and ``seconds`` as in
+        :func:`lifecycle_explorer`.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.retention_explorer(jk.load_webshop(), start_event="purchase")
+    >>> box.controls["churn_days"].value
+    90
+    """
     import ipywidgets as w
 
     from .survival import durations, retention_curve
 
-    table = _inputs(events, customers)
-    by_options = [("nothing", None)] + [(c, c) for c in ("channel",) if c in table.columns]
-    if customers is not None:
-        by_options += [(c, c) for c in customers.columns if c != "customer_id"]
-    style = {"description_width": "initial"}
+    table = _inputs(events, attributes)
+    if start_event is not None:
+        check_events_exist(table, start_event, param="start_event")
+    by_options, by_start = _breakdowns(table, attributes, by)
     controls = {
         "churn_days": w.IntSlider(
-            description="churned after (days)", min=14, max=365, step=7, value=91, style=style
+            description="churned after (days)",
+            min=7,
+            max=730,
+            value=_days(churn_after, param="churn_after"),
+            style=STYLE,
         ),
-        "by": w.Dropdown(description="compare", options=by_options),
+        "by": w.Dropdown(description="compare", options=by_options, value=by_start),
         "horizon": w.IntSlider(
-            description="horizon (days)", min=7, max=730, step=7, value=91, style=style
+            description="horizon (days)", min=7, max=730, step=7, value=91, style=STYLE
         ),
     }
-    if start is not None:
-        check_events_exist(table, start, param="start")
     cache: dict = {}
 
     def run(values):
         key = (values["churn_days"], values["by"])
         if key not in cache:
-            by = _breakdown(values["by"], customers)
             cache[key] = durations(
-                table, churn_after=f"{values['churn_days']}D", start=start, by=by
+                table,
+                churn_after=f"{values['churn_days']}D",
+                start_event=start_event,
+                by=_by(values["by"], attributes),
             )
-        return retention_curve(cache[key], by=values["by"], horizons=(values["horizon"],))
+        grouping = _choice(values["by"])
+        return retention_curve(cache[key], by=grouping, horizons=(values["horizon"],))
 
-    return _explorer(controls, [list(controls)], run)
+    def mark(values):
+        def line(ax):
+            ax.axvline(values["horizon"], color="0.3", linestyle=":", linewidth=1)
+
+        return line
+
+    def show(result, values):
+        return result.horizons
+
+    return _explorer(controls, [list(controls)], run, figsize=(9, 5), show=show, mark=mark)
 
 
-def funnel_explorer(events, *, customers: pd.DataFrame | None = None):
-    """Explore :func:`journeykit.funnel` interactively: pick the steps (in order), the
-    window, strict or any order, the unit and the breakdown (event columns at the unit's
-    first event, or the columns of ``customers``). Returns the widget; ``update()``,
-    ``result`` and ``seconds`` as in :func:`lifecycle_explorer`. With fewer than two steps
-    the widget says so instead of updating. The attempts of each choice of steps, order and
-    unit, and each breakdown, are computed once and kept in memory (the last eight), so
-    moving the window only credits the kept attempts again (same result as
-    :func:`journeykit.funnel`)."""
+def funnel_explorer(
+    events,
+    *,
+    attributes: pd.DataFrame | None = None,
+    steps=None,
+    window="7D",
+    step_order: str = "strict",
+    unit: str = "customer",
+    by=None,
+):
+    """Explore :func:`journeykit.funnel` interactively: the steps (in order), the window,
+    strict or any order, the unit and the breakdown.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    attributes : pandas.DataFrame, optional
+        Customer attributes offered as breakdowns, beside the event column ``channel``.
+    steps, window, step_order, unit, by
+        The starting values of the controls, as :func:`journeykit.funnel` takes them
+        (``steps=None``: the first four of product_view, add_to_cart, checkout_start,
+        purchase that the data has, else its first two events). The window slider runs
+        from 5 minutes to 90 days, so a funnel inside one visit changes too.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer; ``update()``, ``result`` and ``seconds`` as in
+        :func:`lifecycle_explorer`. With fewer than two steps it says so instead of
+        updating. The attempts of each choice of steps, order and unit, and each
+        breakdown, are computed once and kept in memory (the last eight), so moving the
+        window only credits the kept attempts again (same result as
+        :func:`journeykit.funnel`).
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.funnel_explorer(jk.load_webshop(), window="3D")
+    >>> box.controls["window"].value
+    '3D'
+    """
     import ipywidgets as w
 
     from .funnels import funnel_runner
 
-    table = _inputs(events, customers)
+    table = _inputs(events, attributes)
     funnel = funnel_runner(table)  # keeps what a new window does not change
     names = _engine.distinct(table, "event")
-    default = [
-        n for n in ("product_view", "add_to_cart", "checkout_start", "purchase") if n in names
-    ]
-    by_options = [("nothing", None)] + [(c, c) for c in ("channel",) if c in table.columns]
-    if customers is not None:
-        by_options += [(c, c) for c in customers.columns if c != "customer_id"]
-    units = ["customer"] + (["session"] if "session_id" in table.columns else [])
-    style = {"description_width": "initial"}
+    if steps is None:
+        usual = ("product_view", "add_to_cart", "checkout_start", "purchase")
+        steps = [n for n in usual if n in names] or names[:2]
+    steps = check_events_exist(table, steps, param="steps", known=names)
+    windows = sorted({*WINDOWS, window}, key=lambda x: as_timedelta(x, param="window"))
+    by_options, by_start = _breakdowns(table, attributes, by)
+    units = ["customer"] + [u for u in ("session", "account") if f"{u}_id" in table.columns]
     controls = {
-        "steps": w.TagsInput(
-            value=default or names[:2], allowed_tags=names, allow_duplicates=False
+        "steps": w.TagsInput(value=list(steps), allowed_tags=names, allow_duplicates=False),
+        "window": w.SelectionSlider(description="window", options=windows, value=window),
+        "step_order": w.ToggleButtons(
+            options=["strict", "any"], value=step_order, description="order"
         ),
-        "window_days": w.IntSlider(
-            description="window (days)", min=1, max=90, value=7, style=style
-        ),
-        "order": w.ToggleButtons(options=["strict", "any"], description="order"),
-        "unit": w.Dropdown(options=units, description="unit"),
-        "by": w.Dropdown(description="compare", options=by_options),
+        "unit": w.Dropdown(options=units, value=unit, description="unit"),
+        "by": w.Dropdown(description="compare", options=by_options, value=by_start),
     }
 
     def run(values):
-        by = _breakdown(values["by"], customers)
         return funnel(
             list(values["steps"]),
-            window=f"{values['window_days']}D",
-            order=values["order"],
+            window=values["window"],
+            step_order=values["step_order"],
             unit=values["unit"],
-            by=by,
+            by=_by(values["by"], attributes),
         )
 
-    rows = [["steps"], ["window_days", "order"], ["unit", "by"]]
+    rows = [["steps"], ["window", "step_order"], ["unit", "by"]]
     return _explorer(controls, rows, run, margins=True)

@@ -11,17 +11,10 @@ from scipy.special import betaln
 
 import journeykit as jk
 from journeykit import JourneyDataError, JourneyWarning
-from journeykit.abtest import (
-    ab_test,
-    adjust_p,
-    bayes_ab,
-    experiment_units,
-    mde,
-    power,
-    sample_size,
-    sequential_test,
-    srm_test,
-)
+from journeykit.abtest import ab_test, adjust_p, experiment_units, srm_test
+from journeykit.bayes import bayes_ab
+from journeykit.design import mde, plan, power, sample_size
+from journeykit.sequential import sequential_test
 
 # R's datasets::sleep (Cushny & Peebles 1905), extra hours of sleep per drug group
 SLEEP_1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0]
@@ -70,9 +63,7 @@ def test_design_functions_are_consistent():
     assert sample_size(0.2, baseline=0.1, relative=True) == pytest.approx(
         sample_size(0.02, baseline=0.1)
     )
-    assert sample_size(0.02, baseline=0.1, alternative="one-sided") < sample_size(
-        0.02, baseline=0.1
-    )
+    assert sample_size(0.02, baseline=0.1, alternative="larger") < sample_size(0.02, baseline=0.1)
     curve = power(np.array([100, 1000, 10000]), 0.02, baseline=0.1)
     assert np.all(np.diff(curve) > 0)
     # unequal allocation, by hand: Var = p1 q1 / n + p2 q2 / (k n) under H1, pooled under H0
@@ -86,15 +77,54 @@ def test_design_functions_are_consistent():
     assert power(m, 0.03, baseline=0.1, ratio=k) == pytest.approx(by_hand)
 
 
+def test_a_rate_of_zero_or_one_in_one_arm_is_a_valid_design():
+    # R: power.prop.test(p1 = .9, p2 = 1, power = .8)$n = 73.37 (this raised "baseline +
+    # effect = 1 is outside (0, 1)"); by symmetry p1 = 0, p2 = .1 and p1 = 1, p2 = .9 too
+    assert sample_size(0.1, baseline=0.9) == pytest.approx(73.37, abs=0.005)
+    assert sample_size(0.1, baseline=0.0) == pytest.approx(sample_size(0.1, baseline=0.9))
+    assert sample_size(-0.1, baseline=1.0) == pytest.approx(sample_size(0.1, baseline=0.9))
+    assert plan(0.1, baseline=0.9).table["n_control"].iloc[0] == 74
+    assert power(74, 0.1, baseline=0.9) > 0.8
+    with pytest.raises(JourneyDataError, match="both rates are 0 or 1.*Fix:"):
+        power(100, 1.0, baseline=0.0)  # neither arm varies
+    with pytest.raises(JourneyDataError, match=r"outside \[0, 1\]"):
+        sample_size(0.2, baseline=0.9)
+
+
+def test_design_alternatives_are_the_tests_alternatives():
+    # 'smaller' is 'larger' mirrored: 0.12 -> 0.10 needs what 0.10 -> 0.12 needs
+    down = sample_size(-0.02, baseline=0.12, alternative="smaller")
+    assert down == pytest.approx(sample_size(0.02, baseline=0.10, alternative="larger"))
+    assert mde(down, baseline=0.12, alternative="smaller") == pytest.approx(-0.02, rel=1e-6)
+    # a one-sided test has power below alpha against an effect in the other direction
+    assert power(1000, -0.02, baseline=0.1, alternative="larger") < 0.05
+    with pytest.raises(JourneyDataError, match="alternative='larger' tests for an increase"):
+        sample_size(-0.02, baseline=0.1, alternative="larger")
+    with pytest.raises(JourneyDataError, match="alternative='one-sided'"):
+        sample_size(0.02, baseline=0.1, alternative="one-sided")  # ab_test has no such test
+    # and the design's one-sided test is ab_test's: at the planned n, the share of
+    # simulated experiments rejecting is the planned power (Monte Carlo sd 0.009)
+    rng = np.random.default_rng(5)
+    n = int(np.ceil(sample_size(0.05, baseline=0.3, alternative="larger")))
+    hits = 0
+    for _ in range(2000):
+        c, t = rng.binomial(n, 0.3), rng.binomial(n, 0.35)
+        pooled = (c + t) / (2 * n)
+        z = (t - c) / n / np.sqrt(pooled * (1 - pooled) * 2 / n)
+        hits += stats.norm.sf(z) < 0.05
+    assert hits / 2000 == pytest.approx(0.8, abs=0.03)
+
+
 def test_welch_matches_r_t_test_on_sleep():
     # R: t.test(extra ~ group, data = sleep): t = -1.8608, df = 17.776, p-value = 0.07939,
     # 95 percent CI -3.3654832 0.2054832 (group 1 - group 2; ours is 2 - 1)
     row = quiet(ab_test, SLEEP, metric="extra", control="1").table.iloc[1]
     assert row["p_value"] == pytest.approx(0.07939, abs=5e-6)
-    assert (row.ci_low, row.ci_high) == pytest.approx((-0.2054832, 3.3654832), abs=1e-7)
+    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((-0.2054832, 3.3654832), abs=1e-7)
+    assert row["statistic"] == pytest.approx(1.8608, abs=1e-4)
+    assert row["dof"] == pytest.approx(17.776, abs=1e-3)
     t = stats.ttest_ind(SLEEP_2, SLEEP_1, equal_var=False)
-    assert t.statistic == pytest.approx(1.8608, abs=1e-4)
-    assert t.df == pytest.approx(17.776, abs=1e-3)
+    assert (row["statistic"], row["dof"]) == pytest.approx((t.statistic, t.df), rel=1e-12)
 
 
 def test_mann_whitney_matches_r_wilcox_test():
@@ -103,20 +133,25 @@ def test_mann_whitney_matches_r_wilcox_test():
     res = quiet(ab_test, SLEEP, metric="extra", control="1", method="mann_whitney")
     assert res.table["p_value"].iloc[1] == pytest.approx(0.06933, abs=5e-6)
     assert stats.mannwhitneyu(SLEEP_1, SLEEP_2).statistic == 25.5
+    # ours is the U of the variant (group 2): n1 n2 - W = 100 - 25.5
+    assert res.table["statistic"].iloc[1] == 74.5
 
 
 def test_proportions_match_r_prop_test():
     # R: prop.test(c(300, 250), c(50000, 50000)): X-squared = 4.3896, p-value = 0.03616
     res = ab_test(conversions([300, 250], [50_000] * 2), method="chi2")
     assert res.table["p_value"].iloc[1] == pytest.approx(0.03616, abs=5e-6)
+    assert res.table["statistic"].iloc[1] == pytest.approx(4.3896, abs=5e-5)
+    assert res.table["dof"].iloc[1] == 1
     # without continuity correction, prop.test(..., correct = FALSE): X-squared = 4.5706
-    z = ab_test(conversions([300, 250], [50_000] * 2)).table["p_value"].iloc[1]
-    assert z == pytest.approx(stats.chi2.sf(4.5706, 1), abs=1e-5)
+    row = ab_test(conversions([300, 250], [50_000] * 2)).table.iloc[1]
+    assert row["p_value"] == pytest.approx(stats.chi2.sf(4.5706, 1), abs=1e-5)
+    assert row["statistic"] == pytest.approx(-np.sqrt(4.5706), abs=1e-4)  # z: 250 vs 300
     # R: prop.test(smokers <- c(83, 90, 129, 70), patients <- c(86, 93, 136, 82)):
     # X-squared = 12.6, df = 3, p-value = 0.005585
     res = quiet(ab_test, conversions([83, 90, 129, 70], [86, 93, 136, 82]))
-    assert res.omnibus["chi2"] == pytest.approx(12.6, abs=5e-4)
-    assert res.omnibus["df"] == 3
+    assert res.omnibus["statistic"] == pytest.approx(12.6, abs=5e-4)
+    assert res.omnibus["dof"] == 3
     assert res.omnibus["p_value"] == pytest.approx(0.005585, abs=5e-7)
 
 
@@ -124,9 +159,9 @@ def test_newcombe_interval_matches_the_paper():
     # Newcombe (1998), Statistics in Medicine 17, Table II, method 10 (hybrid score):
     # 56/70 vs 48/80 -> 0.0524 to 0.3339; 9/10 vs 3/10 -> 0.1705 to 0.8090
     row = ab_test(conversions([48, 56], [80, 70], ["a", "b"]), control="a").table.iloc[1]
-    assert (row.ci_low, row.ci_high) == pytest.approx((0.0524, 0.3339), abs=5e-5)
+    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((0.0524, 0.3339), abs=5e-5)
     row = quiet(ab_test, conversions([3, 9], [10, 10], ["a", "b"]), control="a").table.iloc[1]
-    assert (row.ci_low, row.ci_high) == pytest.approx((0.1705, 0.8090), abs=5e-5)
+    assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((0.1705, 0.8090), abs=5e-5)
 
 
 def test_wald_and_agresti_caffo_intervals_by_hand():
@@ -134,12 +169,12 @@ def test_wald_and_agresti_caffo_intervals_by_hand():
     z = stats.norm.isf(0.025)
     wald = ab_test(units, interval="wald").table.iloc[1]
     se = np.sqrt(0.12 * 0.88 / 1000 + 0.15 * 0.85 / 1000)
-    assert (wald.ci_low, wald.ci_high) == pytest.approx((0.03 - z * se, 0.03 + z * se))
+    assert (wald.diff_ci_low, wald.diff_ci_high) == pytest.approx((0.03 - z * se, 0.03 + z * se))
     # Agresti & Caffo (2000): add one success and one failure to each group
     ac = ab_test(units, interval="agresti_caffo").table.iloc[1]
     p1, p2 = 121 / 1002, 151 / 1002
     se = np.sqrt(p1 * (1 - p1) / 1002 + p2 * (1 - p2) / 1002)
-    assert (ac.ci_low, ac.ci_high) == pytest.approx((p2 - p1 - z * se, p2 - p1 + z * se))
+    assert (ac.diff_ci_low, ac.diff_ci_high) == pytest.approx((p2 - p1 - z * se, p2 - p1 + z * se))
 
 
 def test_relative_lift_delta_method_by_hand():
@@ -148,8 +183,8 @@ def test_relative_lift_delta_method_by_hand():
     var_t, var_c = 0.13 * 0.87 / 999, 0.1 * 0.9 / 999  # Var of each mean, s^2 / n (n - 1)
     se = np.sqrt(var_t / 0.1**2 + 0.13**2 * var_c / 0.1**4)
     z = stats.norm.isf(0.025)
-    assert row.rel_lift == pytest.approx(0.3)
-    assert (row.rel_ci_low, row.rel_ci_high) == pytest.approx((0.3 - z * se, 0.3 + z * se))
+    assert row.lift == pytest.approx(0.3)
+    assert (row.lift_ci_low, row.lift_ci_high) == pytest.approx((0.3 - z * se, 0.3 + z * se))
 
 
 def test_ratio_metric_against_the_linearised_variance(rng):
@@ -168,7 +203,7 @@ def test_ratio_metric_against_the_linearised_variance(rng):
         r = y.sum() / d.sum()
         var.append(np.var(y - r * d, ddof=1) / (len(y) * d.mean() ** 2))
     se = np.sqrt(sum(var))
-    assert (row.ci_high - row.ci_low) / 2 == pytest.approx(stats.norm.isf(0.025) * se)
+    assert (row.diff_ci_high - row.diff_ci_low) / 2 == pytest.approx(stats.norm.isf(0.025) * se)
     assert row.p_value == pytest.approx(2 * stats.norm.sf(abs(row["diff"]) / se))
 
 
@@ -189,7 +224,7 @@ def test_cuped_matches_a_welch_test_on_the_adjusted_metric(rng):
         row = res.table.set_index("variant").loc[name]
         assert row["p_value"] == pytest.approx(t.pvalue, rel=1e-9)
         ci = t.confidence_interval()
-        assert (row.ci_low, row.ci_high) == pytest.approx((ci.low, ci.high))
+        assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx((ci.low, ci.high))
     within = sum(np.var(post[variant == g], ddof=1) * ((variant == g).sum() - 1) for g in "ab")
     within += np.var(post[variant == "control"], ddof=1) * ((variant == "control").sum() - 1)
     adj = sum(np.var(adjusted[variant == g], ddof=1) * ((variant == g).sum() - 1) for g in "ab")
@@ -220,9 +255,9 @@ def test_bootstrap_interval_close_to_welch_on_large_samples(rng):
     )
     boot = ab_test(data, metric="revenue", method="bootstrap", n_boot=2000).table.iloc[1]
     welch = ab_test(data, metric="revenue").table.iloc[1]
-    width = welch.ci_high - welch.ci_low
-    assert abs(boot.ci_low - welch.ci_low) < 0.1 * width
-    assert abs(boot.ci_high - welch.ci_high) < 0.1 * width
+    width = welch.diff_ci_high - welch.diff_ci_low
+    assert abs(boot.diff_ci_low - welch.diff_ci_low) < 0.1 * width
+    assert abs(boot.diff_ci_high - welch.diff_ci_high) < 0.1 * width
     assert abs(boot.p_value - welch.p_value) < 0.02
 
 
@@ -233,18 +268,18 @@ def test_one_sided_alternatives():
     smaller = ab_test(units, alternative="smaller").table.iloc[1]
     assert larger.p_value == pytest.approx(two.p_value / 2)
     assert smaller.p_value == pytest.approx(1 - two.p_value / 2)
-    assert larger.ci_high == np.inf and larger.ci_low > two.ci_low
+    assert larger.diff_ci_high == np.inf and larger.diff_ci_low > two.diff_ci_low
 
 
 def test_srm_matches_r_chisq_test():
     # R: chisq.test(c(5000, 5200)): X-squared = 3.9216, df = 1, p-value = 0.04767
     res = srm_test({"control": 5000, "treatment": 5200})
-    assert res.chi2 == pytest.approx(3.9216, abs=1e-4)
+    assert res.statistic == pytest.approx(3.9216, abs=1e-4)
     assert res.p_value == pytest.approx(0.04767, abs=5e-6)
     # by hand: expected 500, 1000, 500 -> 0 + 100^2/1000 + 100^2/500 = 30 on 2 df, whose
     # upper tail is exactly exp(-30 / 2)
     res = srm_test([500, 1100, 400], expected=[0.25, 0.5, 0.25])
-    assert res.chi2 == pytest.approx(30.0)
+    assert res.statistic == pytest.approx(30.0)
     assert res.p_value == pytest.approx(np.exp(-15))
     assert res.mismatch
 
@@ -312,7 +347,10 @@ def test_intervals_cover_the_true_difference_and_lift(rng):
         treated = data["variant"].to_numpy() == "treatment"
         data["converted"] = rng.random(len(data)) < np.where(treated, 0.24, 0.20)
         row = ab_test(data).table.iloc[1]
-        hits += [row.ci_low <= 0.04 <= row.ci_high, row.rel_ci_low <= 0.2 <= row.rel_ci_high]
+        hits += [
+            row.diff_ci_low <= 0.04 <= row.diff_ci_high,
+            row.lift_ci_low <= 0.2 <= row.lift_ci_high,
+        ]
     coverage = hits / 2000
     assert ((coverage >= 0.935) & (coverage <= 0.965)).all(), coverage
 
@@ -325,7 +363,7 @@ def test_sequential_test_keeps_alpha_under_continuous_monitoring(rng):
         data = _two_arms(rng, 1000, lambda r, m: {"converted": r.random(m) < 0.2})
         res = sequential_test(data)
         always_valid += res.rejected_at is not None
-        naive += (res.table["naive_p_value"] < 0.05).any()
+        naive += (res.table["p_value_naive"] < 0.05).any()
     assert always_valid / 2000 <= 0.05
     assert naive / 2000 > 0.10
 
@@ -337,9 +375,31 @@ def test_sequential_test_means_and_power(rng):
     y = rng.normal(10, 4, n) + 0.3 * (variant == "treatment")
     res = sequential_test(pd.DataFrame({"variant": variant, "y": y}), metric="y")
     last = res.table.iloc[-1]
-    assert last.ci_low <= 0.3 <= last.ci_high
+    assert last.diff_ci_low <= 0.3 <= last.diff_ci_high
     assert res.rejected_at is not None and res.rejected_at < n
     assert (res.table["p_value"].diff().dropna() <= 0).all()  # a running minimum
+
+
+def test_sequential_naive_p_value_is_ab_tests_at_the_last_look(rng):
+    # the naive p-value was an unpooled z-test while ab_test's is pooled (Welch's for means):
+    # at the last look, with every unit seen, the two now agree
+    units = _two_arms(rng, 1500, lambda r, m: {"converted": r.random(m) < 0.2})
+    units["revenue"] = rng.gamma(2, 10, len(units))
+    for metric in ("converted", "revenue"):
+        last = sequential_test(units, metric=metric).table.iloc[-1]
+        assert last["n"] == len(units)
+        expected = ab_test(units, metric=metric).table["p_value"].iloc[1]
+        assert last["p_value_naive"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_sequential_test_follows_the_time_column(rng):
+    units = _two_arms(rng, 500, lambda r, m: {"converted": r.random(m) < 0.2})
+    units["arrival"] = rng.permutation(len(units)).astype(float)
+    shuffled = units.sort_values("arrival", ignore_index=True)
+    by_time = sequential_test(units, time="arrival").table
+    pd.testing.assert_frame_equal(by_time, sequential_test(shuffled).table)
+    with pytest.raises(JourneyDataError, match="first_look=600: the arms never both reach"):
+        sequential_test(units, first_look=600)
 
 
 def test_lift_interval_covers_the_simulated_true_lift():
@@ -347,8 +407,8 @@ def test_lift_interval_covers_the_simulated_true_lift():
     truth = jk.ground_truth()["ab_test"]
     res = ab_test(assignments, metric="converted")
     row = res.table.iloc[1]
-    assert row.ci_low <= truth["absolute_lift"] <= row.ci_high
-    assert row.rel_ci_low <= truth["relative_lift"] <= row.rel_ci_high
+    assert row.diff_ci_low <= truth["absolute_lift"] <= row.diff_ci_high
+    assert row.lift_ci_low <= truth["relative_lift"] <= row.lift_ci_high
     assert not res.srm.mismatch
 
 
@@ -366,14 +426,14 @@ def test_bayes_probability_matches_the_closed_form():
         betaln(a_a + i, b_a + b_b) - np.log(b_b + i) - betaln(1 + i, b_b) - betaln(a_a, b_a)
     ).sum()
     row = res.table.iloc[1]
-    assert row.p_beats_control == pytest.approx(closed, abs=0.003)
+    assert row.beats_control == pytest.approx(closed, abs=0.003)
     # expected loss by numerical integration on a grid (independent of the sampler)
     grid = np.linspace(0, 0.3, 3001)
     fa, fb = stats.beta.pdf(grid, a_a, b_a), stats.beta.pdf(grid, a_b, b_b)
     loss = np.maximum(grid[:, None] - grid[None, :], 0)  # rows: control, cols: variant
     expected = (fa[:, None] * fb[None, :] * loss).sum() * (grid[1] - grid[0]) ** 2
     assert row.expected_loss == pytest.approx(expected, rel=0.03)
-    assert row.rate == pytest.approx(56 / 502)
+    assert row.conversion == pytest.approx(56 / 502)
 
 
 def test_bayes_prior_documented_and_checked():
@@ -412,7 +472,9 @@ def test_experiment_units_window_edges():
     before = assignments.copy()
     out = experiment_units(_log(), assignments).set_index("customer_id")
     pd.testing.assert_frame_equal(assignments, before)
-    assert out.loc["a", ["conversions", "revenue", "pre_conversions", "pre_revenue"]].tolist() == [
+    assert out.loc[
+        "a", ["n_conversions", "revenue", "n_pre_conversions", "pre_revenue"]
+    ].tolist() == [
         2,
         30.0,
         1,
@@ -420,19 +482,23 @@ def test_experiment_units_window_edges():
     ]
     assert out["converted"].tolist() == [True, False, False, False]
     assert out.loc["d", "revenue"] == 0  # no events at all: zeros
+    # outcome columns already in the assignments (a stored experiment) are replaced, not
+    # suffixed revenue_x / revenue_y by the merge
+    stale = assignments.assign(converted=True, revenue=99.0)
+    pd.testing.assert_frame_equal(experiment_units(_log(), stale), out.reset_index())
     wide = experiment_units(_log(), assignments, window="15D", pre_window="60D")
     assert wide.set_index("customer_id").loc["c", "pre_revenue"] == 7.0
 
 
-def test_experiment_units_checks_the_metric_event_and_takes_lists():
+def test_experiment_units_checks_the_conversion_event_and_takes_lists():
     assignments = pd.DataFrame(
         {"customer_id": ["a", "b"], "variant": ["x", "y"], "assigned_at": ["2024-01-02"] * 2}
     )
     # an unknown event used to leave every unit unconverted
-    with pytest.raises(JourneyDataError, match="metric_event='buy'.*'page_view', 'purchase'"):
-        experiment_units(_log(), assignments, metric_event="buy")
-    listed = experiment_units(_log(), assignments, metric_event=["purchase", "page_view"])
-    assert listed["conversions"].tolist() == [2, 1]
+    with pytest.raises(JourneyDataError, match="conversion='buy'.*'page_view', 'purchase'"):
+        experiment_units(_log(), assignments, conversion="buy")
+    listed = experiment_units(_log(), assignments, conversion=["purchase", "page_view"])
+    assert listed["n_conversions"].tolist() == [2, 1]
 
 
 @pytest.mark.parametrize(
@@ -441,7 +507,7 @@ def test_experiment_units_checks_the_metric_event_and_takes_lists():
         ("customer_id", None, "1 of 2 rows have no value"),  # was a unit named 'None'
         ("assigned_at", None, "1 of 2 rows have no value"),  # was silently unconverted
         ("variant", np.nan, "a broken assignment"),
-        ("assigned_at", "soon", "assigned_at='assigned_at': 1 values are not dates"),
+        ("assigned_at", "soon", "time='assigned_at': 1 values are not dates"),
     ],
 )
 def test_experiment_units_refuses_broken_assignments(column, value, match):
@@ -540,7 +606,7 @@ def test_a_missing_variant_is_a_broken_assignment(test):
 
 def test_awkward_units_are_explained():
     units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
-    with pytest.raises(JourneyDataError, match="data: no units"):
+    with pytest.raises(JourneyDataError, match="units: no units"):
         ab_test(units.iloc[:0])
     with pytest.raises(JourneyDataError, match="every unit has the same value"):
         ab_test(units.assign(revenue=5.0), metric="revenue")  # p-values were NaN
@@ -552,7 +618,7 @@ def test_awkward_units_are_explained():
         ab_test(units, expected={"control": np.nan, "treatment": 1})  # was silently ignored
     zero = units.assign(x=np.r_[np.zeros(1000), np.arange(1000.0)])
     with pytest.warns(JourneyWarning, match="control mean is 0"):
-        assert np.isnan(ab_test(zero, metric="x").table["rel_lift"].iloc[1])  # was inf
+        assert np.isnan(ab_test(zero, metric="x").table["lift"].iloc[1])  # was inf
 
 
 @pytest.mark.parametrize(
@@ -560,8 +626,8 @@ def test_awkward_units_are_explained():
     [
         ({"tau": "1"}, "tau='1'"),
         ({"looks": 0}, "looks=0"),
-        ({"min_n": "a"}, "min_n='a'"),
-        ({"order": "arrival"}, "order='arrival': 1 of 2000 units have no value"),
+        ({"first_look": "a"}, "first_look='a'"),
+        ({"time": "arrival"}, "time='arrival': 1 of 2000 units have no value"),
     ],
 )
 def test_bad_sequential_input(kwargs, match):
@@ -638,16 +704,66 @@ def test_tiny_samples_warn():
 
 def test_result_reads_and_plots():
     res = ab_test(conversions([100, 130, 90], [1000] * 3, ["control", "a", "b"]))
-    assert list(res.table.columns[:12]) == [
-        "variant", "n", "mean", "diff", "ci_low", "ci_high", "rel_lift", "rel_ci_low",
-        "rel_ci_high", "p_value", "p_adjusted", "significant",
+    assert list(res.table.columns) == [
+        "variant", "n", "conversion", "diff", "diff_ci_low", "diff_ci_high", "lift",
+        "lift_ci_low", "lift_ci_high", "statistic", "dof", "p_value", "p_adjusted",
+        "significant",
     ]  # fmt: skip
     assert "a: 13.0% vs 10.0% for control" in res.conclusion
     assert "<h4>A/B test</h4>" in res._repr_html_()
     assert len(res.plot().collections) >= 1
-    seq = sequential_test(conversions([100, 130], [1000, 1000]))
+    sorted_by_outcome = conversions([100, 130], [1000, 1000])
+    with pytest.warns(JourneyWarning, match="do not arrive in random order.*Fix: pass time="):
+        sequential_test(sorted_by_outcome)
+    seq = sequential_test(sorted_by_outcome.sample(frac=1, random_state=2, ignore_index=True))
     assert seq.plot().get_xlabel() == "units observed"
     assert bayes_ab(conversions([100, 130], [1000, 1000])).plot().get_ylabel()
+
+
+def test_results_read_like_a_report():
+    units = conversions([100, 130], [1000, 1000], ["control", "treatment"])
+    units = units.sample(frac=1, random_state=1, ignore_index=True)  # arrivals at random
+    srm = srm_test({"control": 5000, "treatment": 5200})
+    assert list(srm.table.columns) == ["variant", "n", "share", "expected_share", "n_expected"]
+    assert "healthy" in srm.conclusion and "control 5,000" in srm.conclusion
+    assert srm_test([500, 1100, 400], expected=[0.25, 0.5, 0.25]).conclusion.startswith(
+        "WARNING: sample-ratio mismatch"
+    )
+    seq = sequential_test(units)
+    assert list(seq.table.columns) == [
+        "n", "n_control", "n_treatment", "diff", "diff_ci_low", "diff_ci_high", "p_value",
+        "p_value_naive",
+    ]  # fmt: skip
+    assert "After 2,000 units the difference treatment - control is +3.00 points" in (
+        seq.conclusion
+    )
+    bayes = bayes_ab(units)
+    assert list(bayes.table.columns) == [
+        "variant", "n", "n_conversions", "conversion", "beats_control", "expected_loss",
+        "diff", "diff_ci_low", "diff_ci_high", "lift", "lift_ci_low", "lift_ci_high",
+    ]  # fmt: skip
+    row = bayes.table.iloc[1]
+    assert f"treatment beats control with probability {row.beats_control:.1%}" in (bayes.conclusion)
+    design = plan(0.05, baseline=0.67, relative=True)
+    assert list(design.table.columns) == [
+        "baseline", "sd", "effect", "lift", "alpha", "power", "alternative", "ratio",
+        "n_control", "n_treatment", "n",
+    ]  # fmt: skip
+    assert "needs 3,008 control and 3,008 variant units, 6,016 in all" in design.conclusion
+    assert "from a baseline rate of 67.0%" in design.conclusion
+    means = plan(0.5, sd=2.0)
+    assert np.isnan(means.table["lift"].iloc[0]) and "standard deviation of 2" in (means.conclusion)
+
+
+def test_srm_plot_shows_observed_and_expected_units():
+    import matplotlib.pyplot as plt
+
+    res = srm_test([500, 1100, 400], expected=[0.25, 0.5, 0.25])
+    fig, ax = plt.subplots()
+    assert res.plot(ax=ax) is ax  # it raised NotImplementedError
+    heights = [p.get_height() for p in ax.patches]
+    assert heights == [500, 1100, 400, 500, 1000, 500]  # observed, then expected
+    assert ax.get_ylabel() == "units" and "p < 0.001" in ax.get_title()
 
 
 def test_power_calculator_updates_live():

@@ -47,11 +47,11 @@ CALLS = {
     "funnel": lambda ev, c: jk.funnel(ev, STEPS, window="7D", by="channel").table,
     "stage_funnel": lambda ev, c: jk.stage_funnel(ev, window="365D").table,
     "time_to_convert": lambda ev, c: jk.time_to_convert(ev, STEPS[0], STEPS[-1]).table,
-    "top_paths": lambda ev, c: jk.top_paths(ev, n=10).table,
+    "top_paths": lambda ev, c: jk.top_paths(ev, top=10).table,
     "transitions": lambda ev, c: jk.transitions(ev, unit="session").table,
-    "sankey_data": lambda ev, c: jk.sankey_data(ev, steps=4).links,
-    "channel_mix": lambda ev, c: jk.channel_mix(ev, by="stage").table,
-    "durations": lambda ev, c: jk.durations(ev, start="purchase"),
+    "sankey_data": lambda ev, c: jk.sankey_data(ev, max_steps=4).links,
+    "channel_mix": lambda ev, c: jk.channel_mix(ev, per="stage").table,
+    "durations": lambda ev, c: jk.durations(ev, start_event="purchase"),
     "cohort_retention": lambda ev, c: jk.cohort_retention(ev, freq="M").table,
     "repeat_purchase": lambda ev, c: jk.repeat_purchase(ev).table,
 }
@@ -96,13 +96,13 @@ def test_statistics_do_not_mutate_their_input():
     before = survey.copy(deep=True), units.copy(deep=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", jk.JourneyWarning)
-        jk.nps(survey, by="persona", method="adjusted_wald")
+        jk.nps(survey, by="persona", interval="adjusted_wald")
         jk.nps_trend(survey, freq="Q")
         jk.nps_drivers(survey, drivers=["delivery", "service", "price", "site_speed"])
         jk.ab_test(units)
-        jk.sequential_test(units, order="assigned_at")
+        jk.sequential_test(units, time="assigned_at")
         jk.bayes_ab(units)
-        durations = jk.durations(jk.load_webshop(), start="purchase")
+        durations = jk.durations(jk.load_webshop(), start_event="purchase")
         kept = durations.copy(deep=True)
         jk.retention_curve(durations)
     pd.testing.assert_frame_equal(survey, before[0])

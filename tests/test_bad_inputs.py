@@ -449,7 +449,7 @@ CASES = [
         lambda d: jk.lifecycle(d.shop, activity=[5]),
         (p("activity"),),
     ),
-    ("lifecycle-level-unsupported", lambda d: jk.lifecycle(d.shop, level="company"), "level="),
+    ("lifecycle-unit-unsupported", lambda d: jk.lifecycle(d.shop, unit="company"), "unit="),
     (
         "lifecycle-by-list-with-missing-column",
         lambda d: jk.lifecycle(d.shop, by=["channel", "region"]),
@@ -471,9 +471,9 @@ CASES = [
         (p("activity"), "available"),
     ),
     (
-        "lifecycle-over-time-level-unsupported",
-        lambda d: jk.lifecycle_over_time(d.shop, level="team"),
-        "level=",
+        "lifecycle-over-time-unit-unsupported",
+        lambda d: jk.lifecycle_over_time(d.shop, unit="team"),
+        "unit=",
     ),
     (
         "lifecycle-over-time-by-missing-column",
@@ -485,13 +485,13 @@ CASES = [
     ("lifecycle-rfm-as-of-text", lambda d: jk.rfm(d.shop, as_of="soon"), "as_of"),
     (
         "lifecycle-rfm-as-of-before-data",
-        lambda d: jk.rfm(d.tiny, as_of="2023-06-01", activity="page_view"),
+        lambda d: jk.rfm(d.tiny, as_of="2023-06-01", purchase="page_view"),
         ("as_of", TINY_FIRST, TINY_LAST),
     ),
     (
-        "lifecycle-rfm-activity-unknown",
-        lambda d: jk.rfm(d.shop, activity="orders"),
-        (p("activity"), "available"),
+        "lifecycle-rfm-purchase-unknown",
+        lambda d: jk.rfm(d.shop, purchase="orders"),
+        (p("purchase"), "available"),
     ),
     ("lifecycle-rfm-string-timestamps", lambda d: jk.rfm(d.str_ts), "read_events"),
     (
@@ -510,9 +510,9 @@ CASES = [
         "end=",
     ),
     (
-        "lifecycle-transitions-by-not-allowed",
-        lambda d: jk.status_transitions(d.shop, start="2024-01-01", end="2024-06-30", by="channel"),
-        (p("by"),),
+        "lifecycle-transitions-unit-unsupported",
+        lambda d: jk.status_transitions(d.shop, start="2024-01-01", end="2024-06-30", unit="team"),
+        "unit=",
     ),
     (
         "lifecycle-transitions-period-bare-number",
@@ -594,8 +594,8 @@ CASES = [
     ),
     (
         "funnels-order-unsupported",
-        lambda d: jk.funnel(d.shop, ["product_view", "purchase"], order="sequential"),
-        "order=",
+        lambda d: jk.funnel(d.shop, ["product_view", "purchase"], step_order="sequential"),
+        "step_order=",
     ),
     (
         "funnels-unit-unsupported",
@@ -673,16 +673,16 @@ CASES = [
         lambda d: jk.funnel(d.shop, ["product_view", "purchase"], by="device"),
         (p("by"), AVAILABLE),
     ),
-    ("funnels-stage-funnel-no-stage-column", lambda d: jk.stage_funnel(d.no_stage), "mapping"),
+    ("funnels-stage-funnel-no-stage-column", lambda d: jk.stage_funnel(d.no_stage), "stages"),
     (
         "funnels-stage-funnel-mapping-non-stage",
-        lambda d: jk.stage_funnel(d.shop, mapping={"page_view": "shopping"}),
-        "mapping",
+        lambda d: jk.stage_funnel(d.shop, stages={"page_view": "shopping"}),
+        "stages",
     ),
     (
-        "funnels-stage-funnel-stages-unknown",
-        lambda d: jk.stage_funnel(d.shop, stages=["awareness", "loyalty"]),
-        (p("stages"), "loyalty"),
+        "funnels-stage-funnel-steps-unknown",
+        lambda d: jk.stage_funnel(d.shop, steps=["awareness", "loyalty"]),
+        (p("steps"), "loyalty"),
     ),
     (
         "funnels-stage-funnel-window-bare-int",
@@ -749,9 +749,9 @@ CASES = [
         lambda d: jk.transitions(d.int_ts, unit="customer"),
         "read_events",
     ),
-    ("paths-top-paths-n-zero", lambda d: jk.top_paths(d.shop, n=0), "n="),
+    ("paths-top-paths-top-zero", lambda d: jk.top_paths(d.shop, top=0), "top="),
     ("paths-top-paths-max-steps-zero", lambda d: jk.top_paths(d.shop, max_steps=0), "max_steps="),
-    ("paths-top-paths-n-fraction", lambda d: jk.top_paths(d.shop, n=2.5), "n="),
+    ("paths-top-paths-top-fraction", lambda d: jk.top_paths(d.shop, top=2.5), "top="),
     (
         "paths-top-paths-starting-with-unknown",
         lambda d: jk.top_paths(d.shop, starting_with="landing"),
@@ -780,9 +780,9 @@ CASES = [
     ),
     ("paths-top-paths-string-timestamps", lambda d: jk.top_paths(d.str_ts), "read_events"),
     (
-        "paths-sankey-data-steps-fraction",
-        lambda d: jk.sankey_data(d.shop, steps=2.5),
-        (p("steps"),),
+        "paths-sankey-data-max-steps-fraction",
+        lambda d: jk.sankey_data(d.shop, max_steps=2.5),
+        (p("max_steps"),),
     ),
     ("paths-sankey-data-unit-unsupported", lambda d: jk.sankey_data(d.shop, unit="user"), "unit="),
     (
@@ -791,9 +791,9 @@ CASES = [
         ("states=", AVAILABLE),
     ),
     (
-        "paths-channel-mix-by-missing-column",
-        lambda d: jk.channel_mix(d.shop, by="persona"),
-        (p("by"), AVAILABLE),
+        "paths-channel-mix-per-missing-column",
+        lambda d: jk.channel_mix(d.shop, per="persona"),
+        (p("per"), AVAILABLE),
     ),
     (
         "paths-channel-mix-channel-missing-column",
@@ -820,10 +820,14 @@ CASES = [
     ),
     (
         "survival-durations-start-unknown",
-        lambda d: jk.durations(d.shop, start="signup"),
-        ("start=", "available"),
+        lambda d: jk.durations(d.shop, start_event="signup"),
+        ("start_event=", "available"),
     ),
-    ("survival-durations-start-number", lambda d: jk.durations(d.shop, start=5), "start="),
+    (
+        "survival-durations-start-number",
+        lambda d: jk.durations(d.shop, start_event=5),
+        "start_event=",
+    ),
     (
         "survival-durations-end-event-unknown",
         lambda d: jk.durations(d.shop, end_event="unsubscribe"),
@@ -962,7 +966,7 @@ CASES = [
         (p("score"), "example rows"),
     ),
     ("nps-by-missing-column", lambda d: jk.nps(d.survey, by="region"), (p("by"), AVAILABLE)),
-    ("nps-method-unsupported", lambda d: jk.nps(d.survey, method="wilson"), "method="),
+    ("nps-method-unsupported", lambda d: jk.nps(d.survey, interval="wilson"), "interval="),
     ("nps-level-zero", lambda d: jk.nps(d.survey, level=0), "level="),
     ("nps-min-n-zero", lambda d: jk.nps(d.survey, min_n=0), "min_n="),
     ("nps-weights-column-missing", lambda d: jk.nps(d.survey, weights="w"), (p("weights"),)),
@@ -987,7 +991,7 @@ CASES = [
         lambda d: jk.nps_trend(d.survey, time="answered"),
         ("'answered'", AVAILABLE),
     ),
-    ("nps-trend-freq-unsupported", lambda d: jk.nps_trend(d.survey, freq="D"), "freq="),
+    ("nps-trend-freq-unsupported", lambda d: jk.nps_trend(d.survey, freq="fortnight"), "freq="),
     (
         "nps-trend-unparseable-dates",
         lambda d: jk.nps_trend(d.survey.assign(date="last spring")),
@@ -1036,8 +1040,8 @@ CASES = [
     ),
     (
         "nps-by-journey-method-unsupported",
-        lambda d: jk.nps_by_journey(d.survey, d.shop, method="exact"),
-        "method=",
+        lambda d: jk.nps_by_journey(d.survey, d.shop, interval="exact"),
+        "interval=",
     ),
     (
         "nps-by-journey-survey-without-customer-id",
@@ -1101,7 +1105,7 @@ CASES = [
         lambda d: jk.ab_test(d.units, expected={"control": 0.5, "treatment": -0.5}),
         (p("expected"),),
     ),
-    ("abtest-data-not-a-frame", lambda d: jk.ab_test("units.csv"), (p("data"),)),
+    ("abtest-units-not-a-frame", lambda d: jk.ab_test("units.csv"), (p("units"),)),
     (
         "abtest-sample-size-alpha-above-one",
         lambda d: jk.sample_size(0.01, baseline=0.1, alpha=1.5),
@@ -1147,7 +1151,7 @@ CASES = [
     ("abtest-mde-no-baseline-or-sd", lambda d: jk.mde(1000), "baseline="),
     ("abtest-mde-sd-zero", lambda d: jk.mde(1000, sd=0), "sd="),
     ("abtest-plan-ratio-zero", lambda d: jk.plan(0.02, baseline=0.1, ratio=0), "ratio="),
-    ("abtest-plan-baseline-zero", lambda d: jk.plan(0.02, baseline=0.0), "baseline="),
+    ("abtest-plan-baseline-above-one", lambda d: jk.plan(0.02, baseline=1.5), "baseline="),
     ("abtest-plan-power-above-one", lambda d: jk.plan(0.02, baseline=0.1, power=1.5), "power="),
     ("abtest-plan-relative-without-baseline", lambda d: jk.plan(0.1, relative=True), "baseline="),
     (
@@ -1183,16 +1187,16 @@ CASES = [
     ),
     ("abtest-bayes-draws-zero", lambda d: jk.bayes_ab(d.units, draws=0), "draws="),
     (
-        "abtest-sequential-order-column-missing",
-        lambda d: jk.sequential_test(d.units, order="arrival"),
-        (p("order"), AVAILABLE),
+        "abtest-sequential-time-column-missing",
+        lambda d: jk.sequential_test(d.units, time="arrival"),
+        (p("time"), AVAILABLE),
     ),
     ("abtest-sequential-tau-negative", lambda d: jk.sequential_test(d.units, tau=-1.0), "tau="),
     ("abtest-sequential-alpha-two", lambda d: jk.sequential_test(d.units, alpha=2), "alpha="),
     (
         "abtest-sequential-min-n-too-large",
-        lambda d: jk.sequential_test(d.units, min_n=10**6),
-        "min_n=",
+        lambda d: jk.sequential_test(d.units, first_look=10**6),
+        "first_look=",
     ),
     ("abtest-sequential-looks-zero", lambda d: jk.sequential_test(d.units, looks=0), "looks="),
     (
@@ -1207,22 +1211,22 @@ CASES = [
     ),
     (
         "abtest-units-metric-event-unknown",
-        lambda d: jk.experiment_units(d.shop, d.assignments, metric_event="order"),
-        ("metric_event=", "available"),
+        lambda d: jk.experiment_units(d.shop, d.assignments, conversion="order"),
+        ("conversion=", "available"),
     ),
     (
         "abtest-units-metric-event-empty-list",
-        lambda d: jk.experiment_units(d.shop, d.assignments, metric_event=[]),
-        "metric_event=",
+        lambda d: jk.experiment_units(d.shop, d.assignments, conversion=[]),
+        "conversion=",
     ),
     (
         "abtest-units-assigned-at-column-missing",
-        lambda d: jk.experiment_units(d.shop, d.assignments, assigned_at="start"),
+        lambda d: jk.experiment_units(d.shop, d.assignments, time="start"),
         ("'start'", AVAILABLE),
     ),
     (
         "abtest-units-unit-column-missing",
-        lambda d: jk.experiment_units(d.shop, d.assignments, unit="user_id"),
+        lambda d: jk.experiment_units(d.shop, d.assignments, unit_id="user_id"),
         "'user_id'",
     ),
     (
@@ -1262,9 +1266,9 @@ CASES = [
         "read_events",
     ),
     (
-        "widgets-lifecycle-explorer-customers-without-id",
-        lambda d: jw.lifecycle_explorer(d.shop, customers=d.customers.drop(columns="customer_id")),
-        (p("customers"), "customer_id"),
+        "widgets-lifecycle-explorer-attributes-without-id",
+        lambda d: jw.lifecycle_explorer(d.shop, attributes=d.customers.drop(columns="customer_id")),
+        (p("attributes"), "customer_id"),
     ),
     (
         "widgets-lifecycle-explorer-path",
@@ -1284,8 +1288,8 @@ CASES = [
     ("widgets-nps-explorer-list", lambda d: jw.nps_explorer([9, 10, 3]), (p("survey"),)),
     (
         "widgets-retention-explorer-start-unknown",
-        lambda d: jw.retention_explorer(d.shop, start="signup"),
-        ("start=", "available"),
+        lambda d: jw.retention_explorer(d.shop, start_event="signup"),
+        ("start_event=", "available"),
     ),
     (
         "widgets-retention-explorer-integer-timestamps",
@@ -1293,9 +1297,9 @@ CASES = [
         "read_events",
     ),
     (
-        "widgets-retention-explorer-customers-not-a-frame",
-        lambda d: jw.retention_explorer(d.shop, customers=["persona"]),
-        (p("customers"),),
+        "widgets-retention-explorer-attributes-not-a-frame",
+        lambda d: jw.retention_explorer(d.shop, attributes=["persona"]),
+        (p("attributes"),),
     ),
     (
         "widgets-funnel-explorer-string-timestamps",
@@ -1303,9 +1307,9 @@ CASES = [
         "read_events",
     ),
     (
-        "widgets-funnel-explorer-customers-without-id",
-        lambda d: jw.funnel_explorer(d.shop, customers=pd.DataFrame({"id": [1]})),
-        (p("customers"), "customer_id"),
+        "widgets-funnel-explorer-attributes-without-id",
+        lambda d: jw.funnel_explorer(d.shop, attributes=pd.DataFrame({"id": [1]})),
+        (p("attributes"), "customer_id"),
     ),
 ]
 
@@ -1349,7 +1353,7 @@ LIST_CASES = [
         "lifecycle-over-time-activity-list",
         lambda d: jk.lifecycle_over_time(d.shop, activity=["purchase", "review"]),
     ),
-    ("lifecycle-rfm-activity-list", lambda d: jk.rfm(d.shop, activity=["purchase"])),
+    ("lifecycle-rfm-purchase-list", lambda d: jk.rfm(d.shop, purchase=["purchase"])),
     (
         "lifecycle-promotions-purchase-list",
         lambda d: jk.promotion_responders(d.shop, promotions=PROMO, purchase=["purchase"]),
@@ -1368,7 +1372,7 @@ LIST_CASES = [
             d.shop, unit="customer", starting_with=["product_view"], conversion=["purchase"]
         ),
     ),
-    ("survival-durations-start-list", lambda d: jk.durations(d.shop, start=["purchase"])),
+    ("survival-durations-start-list", lambda d: jk.durations(d.shop, start_event=["purchase"])),
     (
         "survival-cohorts-activity-list",
         lambda d: jk.cohort_retention(d.shop, activity=["purchase"]),
@@ -1380,7 +1384,7 @@ LIST_CASES = [
     ),
     (
         "abtest-units-metric-event-list",
-        lambda d: jk.experiment_units(d.shop, d.assignments, metric_event=["purchase"]),
+        lambda d: jk.experiment_units(d.shop, d.assignments, conversion=["purchase"]),
     ),
 ]
 
@@ -1405,7 +1409,7 @@ NO_MUTATION = [
     "abtest-control-not-a-variant",
     "abtest-units-metric-event-unknown",
     "abtest-units-unparseable-assigned-at",
-    "widgets-lifecycle-explorer-customers-without-id",
+    "widgets-lifecycle-explorer-attributes-without-id",
 ]
 
 BY_ID = {case_id: call for case_id, call, _ in CASES}

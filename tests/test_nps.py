@@ -12,13 +12,12 @@ from scipy.stats import norm
 import journeykit as jk
 from journeykit import JourneyDataError, JourneyWarning
 from journeykit.nps import (
-    NPSTrend,
     category,
     compare_nps,
-    interval,
     nps,
     nps_by_journey,
     nps_drivers,
+    nps_interval,
     nps_trend,
 )
 
@@ -33,25 +32,38 @@ def quiet(**kwargs):
 
 
 def test_hand_computed_examples():
-    row = quiet(data=MIXED)
-    assert (row.n, row.promoters, row.passives, row.detractors) == (10, 5, 2, 3)
+    row = quiet(survey=MIXED, interval="wald")
+    assert (row.n, row.n_promoters, row.n_passives, row.n_detractors) == (10, 5, 2, 3)
+    assert (row.promoters, row.passives, row.detractors) == pytest.approx((0.5, 0.2, 0.3))
     assert row.nps == pytest.approx(20.0)
     se = 100 * math.sqrt((0.5 + 0.3 - 0.2**2) / 10)  # trinomial variance by hand
     assert row.se == pytest.approx(se)
-    assert (row.ci_low, row.ci_high) == pytest.approx((20 - Z * se, 20 + Z * se))
-    assert quiet(data=[10, 9, 9]).nps == 100.0 and quiet(data=[10, 9, 9]).se == 0.0
-    assert quiet(data=[0, 3, 6]).nps == -100.0
-    assert quiet(data=[8]).nps == 0.0 and quiet(data=[8]).n == 1
+    assert (row.nps_ci_low, row.nps_ci_high) == pytest.approx((20 - Z * se, 20 + Z * se))
+    assert quiet(survey=[10, 9, 9]).nps == 100.0 and quiet(survey=[10, 9, 9]).se == 0.0
+    assert quiet(survey=[0, 3, 6]).nps == -100.0
+    assert quiet(survey=[8]).nps == 0.0 and quiet(survey=[8]).n == 1
 
 
 def test_adjusted_wald_by_hand():
     # Rocks (2016): add 3/4 promoter, 3/4 detractor, 3 answers; Wald on adjusted shares.
-    row = quiet(data=MIXED, method="adjusted_wald")
+    row = quiet(survey=MIXED, interval="adjusted_wald")
     pa, da = 5.75 / 13, 3.75 / 13
     se = 100 * math.sqrt((pa + da - (pa - da) ** 2) / 13)
     assert row.nps == pytest.approx(20.0)  # the estimate itself is not adjusted
-    assert row.ci_low == pytest.approx(100 * (pa - da) - Z * se)
-    assert row.ci_high == pytest.approx(100 * (pa - da) + Z * se)
+    assert row.nps_ci_low == pytest.approx(100 * (pa - da) - Z * se)
+    assert row.nps_ci_high == pytest.approx(100 * (pa - da) + Z * se)
+    # the reported se is the estimate's own (trinomial), whatever the interval method
+    assert row.se == pytest.approx(100 * math.sqrt((0.5 + 0.3 - 0.2**2) / 10))
+
+
+def test_adjusted_wald_is_the_default():
+    # Rocks (2016): Wald under-covers in small samples; the default must not
+    default = quiet(survey=MIXED)
+    adjusted = quiet(survey=MIXED, interval="adjusted_wald")
+    pd.testing.assert_series_equal(default, adjusted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)
+        nps(MIXED)  # no under-coverage warning by default
 
 
 def test_variance_formula_matches_exact_enumeration():
@@ -83,27 +95,27 @@ def test_coverage_by_simulation(n):
     for p, d in ((0.4, 0.2), (0.3, 0.3), (0.7, 0.1), (0.85, 0.05), (0.1, 0.6)):
         x = rng.multinomial(n, [p, 1 - p - d, d], size=4000)
         truth = 100 * (p - d)
-        _, _, lo, hi = interval(x[:, 0], x[:, 2], n, method="adjusted_wald")
+        _, _, lo, hi = nps_interval(x[:, 0], x[:, 2], n, interval="adjusted_wald")
         assert 0.935 <= ((lo <= truth) & (truth <= hi)).mean() <= 0.97
         if n >= 100 and n * min(p, d) >= 10:
-            _, _, lo, hi = interval(x[:, 0], x[:, 2], n, method="wald")
+            _, _, lo, hi = nps_interval(x[:, 0], x[:, 2], n, interval="wald")
             assert 0.935 <= ((lo <= truth) & (truth <= hi)).mean() <= 0.965
     with pytest.warns(JourneyWarning, match="under-covers"):
-        nps(rng.integers(0, 11, n) if n < 100 else [10] * n + [0] * 5)
+        nps(rng.integers(0, 11, n) if n < 100 else [10] * n + [0] * 5, interval="wald")
 
 
 def test_bootstrap_agrees_with_wald_on_large_samples():
     answers = jk.load_survey()
-    boot = nps(answers, method="bootstrap", n_boot=1000, seed=1).table.iloc[0]
-    wald = nps(answers).table.iloc[0]
-    assert boot.ci_low == pytest.approx(wald.ci_low, abs=0.5)
-    assert boot.ci_high == pytest.approx(wald.ci_high, abs=0.5)
+    boot = nps(answers, interval="bootstrap", n_boot=1000, seed=1).table.iloc[0]
+    wald = nps(answers, interval="wald").table.iloc[0]
+    assert boot.nps_ci_low == pytest.approx(wald.nps_ci_low, abs=0.5)
+    assert boot.nps_ci_high == pytest.approx(wald.nps_ci_high, abs=0.5)
 
 
 def test_weights_equal_replication():
     data = pd.DataFrame({"score": [10, 6, 8], "w": [2, 1, 1]})
-    weighted = quiet(data=data, weights="w")
-    replicated = quiet(data=[10, 10, 6, 8])
+    weighted = quiet(survey=data, weights="w")
+    replicated = quiet(survey=[10, 10, 6, 8])
     assert weighted.nps == pytest.approx(replicated.nps)
     assert weighted.n_eff == pytest.approx(16 / 6)  # Kish: (sum w)^2 / sum w^2
 
@@ -112,24 +124,30 @@ def test_groups_small_cells_and_suppression():
     s = jk.load_survey()
     s = s.assign(tiny=np.where(np.arange(len(s)) < 12, "rare", "common"))
     with pytest.warns(JourneyWarning, match="fewer than 30 answers"):
-        res = nps(s, by="tiny", method="adjusted_wald", min_n=20)
+        res = nps(s, by="tiny", min_n=20)
     t = res.table.set_index("tiny")
     assert t.loc["rare", "suppressed"] and np.isnan(t.loc["rare", "nps"])
     assert "suppressed" in res.conclusion
-    assert res.plot() is not None
+    assert res.pairwise.empty  # a suppressed group is not compared
+    ax = res.plot()
+    # the suppressed group keeps its row on the chart, labelled, without numbers
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["common", "rare (suppressed)"]
 
 
 def test_simulated_nps_per_persona_covers_truth():
-    res = nps(jk.load_survey(), by="persona", method="adjusted_wald").table.set_index("persona")
+    res = nps(jk.load_survey(), by="persona").table.set_index("persona")
     for persona, truth in jk.ground_truth()["nps"].items():
-        assert res.loc[persona, "ci_low"] <= truth["overall"] <= res.loc[persona, "ci_high"]
+        low, high = res.loc[persona, ["nps_ci_low", "nps_ci_high"]]
+        assert low <= truth["overall"] <= high
 
 
 def test_compare_by_hand():
     out = compare_nps([10] * 60 + [5] * 40, [10] * 40 + [5] * 60).iloc[0]
     se = 100 * math.sqrt(2 * (1 - 0.2**2) / 100)
     assert out["diff"] == pytest.approx(40) and out["se"] == pytest.approx(se)
+    assert out["statistic"] == pytest.approx(40 / se)
     assert out["p_value"] == pytest.approx(2 * norm.sf(40 / se))
+    assert (out["diff_ci_low"], out["diff_ci_high"]) == pytest.approx((40 - Z * se, 40 + Z * se))
 
 
 def test_trend_changes_equal_pairwise_comparisons():
@@ -138,10 +156,12 @@ def test_trend_changes_equal_pairwise_comparisons():
     waves = pd.to_datetime(s["date"], utc=True).dt.tz_localize(None).dt.to_period("Q")
     first, second = sorted(waves.unique())[:2]
     pair = compare_nps(s[waves == second], s[waves == first]).iloc[0]
-    assert trend.loc[1, "change"] == pytest.approx(pair["diff"])
+    assert trend.loc[1, "diff"] == pytest.approx(pair["diff"])
     assert trend.loc[1, "p_value"] == pytest.approx(pair["p_value"])
-    assert np.isnan(trend.loc[0, "change"])
-    assert NPSTrend(trend).plot() is not None
+    assert np.isnan(trend.loc[0, "diff"])
+    # the changes are tested the same way whatever the interval of each period's NPS
+    wald = nps_trend(s, freq="Q", interval="wald").table
+    pd.testing.assert_series_equal(wald["p_value"], trend["p_value"])
 
 
 def test_drivers_match_least_squares_and_hc3():
@@ -158,10 +178,10 @@ def test_drivers_match_least_squares_and_hc3():
     cov = bread @ (X.T * (e**2 / (1 - h) ** 2)) @ X @ bread
     got = res.table.set_index("driver").loc[drivers]
     assert got["effect"].to_numpy() == pytest.approx(beta[1:])
-    half = (got["ci_high"] - got["effect"]).to_numpy()
+    half = (got["effect_ci_high"] - got["effect"]).to_numpy()
     assert half == pytest.approx(Z * np.sqrt(np.diag(cov)[1:]))
     assert res.table["driver"].iloc[0] == "delivery"  # the simulator's strongest loading
-    assert res.plot() is not None
+    assert res.conclusion.startswith("Drivers of the score, strongest first: delivery")
 
 
 def test_nps_by_journey():
@@ -183,7 +203,7 @@ def test_nps_by_journey():
         (pd.DataFrame({"score": []}), {}, "no answers"),
         (pd.DataFrame({"score": [9, 9], "w": [1, -1]}), {"weights": "w"}, "weights"),
         (pd.DataFrame({"rating": [9]}), {}, "score='score': no such column"),
-        ([9, 9], {"method": "exact"}, "method='exact'"),
+        ([9, 9], {"interval": "exact"}, "interval='exact'"),
         ([9, 9], {"level": 95}, "level=95"),
         ([9, 9], {"level": "0.95"}, "level='0.95'.*strictly between 0 and 1"),
         ([True, False], {}, "not numbers"),
@@ -192,8 +212,8 @@ def test_nps_by_journey():
         (pd.DataFrame({"score": [9, 1], "w": [1, np.inf]}), {"weights": "w"}, "inf"),
         (pd.DataFrame({"score": [9, 1], "w": [0, 0]}), {"weights": "w"}, "sum to 0"),
         ([9, 9], {"min_n": 0}, "min_n=0: expected a whole number >= 1"),
-        ([9, 1], {"method": "bootstrap", "n_boot": 0}, "n_boot=0"),
-        ({"a": 9}, {}, "data: expected a DataFrame, Series, array or list"),
+        ([9, 1], {"interval": "bootstrap", "n_boot": 0}, "n_boot=0"),
+        ({"a": 9}, {}, "survey: expected a DataFrame, Series, array or list"),
         (pd.DataFrame({"score": [9], "g": ["a"]}), {"by": 5}, "by=5: expected a column name"),
         ([9, 9], {"by": "persona"}, "by=.persona.: needs a DataFrame"),
     ],
@@ -215,7 +235,7 @@ def test_nullable_missing_answers_are_not_passives(dtype):
     scores = pd.Series([10, 9, 7, pd.NA, pd.NA, pd.NA], dtype=dtype)
     with pytest.warns(JourneyWarning, match="3 of 6 rows"):
         row = nps(pd.DataFrame({"score": scores})).table.iloc[0]
-    assert (row.n, row.passives) == (3, 1)
+    assert (row.n, row.n_passives) == (3, 1)
     assert row.nps == pytest.approx(200 / 3)
     assert category(scores).isna().tolist() == [False] * 3 + [True] * 3
 
@@ -304,8 +324,8 @@ def test_drivers_missing_text_and_degenerate_ratings():
 def test_nps_explorer_updates():
     box = jk.widgets.nps_explorer(jk.load_survey())
     box.controls["by"].value = "persona"
-    box.controls["method"].value = "adjusted_wald"
-    expected = nps(jk.load_survey(), by="persona", method="adjusted_wald").table
+    box.controls["interval"].value = "wald"
+    expected = nps(jk.load_survey(), by="persona", interval="wald").table
     pd.testing.assert_frame_equal(box.result.table, expected)
     print(f"nps_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
 
@@ -317,3 +337,83 @@ def test_multi_column_groups_match_pandas():
     expected = 100 * (ref["p"].mean() - ref["d"].mean())
     assert got["nps"].to_numpy() == pytest.approx(expected.loc[got.index].to_numpy())
     assert got["n"].to_numpy().tolist() == ref.size().loc[got.index].tolist()
+
+
+def _two_groups(nps_b: int = 15):
+    """Two groups of 400 answers: NPS 0 and ``nps_b``, intervals overlapping."""
+    a = [10] * 160 + [8] * 80 + [3] * 160  # 40% promoters, 40% detractors: NPS 0
+    promoters = 120 + 4 * nps_b  # of 400, with 120 detractors: NPS = nps_b
+    b = [10] * promoters + [8] * (400 - promoters - 120) + [3] * 120
+    return pd.DataFrame({"score": a + b, "g": ["a"] * 400 + ["b"] * 400}), a, b
+
+
+def test_segment_conclusion_follows_the_test_not_overlapping_intervals():
+    # The intervals overlap, yet the z-test of the difference (compare_nps) gives p = 0.015;
+    # the conclusion used to say "their intervals overlap, so the groups may not truly differ".
+    survey, a, b = _two_groups(15)
+    res = nps(survey, by="g")
+    t = res.table.set_index("g")
+    assert t.loc["a", "nps_ci_high"] > t.loc["b", "nps_ci_low"]  # overlapping intervals
+    test = compare_nps(b, a).iloc[0]
+    assert test["p_value"] < 0.05
+    pair = res.pairwise.iloc[0]
+    assert pair["p_adjusted"] == pytest.approx(test["p_value"])  # one pair: Holm = raw
+    assert "is statistically significant" in res.conclusion
+    assert f"p = {test['p_value']:.2g}" in res.conclusion
+    assert "overlap" not in res.conclusion
+    close, _, _ = _two_groups(4)  # 4 points apart: p = 0.52
+    reading = nps(close, by="g").conclusion
+    assert "is not statistically significant" in reading
+
+
+def test_pairwise_comparisons_are_compare_nps_with_holm():
+    from statsmodels.stats.multitest import multipletests
+
+    s = jk.load_survey()
+    res = nps(s, by="wave")
+    pairs = res.pairwise
+    waves = res.table["wave"].tolist()
+    assert len(pairs) == len(waves) * (len(waves) - 1) // 2
+    for row in pairs.sample(5, random_state=1).itertuples():
+        ref = compare_nps(s[s["wave"] == row.wave_a], s[s["wave"] == row.wave_b]).iloc[0]
+        assert (row.diff, row.p_value) == pytest.approx((ref["diff"], ref["p_value"]))
+        assert (row.diff_ci_low, row.diff_ci_high) == pytest.approx(
+            (ref["diff_ci_low"], ref["diff_ci_high"])
+        )
+    holm = multipletests(pairs["p_value"], method="holm")[1]
+    np.testing.assert_allclose(pairs["p_adjusted"], holm)
+    assert "0 of 28 pairs of groups differ" in res.conclusion
+
+
+@pytest.mark.parametrize("freq", ["D", "W", "M", "Q", "Y"])
+def test_trend_periods_are_calendar_periods(freq):
+    s = jk.load_survey()
+    table = nps_trend(s, freq=freq).table
+    # reference: pandas' calendar periods (weeks from Monday), started in UTC
+    alias = {"D": "D", "W": "W-SUN", "M": "M", "Q": "Q", "Y": "Y"}[freq]
+    stamps = pd.to_datetime(s["date"], utc=True).dt.tz_localize(None)
+    starts = stamps.dt.to_period(alias).dt.start_time.dt.tz_localize("UTC")
+    counts = starts.value_counts().sort_index()
+    assert table["period"].tolist() == counts.index.tolist()
+    assert table["n"].tolist() == counts.tolist()
+    if freq == "W":
+        assert (table["period"].dt.dayofweek == 0).all()
+
+
+def test_plots_have_one_scale_per_axis_and_read_like_a_report():
+    import matplotlib.pyplot as plt
+
+    s = jk.load_survey()
+    res = nps(s, by="persona")
+    fig, ax = plt.subplots()
+    assert res.plot(ax=ax) is ax
+    nps_axis, shares = fig.axes
+    assert nps_axis.get_xlim() == (-100, 100) and nps_axis.get_xlabel() == "NPS (-100 to 100)"
+    assert shares.get_xlim() == (0, 100) and shares.get_xlabel() == "share of answers (%)"
+    assert "95% interval (adjusted Wald)" in nps_axis.get_title()
+    trend = nps_trend(s, freq="Q", by="persona")
+    ax = trend.plot()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[0] == "2023-Q1" and len(labels) <= 12
+    assert ax.get_ylabel() == "NPS (-100 to 100)" and ax.get_title()
+    assert "the latest change" in trend.conclusion

@@ -18,7 +18,6 @@ HEAVY = (
     "statsmodels",
     "lifelines",
     "matplotlib",
-    "seaborn",
     "ipywidgets",
     "pyspark",
     "plotly",

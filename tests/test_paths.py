@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import journeykit as jk
 from journeykit import JourneyDataError
-from journeykit.paths import channel_mix, sankey_data, sessionize, top_paths, transitions
+from journeykit.paths import channel_mix, sankey, sankey_data, sessionize, top_paths, transitions
 
 
 def test_sessionize_gap_edges():
@@ -81,7 +81,11 @@ def test_transitions_on_the_shop_by_session_and_stage():
     matrix = res.matrix
     assert list(matrix.columns)[-1] == "end" and list(matrix.index)[0] == "start"
     assert res.table["n"].sum() == len(ev) + ev["session_id"].nunique()
-    assert res.plot().get_xlabel() == "to"
+    assert res.plot().get_xlabel().startswith("to")
+    # journey order, not alphabetical: the stages as in jk.STAGES, start first, end last
+    present = [s for s in jk.STAGES if s in set(ev["stage"].dropna())]
+    assert list(matrix.index) == ["start", *present]
+    assert list(matrix.columns) == [*present, "end"]
     lazy = transitions(ibis.memtable(ev), unit="session", states="stage").table
     pd.testing.assert_frame_equal(lazy, res.table)
 
@@ -89,7 +93,11 @@ def test_transitions_on_the_shop_by_session_and_stage():
 def test_bad_input():
     ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 10:05", "buy")])
     with pytest.raises(JourneyDataError, match="sessionize"):
-        transitions(ev)  # no session_id
+        transitions(ev, unit="session")  # no session_id
+    # a log without sessions works with the defaults: journeys are customers'
+    assert transitions(ev).unit == "customer" and sankey_data(ev).unit == "customer"
+    assert top_paths(ev, conversion="buy").table["path"].tolist() == ["view > buy"]
+    assert type(sankey(ev)).__name__ == "Figure"
     with pytest.raises(JourneyDataError, match="states='chanel'"):
         transitions(ev, unit="customer", states="chanel")
     with pytest.raises(JourneyDataError, match="unit='visitor'"):
@@ -147,28 +155,36 @@ def test_top_paths_equal_a_direct_count(rows, max_steps, ending_with):
             top_paths(ev, unit="customer", max_steps=max_steps, ending_with=ending_with)
         return
     options = {"max_steps": max_steps, "ending_with": ending_with, "conversion": conversion}
-    got = top_paths(ev, unit="customer", n=100, **options).table
-    assert dict(zip(got["path"], zip(got["units"], got["converted"]))) == ref
-    assert got["units"].is_monotonic_decreasing
+    got = top_paths(ev, unit="customer", top=100, **options).table
+    assert dict(zip(got["path"], zip(got["n"], got["n_converted"]))) == ref
+    assert got["n"].is_monotonic_decreasing
 
 
 def test_top_paths_sankey_and_channel_mix_on_the_shop():
     ev = jk.load_webshop()
-    paths = top_paths(ev, ending_with="purchase", n=5)
+    paths = top_paths(ev, ending_with="purchase", top=5, unit="session")
     assert (paths.table["path"].str.endswith("purchase")).all()
-    assert (paths.table["conversion_rate"] == 1).all()
+    assert (paths.table["conversion"] == 1).all()
     starting = top_paths(ev, starting_with="add_to_cart").table
     assert starting["path"].str.startswith("add_to_cart").all()
-    flow = sankey_data(ev, steps=4)
+    flow = sankey_data(ev, max_steps=4, unit="session")
     # flow is conserved: what enters a node at step k+1 equals the node's units
-    inflow = flow.links.groupby("target")["units"].sum()
-    units = flow.nodes.set_index("id")["units"]
+    inflow = flow.links.groupby("target")["n"].sum()
+    units = flow.nodes.set_index("id")["n"]
     pd.testing.assert_series_equal(inflow, units.loc[inflow.index], check_names=False)
-    assert flow.nodes.loc[flow.nodes["step"] == 1, "units"].sum() == ev["session_id"].nunique()
-    assert type(flow.plot()).__name__ == "Figure"
+    assert flow.nodes.loc[flow.nodes["step"] == 1, "n"].sum() == ev["session_id"].nunique()
+    assert type(flow.figure()).__name__ == "Figure"
+    assert flow.summary.groupby(["step", "from"])["share"].sum().round(12).eq(1).all()
+    assert flow.plot().get_title().startswith("Journey flow")
+    by_customer = sankey_data(ev)  # the default unit: customers
+    assert (
+        by_customer.nodes.loc[by_customer.nodes["step"] == 1, "n"].sum()
+        == ev["customer_id"].nunique()
+    )
     mix = channel_mix(ev)
     np.testing.assert_allclose(mix.table.groupby("stage")["share"].sum(), 1.0)
-    assert mix.table["events"].sum() == ev.dropna(subset=["stage", "channel"]).shape[0]
+    assert mix.table["n_events"].sum() == ev.dropna(subset=["stage", "channel"]).shape[0]
+    assert mix.order == [s for s in jk.STAGES if s in set(mix.table["stage"])]
     assert mix.plot() is not None and paths.plot() is not None
 
 
@@ -178,26 +194,30 @@ def test_paths_bad_input():
         top_paths(ev, unit="customer", ending_with="purchse")
     with pytest.raises(JourneyDataError, match="max_steps"):
         top_paths(ev, unit="customer", max_steps=0)
-    with pytest.raises(JourneyDataError, match="steps"):
-        sankey_data(ev, unit="customer", steps=1)
-    with pytest.raises(JourneyDataError, match="by='stage'"):
+    with pytest.raises(JourneyDataError, match="max_steps"):
+        sankey_data(ev, unit="customer", max_steps=1)
+    with pytest.raises(JourneyDataError, match="per='stage'"):
         channel_mix(ev)
 
 
 @pytest.mark.parametrize(
     ("call", "match"),
     [
-        (lambda ev: top_paths(ev, unit="customer", n=0), "n=0: expected a whole number >= 1"),
-        (lambda ev: top_paths(ev, unit="customer", n=-3), "n=-3: .*Fix: pass e.g. n=5"),
-        (lambda ev: top_paths(ev, unit="customer", n=2.5), "n=2.5: .*got 2.5.*Fix:"),
-        (lambda ev: top_paths(ev, unit="customer", n=True), "n=True: .*got bool"),
+        (lambda ev: top_paths(ev, top=0), "top=0: expected a whole number >= 1"),
+        (lambda ev: top_paths(ev, top=-3), "top=-3: .*Fix: pass e.g. top=5"),
+        (lambda ev: top_paths(ev, top=2.5), "top=2.5: .*got 2.5.*Fix:"),
+        (lambda ev: top_paths(ev, top=True), "top=True: .*got bool"),
         (lambda ev: top_paths(ev, unit="customer", max_steps=0), "max_steps=0: .*1 to 50.*Fix:"),
         (lambda ev: top_paths(ev, unit="customer", max_steps=51), "max_steps=51"),
-        (lambda ev: sankey_data(ev, unit="customer", steps=0), "steps=0: .*2 to 50.*Fix:"),
-        (lambda ev: sankey_data(ev, unit="customer", steps="4"), "steps='4': .*got str"),
-        (lambda ev: top_paths(ev), "unit='session'.*sessionize.*or pass unit='customer'"),
-        (lambda ev: sankey_data(ev), "unit='session'.*or pass unit='customer'"),
-        (lambda ev: transitions(ev), "unit='session'.*or pass unit='customer'"),
+        (lambda ev: sankey_data(ev, max_steps=0), "max_steps=0: .*2 to 50.*Fix:"),
+        (lambda ev: sankey_data(ev, max_steps="4"), "max_steps='4': .*got str"),
+        (
+            lambda ev: top_paths(ev, unit="session"),
+            "unit='session'.*sessionize.*or pass unit='customer'",
+        ),
+        (lambda ev: sankey_data(ev, unit="session"), "unit='session'.*or pass unit='customer'"),
+        (lambda ev: transitions(ev, unit="session"), "unit='session'.*or pass unit='customer'"),
+        (lambda ev: sankey(ev, unit="visitor"), "unit='visitor' is not supported"),
         (lambda ev: transitions(ev, unit="customer", states=["event"]), "states=\\['event'\\]"),
         (
             lambda ev: top_paths(ev, unit="customer", conversion="purchse"),
@@ -217,9 +237,12 @@ def test_paths_bad_input():
             ),
             "ending_with='purchase': no such stage in the data",
         ),
-        (lambda ev: channel_mix(ev.assign(stage="x"), by="channel"), "channel='channel': the same"),
+        (
+            lambda ev: channel_mix(ev.assign(stage="x"), per="channel"),
+            "channel='channel': the same",
+        ),
         (lambda ev: channel_mix(ev.assign(stage=None)), "events: no event has both a stage and"),
-        (lambda ev: channel_mix(ev.assign(stage="x"), by=["stage"]), "by=\\['stage'\\]"),
+        (lambda ev: channel_mix(ev.assign(stage="x"), per=["stage"]), "per=\\['stage'\\]"),
         (lambda ev: sessionize(ev, gap=30), "gap=30: a duration needs a unit.*'30D'"),
         (lambda ev: sessionize(ev, gap=float("inf")), "gap=inf: expected a finite"),
     ],
@@ -247,7 +270,7 @@ def test_conversion_and_anchors_take_lists():
     before = ev.copy()
     res = top_paths(ev, unit="customer", conversion=["buy", "order"])
     pd.testing.assert_frame_equal(ev, before)  # not mutated
-    assert res.table.set_index("path")["converted"].to_dict() == {
+    assert res.table.set_index("path")["n_converted"].to_dict() == {
         "search > view > order": 1,
         "view": 0,
         "view > cart > buy": 1,
@@ -281,7 +304,7 @@ def test_awkward_but_valid_paths():
     assert top_paths(instant, unit="customer", conversion="cart").table["path"].tolist() == [
         "cart > view"
     ]
-    assert len(sankey_data(instant, unit="customer", steps=2).links) == 1
+    assert len(sankey_data(instant, unit="customer", max_steps=2).links) == 1
 
 
 @pytest.mark.spark
@@ -290,10 +313,35 @@ def test_same_paths_on_pyspark(shop_on_spark):
     results = [
         (
             transitions(events, unit="customer", states="stage").table,
-            top_paths(events, ending_with="purchase").table,
-            sankey_data(events, steps=4).links,
+            top_paths(events, ending_with="purchase", unit="session").table,
+            sankey_data(events, max_steps=4, unit="session").links,
         )
         for events in shop_on_spark
     ]
     for here, there in zip(*results):
         pd.testing.assert_frame_equal(here, there, check_dtype=False)
+
+
+def test_states_in_journey_order_and_readable_reports():
+    ev = jk.load_webshop()
+    res = transitions(ev)  # customers' journeys (the default unit)
+    order = res.order
+    funnel_like = ["page_view", "product_view", "add_to_cart", "checkout_start", "purchase"]
+    assert order[:5] == funnel_like  # by flow from start, not alphabetical
+    assert list(res.matrix.index) == ["start", *order]
+    assert list(res.matrix.columns) == [*order, "end"]
+    ax = res.plot()
+    assert [t.get_text() for t in ax.get_xticklabels()] == [*order, "end"]
+    assert all(t.get_rotation() > 0 for t in ax.get_xticklabels())  # slanted: no overlap
+    assert res.conclusion.startswith("100% of the 19,998 customer journeys start with")
+    # without start and end states the order still starts where journeys begin
+    plain = transitions(ev, add_start_end=False)
+    assert plain.order[:2] == ["page_view", "product_view"]
+    paths = top_paths(ev, top=3)
+    assert paths.conclusion.startswith(f"The most frequent path, {paths.table['path'][0]!r}")
+    flow = sankey_data(ev, max_steps=3)
+    ax = flow.plot()
+    assert ax.get_title() == "Journey flow: the first 3 steps of each customer's journey"
+    assert len(ax.patches) == len(flow.nodes) + len(flow.links)  # every node and band drawn
+    mix = channel_mix(ev)
+    assert mix.conclusion.startswith("The largest channel at each stage: awareness:")

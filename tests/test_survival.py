@@ -40,12 +40,14 @@ def quiet(func, *args, **kwargs):
 
 def test_lung_kaplan_meier_median_and_log_rank_match_r():
     # R: survfit(Surv(time, status) ~ 1, data = lung): median 310
-    assert retention_curve(lung()).table["median"].iloc[0] == 310
+    assert retention_curve(lung()).table["median_days"].iloc[0] == 310
     # R: survdiff(Surv(time, status) ~ sex, data = lung): Chisq = 10.3 on 1 df, p = 0.00131
     res = retention_curve(lung(), by="sex")
-    assert res.logrank["chi2"] == pytest.approx(10.33, abs=5e-3)
-    assert res.logrank["p_value"] == pytest.approx(0.00131, abs=5e-6)
-    assert res.logrank["df"] == 1
+    assert list(res.logrank.columns) == ["statistic", "dof", "p_value"]
+    test = res.logrank.iloc[0]
+    assert test["statistic"] == pytest.approx(10.33, abs=5e-3)
+    assert test["p_value"] == pytest.approx(0.00131, abs=5e-6)
+    assert test["dof"] == 1
 
 
 def test_lung_cox_matches_r():
@@ -57,9 +59,10 @@ def test_lung_cox_matches_r():
     assert t.loc["sex", "coef"] == pytest.approx(-0.513217, abs=1e-5)
     assert t.loc["sex", "hazard_ratio"] == pytest.approx(0.5986, abs=1e-4)
     # R summary(): sex lower .95 0.4311, upper .95 0.8311; Concordance = 0.603
-    assert (t.loc["sex", "ci_low"], t.loc["sex", "ci_high"]) == pytest.approx(
-        (0.4311, 0.8311), abs=1e-4
-    )
+    assert (
+        t.loc["sex", "hazard_ratio_ci_low"],
+        t.loc["sex", "hazard_ratio_ci_high"],
+    ) == pytest.approx((0.4311, 0.8311), abs=1e-4)
     assert res.concordance == pytest.approx(0.603, abs=1e-3)
 
 
@@ -76,8 +79,8 @@ def test_kaplan_meier_by_hand():
     z = norm.ppf(0.975)
     low, high = np.exp(-np.exp(np.log(-np.log(0.3)) + np.array([z, -z]) * sd))
     row = res.horizons.iloc[3]
-    assert (row.ci_low, row.ci_high) == pytest.approx((low, high))
-    assert res.table["median"].iloc[0] == 12
+    assert (row.survival_ci_low, row.survival_ci_high) == pytest.approx((low, high))
+    assert res.table["median_days"].iloc[0] == 12
 
 
 def test_log_rank_matches_lifelines_for_several_groups(rng):
@@ -92,12 +95,13 @@ def test_log_rank_matches_lifelines_for_several_groups(rng):
     )
     res = retention_curve(data, by="group")
     ref = multivariate_logrank_test(data["duration"], data["group"], data["observed"])
-    assert res.logrank["chi2"] == pytest.approx(ref.test_statistic)
-    assert res.logrank["df"] == 3
+    assert res.logrank["statistic"].iloc[0] == pytest.approx(ref.test_statistic)
+    assert res.logrank["dof"].iloc[0] == 3
     for row in res.pairwise.itertuples():
         a, b = data[data.group == row.group_a], data[data.group == row.group_b]
         pair = logrank_test(a.duration, b.duration, a.observed, b.observed)
-        assert row.chi2 == pytest.approx(pair.test_statistic)
+        assert row.statistic == pytest.approx(pair.test_statistic)
+        assert row.p_value == pytest.approx(pair.p_value)
     # Holm: the smallest p times 6 comparisons
     assert res.pairwise["p_adjusted"].min() == pytest.approx(
         min(1, 6 * res.pairwise["p_value"].min())
@@ -136,10 +140,10 @@ def test_start_event_and_activity():
             ("b", "2024-01-01 00:00", "visit"),  # never buys: not a buyer, left out
         ]
     )
-    out = durations(ev, as_of="2024-12-31", start="purchase")
+    out = durations(ev, as_of="2024-12-31", start_event="purchase")
     assert out["customer_id"].tolist() == ["a"]
     assert out["duration"].iloc[0] == pytest.approx(30)
-    only_buys = durations(ev, as_of="2024-12-31", start="purchase", activity="purchase")
+    only_buys = durations(ev, as_of="2024-12-31", start_event="purchase", activity="purchase")
     assert only_buys["duration"].iloc[0] == 0
 
 
@@ -181,8 +185,8 @@ def test_durations_and_cohorts_same_on_spark(spark, tmp_path):
     ev.to_parquet(tmp_path / "ev.parquet")
     table = ibis.pyspark.connect(spark).read_parquet(str(tmp_path / "ev.parquet"))
     pd.testing.assert_frame_equal(
-        durations(table, start="purchase", by="channel"),
-        durations(ev, start="purchase", by="channel"),
+        durations(table, start_event="purchase", by="channel"),
+        durations(ev, start_event="purchase", by="channel"),
     )
     pd.testing.assert_frame_equal(
         cohort_retention(table).table, cohort_retention(ev).table, check_dtype=False
@@ -212,21 +216,22 @@ def test_median_lifetime_and_hazard_ratio_recover_the_truth():
     truth = jk.ground_truth()
     data = _true_lifetimes()
     res = retention_curve(data, by=["persona", "segment"])
+    assert list(res.table.columns[:2]) == ["persona", "segment"]  # kept, not folded
     for row in res.table.itertuples():
-        persona, segment = row.group.split(", ")
-        true = truth["median_lifetime_days"][persona][segment]
-        assert row.median_ci_low <= true <= row.median_ci_high, row
+        true = truth["median_lifetime_days"][row.persona][row.segment]
+        assert row.median_days_ci_low <= true <= row.median_days_ci_high, row
     b2c = data[data["segment"] == "B2C"]
     t = quiet(cox, b2c, covariates=["persona"]).table.iloc[0]
     assert t.covariate == "persona=quality_seeker"
-    assert t.ci_low <= truth["hazard_ratio_quality_vs_price"]["B2C"] <= t.ci_high
+    true = truth["hazard_ratio_quality_vs_price"]["B2C"]
+    assert t.hazard_ratio_ci_low <= true <= t.hazard_ratio_ci_high
 
 
 def test_churn_rule_mostly_flags_true_churners():
     # the rule-based churn flag against the simulator's truth: with a 90-day window few
     # customers flagged as churned are in fact still alive
     customers = jk.load_customers().dropna(subset=["true_lifetime_days"])
-    flagged = durations(jk.load_webshop(), start="purchase", churn_after="90D")
+    flagged = durations(jk.load_webshop(), start_event="purchase", churn_after="90D")
     merged = flagged.merge(customers, on="customer_id")
     precision = merged.loc[merged["observed"], "churned_by_end"].astype(bool).mean()
     assert precision > 0.9
@@ -263,8 +268,8 @@ def test_cohort_retention_matches_pandas(rows):
     got = cohort_retention(ev).table
     ref = _pandas_cohorts(ev)
     np.testing.assert_array_equal(got["age"], ref["age"])
-    np.testing.assert_array_equal(got["customers"], ref["customers"])
-    np.testing.assert_allclose(got["share"], ref["share"])
+    np.testing.assert_array_equal(got["n"], ref["customers"])
+    np.testing.assert_allclose(got["retention"], ref["share"])
     starts = got["cohort"].dt.year * 12 + got["cohort"].dt.month - 1
     np.testing.assert_array_equal(starts, ref["cohort"])
 
@@ -280,8 +285,8 @@ def test_cohort_average_and_revenue():
     )
     res = cohort_retention(ev)
     # age 1 is reached only by the January cohort (2 customers, 1 active)
-    assert res.average["share"].tolist() == [1.0, 0.5]
-    assert res.average["cohorts"].tolist() == [2, 1]
+    assert res.average["retention"].tolist() == [1.0, 0.5]
+    assert res.average["n_cohorts"].tolist() == [2, 1]
     three = make_events(
         [
             ("x", "2024-01-01 00:00", "visit"),
@@ -289,10 +294,10 @@ def test_cohort_average_and_revenue():
             ("y", "2024-03-02 00:00", "visit"),
         ]
     )  # one cohort, ages 0 to 2, reached although no later cohort exists
-    assert cohort_retention(three).average["share"].tolist() == [1.0, 0.0, 0.5]
+    assert cohort_retention(three).average["retention"].tolist() == [1.0, 0.0, 0.5]
     revenue = cohort_retention(ev, value="revenue")
     assert revenue.matrix.iloc[0].tolist() == [1.0, 1.5]  # 30 after 20: 150%
-    assert revenue.plot().get_xlabel() == "periods since acquisition"
+    assert revenue.plot().get_xlabel() == "months since acquisition (age)"
 
 
 def test_repeat_purchase_by_hand():
@@ -307,12 +312,12 @@ def test_repeat_purchase_by_hand():
     )
     res = repeat_purchase(ev)
     row = res.table.iloc[0]
-    assert (row.buyers, row.repeat_buyers, row.repeat_rate) == (2, 1, 0.5)
-    assert sorted(res.gaps["days_between"]) == [10, 20]
-    assert row.median_days_between == 15
+    assert (row.n, row.n_repeat, row.repeat_purchase) == (2, 1, 0.5)
+    assert sorted(res.gaps["gap_days"]) == [10, 20]
+    assert row.median_gap_days == 15
     shop = repeat_purchase(jk.load_webshop(), by=jk.load_customers()[["customer_id", "persona"]])
     assert set(shop.table["persona"]) == {"price_conscious", "quality_seeker"}
-    assert shop.plot().get_ylabel() == "density"
+    assert shop.plot().get_ylabel() == "share of gaps (% per 3-day bin)"
 
 
 # --------------------------------------------------------------------------- warnings, errors
@@ -332,7 +337,8 @@ def test_proportional_hazards_violation_warns(rng):
     )
     with pytest.warns(JourneyWarning, match="'plan=yearly'"):
         res = cox(data, covariates=["plan"])
-    assert res.table["ph_p_value"].iloc[0] < 0.05
+    assert res.table["p_value_ph"].iloc[0] < 0.05
+    assert "proportional-hazards check fails for plan=yearly" in res.conclusion
 
 
 @pytest.mark.parametrize(
@@ -366,10 +372,10 @@ def test_a_missing_group_is_left_out_of_the_curves():
     with pytest.warns(JourneyWarning, match=r"2 of 8 rows have no value in \['g'\]"):
         res = retention_curve(d, by="g")  # the log-rank test used to crash
     pd.testing.assert_frame_equal(d, before)
-    assert res.table["group"].tolist() == ["a", "b"] and res.table["n"].tolist() == [3, 3]
+    assert res.table["g"].tolist() == ["a", "b"] and res.table["n"].tolist() == [3, 3]
     kept = d.dropna(subset=["g"])
     ref = multivariate_logrank_test(kept["duration"], kept["g"], kept["observed"])
-    assert res.logrank["chi2"] == pytest.approx(ref.test_statistic)
+    assert res.logrank["statistic"].iloc[0] == pytest.approx(ref.test_statistic)
     with pytest.warns(JourneyWarning, match="3 of 8 rows"):
         assert retention_curve(d, by=["g", "t"]).table["n"].sum() == 5
     with pytest.raises(JourneyDataError, match="every row has a missing value"):
@@ -440,7 +446,7 @@ def test_log_rank_without_information_is_missing_not_a_crash():
         }
     )
     res = quiet(retention_curve, d, by="g")
-    pairs = res.pairwise.set_index(["group_a", "group_b"])
+    pairs = res.pairwise.set_index(["g_a", "g_b"])
     assert pairs["p_value"].isna().tolist() == [True, True, False]
     assert pairs.loc[("b", "c"), "p_adjusted"] == pairs.loc[("b", "c"), "p_value"]
     assert "a: more than half are still active" in res.conclusion  # not "after inf days"
@@ -448,7 +454,7 @@ def test_log_rank_without_information_is_missing_not_a_crash():
 
 def test_awkward_curve_input():
     d = pd.DataFrame({"duration": [5, 8, 12], "observed": [1.0, 0.0, 1.0]})
-    assert retention_curve(d).table["churned"].iloc[0] == 2  # 1.0/0.0 flags are fine
+    assert retention_curve(d).table["n_churned"].iloc[0] == 2  # 1.0/0.0 flags are fine
     for kwargs, match in [
         ({"horizons": (-5, 10)}, "horizons=\\(-5, 10\\)"),  # -5 read the last value
         ({"horizons": "30D"}, "horizons='30D'"),
@@ -456,7 +462,7 @@ def test_awkward_curve_input():
     ]:
         with pytest.raises(JourneyDataError, match=match):
             retention_curve(d, **kwargs)
-    assert retention_curve(d, horizons=30).horizons["days"].tolist() == [30]
+    assert retention_curve(d, horizons=30).horizons["horizon_days"].tolist() == [30]
     with pytest.raises(JourneyDataError, match="2 durations are infinite"):
         retention_curve(d.assign(duration=[1, np.inf, np.inf]))
 
@@ -489,12 +495,12 @@ def test_durations_as_of_outside_the_data():
 
 def test_durations_event_parameters_take_lists_and_are_checked():
     ev = _shop_log()
-    out = durations(ev, as_of="2024-06-01", start=["purchase", "subscribe"])
+    out = durations(ev, as_of="2024-06-01", start_event=["purchase", "subscribe"])
     assert out["customer_id"].tolist() == ["a", "b", "c"]  # a list used to crash in Ibis
-    ended = durations(ev, as_of="2024-06-01", end_event=["cancel"], start="subscribe")
+    ended = durations(ev, as_of="2024-06-01", end_event=["cancel"], start_event="subscribe")
     assert ended["observed"].tolist() == [True] and ended["duration"].tolist() == [19]
     assert len(durations(ev, as_of="2024-06-01", activity=["visit", "purchase"])) == 2
-    for param in ("start", "end_event", "activity"):
+    for param in ("start_event", "end_event", "activity"):
         with pytest.raises(JourneyDataError, match=f"{param}='cancell'.*Did you mean 'cancel'"):
             durations(ev, **{param: "cancell"})
         with pytest.raises(JourneyDataError, match=f"{param}=\\[\\]"):
@@ -515,7 +521,7 @@ def test_durations_and_repeat_purchase_leave_out_customers_without_a_group():
 def test_repeat_purchase_takes_lists_and_checks_names():
     ev = _shop_log()
     listed = repeat_purchase(ev, purchase=["purchase", "subscribe"]).table.iloc[0]
-    assert (listed.buyers, listed.repeat_buyers) == (3, 1)  # a list used to crash in Ibis
+    assert (listed.n, listed.n_repeat) == (3, 1)  # a list used to crash in Ibis
     with pytest.raises(JourneyDataError, match="purchase='purchse'.*Did you mean 'purchase'"):
         repeat_purchase(ev, purchase="purchse")
 
@@ -536,7 +542,7 @@ def test_bad_cox_and_durations_input():
         durations(ev, end_event="cancel")
     ev = make_events([("a", "2024-03-01 00:00", "cancel"), ("a", "2024-04-01 00:00", "subscribe")])
     with pytest.raises(JourneyDataError, match="no customer has it after their start"):
-        durations(ev, end_event="cancel", start="subscribe")
+        durations(ev, end_event="cancel", start_event="subscribe")
     with pytest.raises(JourneyDataError, match="churn_after"):
         durations(ev, churn_after="-3D")
     with pytest.raises(JourneyDataError, match="freq"):
@@ -547,21 +553,122 @@ def test_results_read_and_plot():
     res = retention_curve(lung().assign(sex=lambda d: d["sex"].map({1: "m", 2: "f"})), by="sex")
     assert "half have churned after" in res.conclusion and "log-rank" in res.conclusion
     ax = res.plot()
-    assert ax.get_ylabel() == "share still active"
+    assert ax.get_ylabel() == "share still active (%)"
+    assert ax.get_xlabel() == "days since the customer's start"
+    assert ax.get_title() == "Retention (Kaplan-Meier) with 95% intervals"
     assert "<h4>Retention (Kaplan-Meier)</h4>" in res._repr_html_()
     assert cox(lung(), covariates=["age", "sex"]).plot().get_xscale() == "log"
 
 
 def test_retention_explorer_updates():
     customers = jk.load_customers()[["customer_id", "persona"]]
-    box = jk.widgets.retention_explorer(jk.load_webshop(), customers=customers, start="purchase")
+    box = jk.widgets.retention_explorer(
+        jk.load_webshop(), attributes=customers, start_event="purchase"
+    )
     box.controls["by"].value = "persona"
     box.controls["horizon"].value = 182
     box.controls["churn_days"].value = 63
     expected = retention_curve(
-        durations(jk.load_webshop(), churn_after="63D", start="purchase", by=customers),
+        durations(jk.load_webshop(), churn_after="63D", start_event="purchase", by=customers),
         by="persona",
         horizons=(182,),
     )
     pd.testing.assert_frame_equal(box.result.horizons, expected.horizons)
     print(f"retention_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
+
+
+# --------------------------------------------------------------------------- issue 17
+
+
+def test_conclusion_without_groups_and_with_one_group():
+    # both used to raise TypeError (a Series' .median method; logrank None subscripted)
+    d = pd.DataFrame({"duration": [5, 8, 8, 12, 20], "observed": [1, 1, 0, 1, 0]})
+    assert (
+        retention_curve(d).conclusion
+        == "Half have churned after 12 days (95% interval 5 days to beyond the end of the data)."
+    )
+    with pytest.warns(JourneyWarning, match="single group"):
+        one = retention_curve(d.assign(g="x"), by="g")
+    assert one.logrank is None and one.conclusion.startswith("x: half have churned after 12")
+    assert "nothing to compare" in one.conclusion
+
+
+def test_log_rank_is_a_frame_and_by_columns_stay_columns():
+    data = _true_lifetimes()
+    res = retention_curve(data, by=["persona", "segment"])
+    assert isinstance(res.logrank, pd.DataFrame)
+    assert list(res.logrank.columns) == ["statistic", "dof", "p_value"]
+    groups = data.groupby(["persona", "segment"]).ngroups
+    assert res.logrank["dof"].iloc[0] == groups - 1
+    ref = multivariate_logrank_test(
+        data["duration"], data["persona"] + "/" + data["segment"], data["observed"]
+    )
+    assert res.logrank["statistic"].iloc[0] == pytest.approx(ref.test_statistic)
+    for frame in (res.table, res.horizons, res.curves):
+        assert list(frame.columns[:2]) == ["persona", "segment"]
+        assert set(frame["segment"]) == {"B2B", "B2C"}
+    assert list(res.pairwise.columns[:4]) == ["persona_a", "segment_a", "persona_b", "segment_b"]
+    assert len(res.pairwise) == groups * (groups - 1) // 2
+    assert "pairs of groups differ" in res.conclusion
+
+
+def test_repeat_purchase_counts_purchase_days_not_rows():
+    # three orders on one day and one on the next: one repeat purchase day, gap 1 day; the
+    # old rule counted the same-day orders as repeats with gaps of 0 days
+    ev = make_events(
+        [
+            ("a", "2024-01-01 09:00", "purchase", 5.0),
+            ("a", "2024-01-01 12:00", "purchase", 5.0),
+            ("a", "2024-01-01 18:00", "purchase", 5.0),
+            ("a", "2024-01-02 08:00", "purchase", 5.0),
+            ("b", "2024-01-03 10:00", "purchase", 5.0),
+            ("b", "2024-01-03 11:00", "purchase", 5.0),  # same day: b is no repeat buyer
+        ]
+    )
+    res = repeat_purchase(ev)
+    row = res.table.iloc[0]
+    assert (row.n, row.n_repeat, row.repeat_purchase) == (2, 1, 0.5)
+    assert res.gaps["gap_days"].tolist() == [1.0]
+    # the real CDNOW log has several transactions on one day: none of them is a gap
+    cdnow = jk.load_cdnow()
+    got = repeat_purchase(cdnow)
+    days = cdnow.assign(day=cdnow["timestamp"].dt.floor("D"))[["customer_id", "day"]]
+    days = days.drop_duplicates().sort_values(["customer_id", "day"])
+    ref = days.groupby("customer_id")["day"].diff().dropna() / pd.Timedelta(days=1)
+    assert (got.gaps["gap_days"] > 0).all()
+    assert got.table["median_gap_days"].iloc[0] == ref.median()
+    per = days.groupby("customer_id").size()
+    assert got.table["n_repeat"].iloc[0] == (per >= 2).sum()
+
+
+def test_cohorts_by_year_and_day_are_calendar_periods():
+    ev = jk.load_cdnow()
+    res = cohort_retention(ev, freq="Y")
+    assert res.table["cohort"].dt.strftime("%Y-%m-%d").unique().tolist() == ["1997-01-01"]
+    years = ev["timestamp"].dt.year.groupby(ev["customer_id"]).agg(["min", "max"])
+    assert res.table.set_index("age").loc[1, "n"] == (years["max"] > 1997).sum()
+    daily = cohort_retention(ev, freq="D")
+    assert (
+        daily.table["cohort"].nunique()
+        == ev.groupby("customer_id")["timestamp"].min().dt.floor("D").nunique()
+    )
+
+
+def test_survival_plots_read_like_a_report():
+    import matplotlib.pyplot as plt
+
+    shop = jk.load_webshop()
+    attrs = jk.load_customers()[["customer_id", "persona", "segment"]]
+    repeat = repeat_purchase(shop, by=attrs)
+    ax = repeat.plot()
+    assert len(ax.get_legend().get_texts()) == len(repeat.table)  # no group dropped
+    assert ax.get_title() and ax.get_xlabel().startswith("days between purchase days")
+    cohorts = cohort_retention(shop, freq="W")
+    fig, ax = plt.subplots()
+    assert cohorts.plot(ax=ax) is ax
+    assert len(ax.get_yticklabels()) <= 30 and len(ax.get_xticklabels()) <= 24
+    assert ax.get_yticklabels()[0].get_text().startswith("20")  # e.g. 2023-W01
+    assert "-W" in ax.get_yticklabels()[0].get_text()
+    model = cox(lung(), covariates=["age", "sex"])
+    assert model.plot().get_title() == "Cox model: hazard ratios with 95% intervals"
+    assert "sex: x0.60" in model.conclusion
