@@ -37,16 +37,20 @@ def unit_groups(t, unit: str, by, reserved=()):
     t = t.filter(t[unit].notnull())
     label = f"{unit.removesuffix('_id')}s"
     if isinstance(by, pd.DataFrame):
-        names, attrs = _attributes(by, unit, reserved)
+        # customer attributes apply to a session through the customer it belongs to
+        key = "customer_id" if unit == "session_id" and unit not in by.columns else unit
+        names, attrs = _attributes(by, key, reserved)
         groups = _engine.as_table(attrs, like=t)
-        listed = groups.select(_listed=groups[unit])
-        units = t.select(unit).distinct()
-        units = units.left_join(listed, units[unit] == listed["_listed"])
+        units = t.select(unit, key).distinct() if key != unit else t.select(unit).distinct()
+        if key != unit:
+            groups = units.join(groups, key).select(unit, *names)
+        listed = _engine.as_table(attrs[[key]].rename(columns={key: "_listed"}), like=t)
+        units = units.left_join(listed, units[key] == listed["_listed"])
         missing = units["_listed"].isnull()
         why = "are not in the by frame (or only with missing values)"
         fix = (
-            f"add them to the frame; its {unit} values must match the events' (the frame "
-            f"has e.g. {attrs[unit].head(3).tolist()})"
+            f"add them to the frame; its {key} values must match the events' (the frame "
+            f"has e.g. {attrs[key].head(3).tolist()})"
         )
     else:
         names = _by_columns(t, by, unit, reserved)

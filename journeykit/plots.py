@@ -516,15 +516,34 @@ def survival_curves(fitters, ax=None, *, at_risk: bool = True, title: str = "Ret
     for i, kmf in enumerate(fitters):
         kmf.plot_survival_function(ax=ax, color=PALETTE[i % len(PALETTE)], ci_show=True)
     if at_risk and len(fitters) <= 6:
-        from lifelines.plotting import add_at_risk_counts
-
-        add_at_risk_counts(*fitters, ax=ax, rows_to_show=["At risk"])
+        _at_risk(fitters, ax)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0, symbol=""))
     ax.set_xlabel("days since the customer's start")
     ax.set_ylabel("share still active (%)")
     ax.set_title(title)
     return ax
+
+
+def _at_risk(fitters, ax) -> None:
+    """The numbers at risk at the x ticks, one row per curve, under the axis. Written here
+    because lifelines' add_at_risk_counts draws through pyplot's current figure (plt.gcf,
+    plt.tight_layout), which on a figure pyplot does not manage (an explorer's) opens a
+    stray empty one."""
+    low, high = ax.get_xlim()
+    ticks = [t for t in ax.get_xticks() if low <= t <= high]
+    rows = []
+    for kmf in fitters:
+        durations = np.asarray(kmf.durations)
+        rows.append([int((durations >= t).sum()) for t in ticks])
+    labels = ["\n".join(f"{row[i]:,}" for row in rows) for i in range(len(ticks))]
+    below = ax.secondary_xaxis(-0.1 - 0.035 * len(fitters))
+    below.set_xticks(ticks, labels, fontsize=8)
+    below.tick_params(length=0)
+    below.spines["bottom"].set_visible(False)
+    names = ", ".join(str(kmf.label) for kmf in fitters)
+    rows_named = f" ({names}, top to bottom)" if len(fitters) > 1 else ""
+    below.set_xlabel(f"customers still at risk{rows_named}", fontsize=8)
 
 
 def hazard_ratios(table: pd.DataFrame, ax=None, *, title: str = "Hazard ratios"):

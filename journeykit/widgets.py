@@ -480,7 +480,11 @@ def retention_explorer(
         return line
 
     def show(result, values):
-        return result.horizons
+        from IPython.display import HTML
+
+        from .results import report_table
+
+        return HTML(report_table(result.horizons, first=("horizon_days",)))
 
     return _explorer(controls, [list(controls)], run, figsize=(9, 5), show=show, mark=mark)
 

@@ -630,3 +630,21 @@ def test_reports_and_plots_of_every_group():
     assert [t.get_text() for t in legend.get_texts()] == [f"g{i:02d}" for i in range(12)]
     shades = {tuple(p.get_facecolor()) for p in legend.get_patches()}
     assert len(shades) == 12
+
+
+def test_customer_attributes_break_down_sessions_through_their_customer():
+    # found by the browser test: funnel_explorer with unit='session' and a persona frame
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:05", "cart"),
+            ("a", "2024-01-03 10:00", "view"),
+            ("b", "2024-01-02 10:00", "view"),
+        ]
+    ).assign(session_id=["s1", "s1", "s2", "s3"])
+    attrs = pd.DataFrame({"customer_id": ["a", "b"], "persona": ["quality", "price"]})
+    table = funnel(ev, ["view", "cart"], unit="session", by=attrs).table
+    reached = table.set_index(["persona", "step"])["n"]
+    # a's two sessions are 'quality' (one reached the cart), b's one session 'price'
+    assert reached[("quality", "view")] == 2 and reached[("quality", "cart")] == 1
+    assert reached[("price", "view")] == 1 and reached[("price", "cart")] == 0
