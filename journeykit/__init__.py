@@ -18,7 +18,7 @@ from .datasets import (
     load_webshop,
 )
 from .design import Plan, mde, plan, power, sample_size
-from .errors import JourneyDataError, JourneyWarning
+from .errors import JourneyDataError, JourneyWarning, install_warning_format
 from .events import (
     STAGE_LABELS_NL,
     STAGES,
@@ -72,6 +72,8 @@ from .survival import (
 )
 
 __version__ = "0.1.0"
+
+install_warning_format()
 
 __all__ = [
     "ABTest",

@@ -144,9 +144,11 @@ CELLS_JS = """
       const area = cell.model.outputs;
       for (let k = 0; k < area.length; k++) {
         const o = area.get(k);
-        outputs.push({type: o.type, mimes: Object.keys(o.data || {}),
-                      text: o.type === 'error' ? (o.toJSON().ename + ': ' + o.toJSON().evalue)
-                            : ''});
+        const json = o.toJSON();
+        const stream = json.output_type === 'stream' && json.name === 'stderr'
+                       ? [].concat(json.text).join('') : '';
+        outputs.push({type: o.type, mimes: Object.keys(o.data || {}), stderr: stream,
+                      text: o.type === 'error' ? (json.ename + ': ' + json.evalue) : ''});
       }
     }
     return {index: i, type: cell.model.type, source: cell.model.sharedModel.getSource(),
@@ -291,6 +293,19 @@ def test_notebook_in_the_browser(lab, browser, latency, path):
             (c["index"], o["text"]) for c in cells for o in c["outputs"] if o["type"] == "error"
         ]
         assert not errors, f"{path.name}: error outputs {errors}"
+        # a reader sees JourneyWarnings as one sentence, and no library's warning noise
+        noise = [
+            (c["index"], o["stderr"][:200])
+            for c in cells
+            for o in c["outputs"]
+            if o.get("stderr")
+            and (
+                "ipykernel_" in o["stderr"]
+                or "Warning: " in o["stderr"]
+                and not o["stderr"].startswith("JourneyWarning: ")
+            )
+        ]
+        assert not noise, f"{path.name}: warning noise {noise}"
         for c in cells:
             where = f"{path.stem} cell {c['index']}"
             assert "<Figure size" not in c["text"], f"{where}: a stray empty figure is shown"
