@@ -58,24 +58,54 @@ def _datasets(args) -> None:
         print(f"wrote {convert_cdnow(Path(args.cdnow), out)}")
 
 
-def _report(args) -> None:
+#: The kernel environment of a report run: matplotlib's inline backend (whatever the
+#: caller's MPLBACKEND), explorers as snapshots, and plotly figures both as their own
+#: mimetype and as HTML with plotly.js inlined (offline), which static pages can show.
+REPORT_ENV = {"JOURNEYKIT_STATIC_WIDGETS": "1", "PLOTLY_RENDERER": "plotly_mimetype+notebook"}
+
+
+def report(notebook, out, *, parameters=None, no_code: bool = False) -> Path:
+    """Execute ``notebook`` (with papermill ``parameters``) and write it to ``out`` as HTML
+    with every figure: static plots as images, the Sankey as an interactive figure, each
+    explorer as an image of its starting state. Returns the HTML path."""
+    import os
+
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
 
-    out = Path(args.out)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    for notebook in args.notebooks:
-        source = Path(notebook)
-        executed = out / source.name
+    source = Path(notebook)
+    executed = out / source.name
+    saved = {k: os.environ.get(k) for k in (*REPORT_ENV, "MPLBACKEND")}
+    os.environ.update(REPORT_ENV)
+    os.environ.pop("MPLBACKEND", None)
+    try:
         papermill.execute_notebook(
-            str(source), str(executed), cwd=str(source.parent), progress_bar=False
+            str(source),
+            str(executed),
+            parameters=parameters or {},
+            cwd=str(source.parent),
+            progress_bar=False,
         )
-        html, _ = HTMLExporter().from_notebook_node(nbformat.read(executed, as_version=4))
-        target = executed.with_suffix(".html")
-        target.write_text(html, encoding="utf-8")
-        executed.unlink()
-        print(f"wrote {target}")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    exporter = HTMLExporter(exclude_input=no_code)
+    html, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    target = executed.with_suffix(".html")
+    target.write_text(html, encoding="utf-8")
+    executed.unlink()
+    return target
+
+
+def _report(args) -> None:
+    for notebook in args.notebooks:
+        print(f"wrote {report(notebook, args.out)}")
 
 
 def main(argv=None) -> int:

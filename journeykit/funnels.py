@@ -45,6 +45,7 @@ from .events import STAGES
 from .results import Result, in_words, wilson
 from .units import UNITS, unit_column
 
+DAY = pd.Timedelta(days=1)
 STEP_ORDERS = ("strict", "any")
 MAX_STEPS = 50  # _credited ranks attempts by reach * 10**17 in an int64
 DAY_US = 86_400_000_000  # microseconds in a day
@@ -119,7 +120,8 @@ class Funnel(Result):
     def notes(self) -> tuple[str, ...]:
         since = "the previous step" if self.step_order == "strict" else "the attempt's start"
         return (
-            f"step_order={self.step_order!r}, window={self.window}: a {self.unit} counts once "
+            f"step_order={self.step_order!r}, window {in_words(self.window / DAY)}: a "
+            f"{self.unit} counts once "
             "per step, credited with its furthest-reaching attempt (see journeykit.funnels).",
             "conversion = n / n at step 1; step_conversion = n / n at the previous step, with "
             "Wilson score intervals; n_dropped = previous n - n; drop_off = 1 - "
@@ -148,7 +150,7 @@ class Funnel(Result):
 
     def plot(self, ax=None):
         """Bar funnel (the conversion of every ``by`` group side by side when broken down)."""
-        window = in_words(self.window / pd.Timedelta(days=1))
+        window = in_words(self.window / DAY)
         by = f" by {', '.join(self.by)}" if self.by else ""
         title = f"Funnel ({self.step_order} order, {window} window){by}"
         return plots.funnel_bars(self.table, ax, by=list(self.by), unit=self.unit, title=title)
@@ -756,7 +758,7 @@ class TimeToConvert(Result):
         return (
             f"days from {self.steps[0]!r} to {self.steps[1]!r} in each {self.unit}'s credited "
             f"attempt (see journeykit.funnels); {self.unit}s that did not convert within "
-            f"{self.window} are left out; quantiles by linear interpolation.",
+            f"{in_words(self.window / DAY)} are left out; quantiles by linear interpolation.",
         )
 
     @property
@@ -779,9 +781,8 @@ class TimeToConvert(Result):
     def plot(self, ax=None):
         """Cumulative share of converters by the time since ``from_step``."""
         by = f" by {', '.join(self.by)}" if self.by else ""
-        title = f"Time to convert{by} ({self.unit}s converting within {self.window.days} days)"
-        if self.window < pd.Timedelta(days=1):
-            title = f"Time to convert{by} ({self.unit}s converting within {self.window})"
+        window = in_words(self.window / DAY)
+        title = f"Time to convert{by} ({self.unit}s converting within {window})"
         return plots.conversion_time(self.times, ax, by=self.by, steps=self.steps, title=title)
 
 

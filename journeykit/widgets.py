@@ -17,6 +17,7 @@ update whose control values were already drawn is skipped.
 from __future__ import annotations
 
 import io
+import os
 import threading
 import time
 
@@ -116,7 +117,7 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
 
     def update(*_):
         with lock:
-            values = {name: control.value for name, control in controls.items()}
+            values = values_of(controls)
             if drawn.get("values") == values:
                 return  # an update queued behind one that already drew these values
             start = time.perf_counter()
@@ -148,7 +149,40 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
         control.observe(update, names="value")
     box.update = update
     update()
+    if os.environ.get(STATIC):  # a report: a widget cannot run in a static page
+        shown = box.result if show is None else show(box.result, values_of(controls))
+        return Snapshot(shown, _figure_png(box.result, figsize=figsize, margins=margins))
     return box
+
+
+def values_of(controls) -> dict:
+    return {name: control.value for name, control in controls.items()}
+
+
+#: Set (to anything) while a notebook is executed for a static report: explorers then
+#: show their initial state as a table and an image instead of a live widget.
+STATIC = "JOURNEYKIT_STATIC_WIDGETS"
+
+
+class Snapshot:
+    """An explorer's initial state for a static page: its table and figure."""
+
+    def __init__(self, shown, png: bytes):
+        self.shown, self.png = shown, png
+
+    def _repr_html_(self) -> str:
+        import base64
+
+        table = self.shown._repr_html_() if hasattr(self.shown, "_repr_html_") else ""
+        image = base64.b64encode(self.png).decode()
+        note = (
+            "<p><em>An explorer, shown at its starting values: open the notebook in "
+            "Jupyter to move its controls.</em></p>"
+        )
+        return f'{note}{table}<img src="data:image/png;base64,{image}"/>'
+
+    def __repr__(self) -> str:
+        return "explorer snapshot (open the notebook in Jupyter to use the explorer)"
 
 
 def lifecycle_explorer(
