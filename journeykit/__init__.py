@@ -5,7 +5,7 @@ top; Ibis, DuckDB, SciPy, statsmodels, lifelines and matplotlib load inside the 
 that use them, on first use.
 """
 
-from . import datasets, simulate, widgets
+from . import datasets, privacy, simulate, tables, templates, widgets
 from .abtest import SRM, ABTest, ab_test, experiment_units, srm_test
 from .bayes import Bayes, bayes_ab
 from .cli import show_versions
@@ -56,6 +56,7 @@ from .paths import (
     top_paths,
     transitions,
 )
+from .privacy import limit_retention, pseudonymize, suppress_small
 from .results import Result
 from .sequential import Sequential, sequential_test
 from .status import STATUSES
@@ -70,6 +71,7 @@ from .survival import (
     repeat_purchase,
     retention_curve,
 )
+from .tables import read_attributes, read_survey, read_units
 
 __version__ = "0.1.0"
 
@@ -115,12 +117,14 @@ __all__ = [
     "cox",
     "customer_summary",
     "datasets",
+    "privacy",
     "durations",
     "event_summary",
     "experiment_units",
     "funnel",
     "ground_truth",
     "kpis",
+    "limit_retention",
     "lifecycle",
     "lifecycle_over_time",
     "load_cdnow",
@@ -137,7 +141,11 @@ __all__ = [
     "plan",
     "power",
     "promotion_responders",
+    "pseudonymize",
+    "read_attributes",
     "read_events",
+    "read_survey",
+    "read_units",
     "repeat_purchase",
     "retention_curve",
     "rfm",
@@ -148,9 +156,12 @@ __all__ = [
     "sessionize",
     "show_versions",
     "simulate",
+    "tables",
+    "templates",
     "srm_test",
     "stage_funnel",
     "stage_mapping",
+    "suppress_small",
     "status_transitions",
     "time_to_convert",
     "top_paths",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import platform
 import sys
 from pathlib import Path
@@ -58,54 +59,65 @@ def _datasets(args) -> None:
         print(f"wrote {convert_cdnow(Path(args.cdnow), out)}")
 
 
-#: The kernel environment of a report run: matplotlib's inline backend (whatever the
-#: caller's MPLBACKEND), explorers as snapshots, and plotly figures both as their own
-#: mimetype and as HTML with plotly.js inlined (offline), which static pages can show.
-REPORT_ENV = {"JOURNEYKIT_STATIC_WIDGETS": "1", "PLOTLY_RENDERER": "plotly_mimetype+notebook"}
-
-
-def report(notebook, out, *, parameters=None, no_code: bool = False) -> Path:
-    """Execute ``notebook`` (with papermill ``parameters``) and write it to ``out`` as HTML
-    with every figure: static plots as images, the Sankey as an interactive figure, each
-    explorer as an image of its starting state. Returns the HTML path."""
-    import os
-
-    import nbformat
-    import papermill
-    from nbconvert import HTMLExporter
-
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    source = Path(notebook)
-    executed = out / source.name
-    saved = {k: os.environ.get(k) for k in (*REPORT_ENV, "MPLBACKEND")}
-    os.environ.update(REPORT_ENV)
-    os.environ.pop("MPLBACKEND", None)
-    try:
-        papermill.execute_notebook(
-            str(source),
-            str(executed),
-            parameters=parameters or {},
-            cwd=str(source.parent),
-            progress_bar=False,
-        )
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-    exporter = HTMLExporter(exclude_input=no_code)
-    html, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
-    target = executed.with_suffix(".html")
-    target.write_text(html, encoding="utf-8")
-    executed.unlink()
-    return target
-
-
 def _report(args) -> None:
+    from .templates import run
+
     for notebook in args.notebooks:
-        print(f"wrote {report(notebook, args.out)}")
+        print(f"wrote {run(notebook, out=args.out)['html']}")
+
+
+def _run(args) -> int:
+    from .errors import JourneyDataError
+    from .templates import TemplateRunError, parse_value, run
+
+    params = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            print(f"--param {item!r}: expected NAME=VALUE (e.g. --param FREQ=Q).", file=sys.stderr)
+            return 2
+        params[name] = parse_value(value)
+    key = None
+    if args.pseudonymize_key_env:
+        key = os.environ.get(args.pseudonymize_key_env)
+        if not key:
+            print(
+                f"--pseudonymize-key-env {args.pseudonymize_key_env}: that environment "
+                "variable is not set (or empty). Fix: export it with your secret key first.",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        paths = run(
+            args.template,
+            data=args.data,
+            params=params,
+            params_file=args.params,
+            out=args.out,
+            no_code=args.no_code,
+            pseudonymize_key=key,
+            progress=True,
+        )
+    except (JourneyDataError, TemplateRunError) as error:
+        print(f"journeykit run: {error}", file=sys.stderr)
+        return 1
+    print(f"wrote {paths['notebook']}\nwrote {paths['html']}")
+    return 0
+
+
+def _new(args) -> int:
+    from .templates import new
+
+    print(f"wrote {new(args.template, args.dest)}")
+    return 0
+
+
+def _params(args) -> int:
+    from .templates import parameters
+
+    for p in parameters(args.template):
+        print(f"{p.name} = {p.default!r}  # {p.comment}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -119,11 +131,36 @@ def main(argv=None) -> int:
     p.add_argument("notebooks", nargs="+")
     p.add_argument("--out", default="reports")
     p.set_defaults(run=_report)
+    p = sub.add_parser("run", help="run a template on your data: executed notebook + HTML")
+    p.add_argument("template", help="a template name (e.g. 01_segmentation) or a notebook")
+    p.add_argument("--data", help="the main input (sets DATA_PATH)")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter value, JSON when it parses, else text (repeatable)",
+    )
+    p.add_argument("--params", metavar="FILE.yaml", help="parameter values, NAME: value lines")
+    p.add_argument("--out", default="reports", help="folder to write to (default: reports)")
+    p.add_argument("--no-code", action="store_true", help="leave the code out of the HTML")
+    p.add_argument(
+        "--pseudonymize-key-env",
+        metavar="VAR",
+        help="pseudonymize customer ids with the key held in this variable",
+    )
+    p.set_defaults(run=_run)
+    p = sub.add_parser("new", help="copy a template to make it your own")
+    p.add_argument("template")
+    p.add_argument("dest")
+    p.set_defaults(run=_new)
+    p = sub.add_parser("params", help="list a template's parameters")
+    p.add_argument("template")
+    p.set_defaults(run=_params)
     p = sub.add_parser("versions", help="print the versions of journeykit and its dependencies")
     p.set_defaults(run=lambda args: show_versions())
     args = parser.parse_args(argv)
-    args.run(args)
-    return 0
+    return args.run(args) or 0
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import pandas as pd
 from . import _engine, files, plots
 from .checks import check_choice, require, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
+from .privacy import at_the_door
 from .results import Result
 
 REQUIRED = ("customer_id", "timestamp", "event")
@@ -176,7 +177,7 @@ def _epoch_ranges() -> dict:
     return dict(zip(TIME_UNITS, zip(lows, highs)))
 
 
-def _parse_time(table, source: str, *, tz, time_unit, time_format, backend, examples):
+def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examples):
     """The parsed UTC timestamp expression of column ``source`` and a description of its
     values (for error messages).
 
@@ -248,7 +249,7 @@ def _parse_time(table, source: str, *, tz, time_unit, time_format, backend, exam
 # --------------------------------------------------------------------------- validation
 
 
-def _text(column):
+def text_column(column):
     """An id or name column as text; whole floats lose their '.0' (7.0 -> '7')."""
     import ibis
 
@@ -273,7 +274,7 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
             "source: the events are empty (0 rows). Fix: check the export or the filter that "
             "produced it."
         )
-    parsed = _parse_time(
+    parsed = parse_time(
         table,
         mapping["timestamp"],
         tz=tz,
@@ -283,8 +284,8 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
         examples=examples,
     )
     raw_time = table[mapping["timestamp"]]
-    customer = _text(table[mapping["customer_id"]])
-    event = _text(table[mapping["event"]]) if "event" in mapping else ibis.literal(event_name)
+    customer = text_column(table[mapping["customer_id"]])
+    event = text_column(table[mapping["event"]]) if "event" in mapping else ibis.literal(event_name)
     # checks on the source columns: numbers cannot be blank, native times cannot fail
     checks = {"customers": table[mapping["customer_id"]].count(), "times": raw_time.count()}
     if not (raw_time.type().is_timestamp() or raw_time.type().is_date()):
@@ -335,7 +336,7 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
     for target in STRING_COLUMNS:
         source = mapping.get(target, target if target == "stage" else None)
         if source is not None and source in schema:
-            text = _text(table[source])
+            text = text_column(table[source])
             # an empty id is a missing one (an empty cell in the export)
             columns[target] = ibis.ifelse(text.strip() == "", ibis.null("string"), text)
     used = set(mapping.values()) | set(columns)
@@ -657,11 +658,11 @@ def read_events(
             )
         out = _read_table(raw, names, **options)
         # Parquet stays a lazy scan; parsed text is kept normalized (times parsed once)
-        return out if files.is_parquet(source) else _engine.materialize(out)
+        return at_the_door(out if files.is_parquet(source) else _engine.materialize(out))
     if _engine.is_ibis(source):
-        return _read_table(source, names, **options)
+        return at_the_door(_read_table(source, names, **options))
     if isinstance(source, pd.DataFrame):
-        return _read_pandas(source, names, **options)
+        return at_the_door(_read_pandas(source, names, **options))
     raise JourneyDataError(
         f"source: expected a pandas DataFrame, a file path or an Ibis table; got "
         f"{type(source).__name__}. Fix: wrap your data in pd.DataFrame(...) or pass a path."

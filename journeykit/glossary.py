@@ -64,7 +64,12 @@ GLOSSARY: dict[str, Entry] = {
         "customer attributes: a frame with customer_id and one column each", "DataFrame", None
     ),
     # ---------------------------------------------------------------- read_events columns
-    "customer": _e("read_events: the column holding the customer id", "column", "customer_id"),
+    "customer": _e(
+        "the column holding the customer id (None: the table has none, e.g. an anonymous survey)",
+        "column",
+        "customer_id",
+        None,
+    ),
     "time": _e(
         "the column holding each row's time", "column", "timestamp", "date", "assigned_at", None
     ),
@@ -186,8 +191,13 @@ GLOSSARY: dict[str, Entry] = {
     "looks": _e("times the sequential test is read", "int", 20),
     "first_look": _e("units before the sequential test is first read", "int", 100),
     "min_n": _e(
-        "groups with fewer units are suppressed in shared output (None: none)", "int", None
+        "groups with fewer units are suppressed in shared output (None: none)", "int", None, 10
     ),
+    # ---------------------------------------------------------------- privacy
+    "key": _e("the secret of keyed pseudonyms (HMAC-SHA256); keep it outside the notebook", "str"),
+    "columns": _e("the id columns to pseudonymize", "columns", ("customer_id",)),
+    "table": _e("a result table with count columns (n, n_*)", "DataFrame"),
+    "keep": _e("how far back events are kept: months ('24M') or years ('2Y')", "str", "24M"),
     "effect": _e(
         "the effect to design for (absolute, or relative with relative=True)",
         "float",

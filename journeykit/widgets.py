@@ -117,7 +117,7 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
 
     def update(*_):
         with lock:
-            values = values_of(controls)
+            values = _values_of(controls)
             if drawn.get("values") == values:
                 return  # an update queued behind one that already drew these values
             start = time.perf_counter()
@@ -150,12 +150,12 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
     box.update = update
     update()
     if os.environ.get(STATIC):  # a report: a widget cannot run in a static page
-        shown = box.result if show is None else show(box.result, values_of(controls))
+        shown = box.result if show is None else show(box.result, _values_of(controls))
         return Snapshot(shown, _figure_png(box.result, figsize=figsize, margins=margins))
     return box
 
 
-def values_of(controls) -> dict:
+def _values_of(controls) -> dict:
     return {name: control.value for name, control in controls.items()}
 
 

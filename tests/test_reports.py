@@ -4,7 +4,7 @@ even when the caller's environment sets MPLBACKEND=Agg."""
 
 import nbformat
 
-from journeykit import cli
+from journeykit import templates
 
 CELLS = [
     "import journeykit as jk\nevents = jk.load_webshop()",
@@ -21,7 +21,7 @@ def test_report_shows_plots_sankey_and_explorer_snapshots(tmp_path, monkeypatch)
     nb.cells = [nbformat.v4.new_code_cell(c) for c in CELLS]
     source = tmp_path / "report.ipynb"
     nbformat.write(nb, source)
-    html = cli.report(source, tmp_path / "out").read_text()
+    html = templates.run(source, out=tmp_path / "out")["html"].read_text()
     assert html.count("data:image/png;base64") >= 2  # the funnel plot and the explorer
     assert "js-plotly-plot" in html or "Plotly.newPlot" in html  # the Sankey, interactive
     assert "An explorer, shown at its starting values" in html

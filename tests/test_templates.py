@@ -1,0 +1,287 @@
+"""Notebooks as templates on an analyst's own data: one parameter contract (read off every
+parameters cell), ``journeykit run/new/params``, every notebook run on exports shaped unlike
+the bundled shop (tests/foreign.py), and reports that carry no raw id when pseudonymized."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import journeykit as jk
+from journeykit import cli, templates
+from journeykit.errors import JourneyDataError
+
+sys.path.insert(0, str(Path(__file__).parent))
+import foreign  # noqa: E402
+
+COMMON = [
+    "DATA_PATH",
+    "COLUMNS",
+    "TZ",
+    "TIME_FORMAT",
+    "PURCHASE",
+    "CUSTOMERS_PATH",
+    "CUSTOMER_COLUMNS",
+    "BREAKDOWNS",
+    "AS_OF",
+]
+SURVEY_COMMON = ["DATA_PATH", "COLUMNS", "TZ", "TIME_FORMAT", "PURCHASE"]
+OWN = {
+    "00_quickstart": ["STAGES", "CART", "FREQ"],
+    "01_segmentation": [
+        "PERIOD",
+        "CHURN_AFTER",
+        "ACTIVITY",
+        "FREQ",
+        "TRANSITION_START",
+        "TRANSITION_END",
+        "PROMOTIONS",
+    ],
+    "02_funnels_and_paths": ["STEPS", "WINDOW", "EXCLUDE", "STAGES", "UNIT"],
+    "03_ab_testing": [
+        "ASSIGNMENTS_PATH",
+        "UNIT_ID",
+        "VARIANT",
+        "METRIC",
+        "CONTROL",
+        "COVARIATE",
+        "EXPECTED",
+        "ALPHA",
+        "POWER",
+        "MIN_EFFECT",
+        "WINDOW",
+        "SEQUENTIAL_ORDER",
+    ],
+    "04_retention_survival": [
+        "START",
+        "END_EVENT",
+        "CHURN_AFTER",
+        "CHURN_WINDOWS",
+        "COVARIATES",
+        "COHORT_FREQ",
+    ],
+    "05_nps": [
+        "SCORE",
+        "DATE",
+        "RESPONDENT",
+        "SEGMENT",
+        "DRIVERS",
+        "METHOD",
+        "MIN_N",
+        "FREQ",
+        "EVENTS_PATH",
+    ],
+}
+
+
+def test_every_template_is_listed():
+    assert templates.names() == sorted(OWN)
+
+
+def _cell(name: str) -> str:
+    nb = json.loads(templates.template_path(name).read_text())
+    (cell,) = [c for c in nb["cells"] if "parameters" in c["metadata"].get("tags", [])]
+    return "".join(cell["source"])
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_parameters_follow_the_contract(name):
+    source = _cell(name)
+    for node in ast.parse(source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, (
+            f"{name}: line {node.lineno}: one NAME = value per line"
+        )
+        assert isinstance(node.targets[0], ast.Name)
+        target = node.targets[0].id
+        assert target == target.upper(), f"{name}: {target} is not UPPER_CASE"
+        value = ast.literal_eval(node.value)
+        # plain JSON/YAML values only: a tuple cannot be given on the command line or in YAML
+        assert json.loads(json.dumps(value)) == value, f"{name}: {target}={value!r} is not JSON"
+    params = templates.parameters(name)
+    assert all(p.comment for p in params), [p.name for p in params if not p.comment]
+    have = [p.name for p in params]
+    common = SURVEY_COMMON if name == "05_nps" else COMMON
+    missing = [n for n in [*common, *OWN[name]] if n not in have]
+    assert not missing, f"{name}: parameters missing from the contract: {missing}"
+    assert have[: len(common)] == common or name == "05_nps", f"{name}: common ones first"
+    assert dict((p.name, p.default) for p in params)["DATA_PATH"] is None
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_no_bundled_event_or_column_name_outside_parameters(name):
+    """Code cells name the bundled shop's events and attributes only under a bundled-data
+    gate (``if DATA_PATH is None``); the rest comes from the parameters."""
+    nb = json.loads(templates.template_path(name).read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code" or "parameters" in cell["metadata"].get("tags", []):
+            continue
+        source = "".join(cell["source"])
+        ungated = source.split("if DATA_PATH is None")[0]
+        for word in ["'add_to_cart'", '"add_to_cart"', '"persona"', "'persona'", '"segment"']:
+            assert word not in ungated, f"{name}: {word} in a code cell:\n{source}"
+
+
+def test_parse_value_is_json_else_text():
+    assert templates.parse_value("3") == 3
+    assert templates.parse_value('["a", ["b", "c"]]') == ["a", ["b", "c"]]
+    assert templates.parse_value("null") is None
+    assert templates.parse_value("Q") == "Q"
+    assert templates.parse_value("2024-01-31") == "2024-01-31"
+
+
+def test_cli_params_lists_names_defaults_and_comments(capsys):
+    assert cli.main(["params", "00_quickstart"]) == 0
+    out = capsys.readouterr().out
+    assert "DATA_PATH = None  # " in out and "FREQ = " in out
+
+
+def test_cli_run_rejects_an_unknown_parameter_listing_the_known_ones(capsys):
+    assert cli.main(["run", "00", "--param", "FRQ=Q", "--out", "unused"]) == 1
+    err = capsys.readouterr().err
+    assert "FRQ" in err and "'FREQ'" in err and "journeykit params" in err
+
+
+def test_unknown_template_lists_the_templates():
+    with pytest.raises(JourneyDataError, match="00_quickstart"):
+        templates.template_path("99_nothing")
+
+
+def test_params_file_must_be_a_mapping(tmp_path):
+    bad = tmp_path / "p.yaml"
+    bad.write_text("- FREQ\n")
+    with pytest.raises(JourneyDataError, match="expected a mapping"):
+        templates.run("00", params_file=bad, out=tmp_path)
+
+
+def test_new_copies_a_template_and_refuses_to_overwrite(tmp_path, capsys):
+    assert cli.main(["new", "01_segmentation", str(tmp_path)]) == 0
+    copy = tmp_path / "01_segmentation.ipynb"
+    assert copy.read_bytes() == templates.template_path("01").read_bytes()
+    with pytest.raises(JourneyDataError, match="exists already"):
+        templates.new("01", tmp_path)
+
+
+def test_templates_ship_with_the_package():
+    text = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    assert '"journeykit._templates" = "notebooks"' in text
+    assert '"journeykit._templates" = ["*.ipynb"]' in text
+
+
+# ------------------------------------------------------------- runs on foreign exports
+
+CLICK_STAGES = {
+    "landing": "awareness",
+    "view_item": "consideration",
+    "basket": "decision",
+    "payment_done": "purchase",
+}
+APP_STAGES = {"open": "awareness", "browse": "consideration", "cart": "decision"}
+APP_STAGES["order_placed"] = "purchase"
+
+RUNS = {
+    "00_quickstart": [
+        ("clickstream", {"STAGES": CLICK_STAGES, "CART": "basket", "FREQ": "W"}),
+        ("transactions", {"STAGES": None, "CART": None, "FREQ": "Q"}),
+        ("app_log", {"STAGES": APP_STAGES, "CART": "cart"}),
+    ],
+    "01_segmentation": [
+        ("clickstream", {}),
+        ("transactions", {"PERIOD": "90D", "CHURN_AFTER": "180D", "FREQ": "Q"}),
+        ("app_log", {"FREQ": "W"}),
+    ],
+    "02_funnels_and_paths": [
+        ("clickstream", {"STEPS": ["landing", "view_item", "basket", "payment_done"]}),
+        (
+            "clickstream",
+            {"STEPS": [["landing", "view_item"], "basket", "payment_done"], "STAGES": CLICK_STAGES},
+        ),
+        ("app_log", {"STEPS": ["open", "browse", "cart", "order_placed"], "UNIT": "session"}),
+    ],
+    "03_ab_testing": [
+        ("experiment_table", {}),
+        ("experiment_table", {"METRIC": "spend"}),
+        ("experiment_events", {}),
+    ],
+    "04_retention_survival": [
+        ("clickstream", {"START": "payment_done"}),
+        ("transactions", {"START": "purchase", "CHURN_AFTER": "180D"}),
+        ("app_log", {"END_EVENT": "unsubscribe", "COVARIATES": ["region"]}),
+    ],
+    "05_nps": [
+        ("survey_anonymous", {}),
+        ("survey_with_journeys", {}),
+        ("survey_parquet", {}),
+    ],
+}
+CASES = [(name, writer, extra) for name, runs in RUNS.items() for writer, extra in runs]
+
+
+@pytest.fixture(scope="module")
+def bundled_numbers():
+    """Counts only the bundled data has (events, customers, answers, experiment units), as a
+    report would print them: none may appear in a report on someone else's data."""
+    shop, survey, experiment = jk.load_webshop(), jk.load_survey(), jk.load_experiment()
+    counts = {len(shop), shop["customer_id"].nunique(), len(survey), len(experiment)}
+    return {f"{n:,}" for n in counts} | {str(n) for n in counts}
+
+
+def _outputs(notebook: Path) -> str:
+    """The text and HTML of every output of an executed notebook (not its code/markdown)."""
+    cells = json.loads(notebook.read_text())["cells"]
+    parts = []
+    for cell in cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                raise AssertionError(f"error output: {output['ename']}: {output['evalue']}")
+            parts.append("".join(output.get("text", "")))
+            for kind in ("text/plain", "text/html", "text/markdown"):
+                parts.append("".join(output.get("data", {}).get(kind, "")))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("name", "writer", "extra"),
+    CASES,
+    ids=[f"{n[:2]}-{w}-{i}" for i, (n, w, _) in enumerate(CASES)],
+)
+def test_every_notebook_runs_on_foreign_exports(name, writer, extra, tmp_path, bundled_numbers):
+    params = getattr(foreign, writer)(tmp_path) | extra
+    known = {p.name for p in templates.parameters(name)}
+    params = {k: v for k, v in params.items() if k in known}
+    paths = templates.run(name, params=params, out=tmp_path / "out")
+    text = _outputs(paths["notebook"])
+    tokens = set(re.findall(r"\d[\d,]*\d", text))
+    assert not tokens & bundled_numbers, (
+        f"bundled-data numbers in the report: {tokens & bundled_numbers}"
+    )
+    assert "Traceback" not in paths["html"].read_text()
+
+
+def test_a_failing_cell_is_one_clear_line_naming_the_cell(tmp_path):
+    params = foreign.clickstream(tmp_path) | {"PURCHASE": "checkout"}  # not an event there
+    with pytest.raises(templates.TemplateRunError) as caught:
+        templates.run("00_quickstart", params=params, out=tmp_path / "out")
+    message = str(caught.value)
+    assert "\n" not in message and "cell " in message and "checkout" in message
+
+
+def test_pseudonymized_reports_hold_no_raw_id(tmp_path):
+    params = foreign.app_log(tmp_path)
+    raw = set(pd.read_parquet(params["DATA_PATH"])["member"])
+    for name in ["00_quickstart", "01_segmentation", "04_retention_survival"]:
+        known = {p.name for p in templates.parameters(name)}
+        paths = templates.run(
+            name,
+            params={k: v for k, v in params.items() if k in known},
+            out=tmp_path / "out",
+            pseudonymize_key="a secret of the analyst",
+        )
+        for path in paths.values():
+            found = set(re.findall(r"\d{9}", path.read_text())) & raw
+            assert not found, f"{name}: raw ids in {path.name}: {sorted(found)[:3]}"
