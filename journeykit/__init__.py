@@ -9,6 +9,18 @@ from . import datasets, privacy, simulate, tables, templates, widgets
 from .abtest import SRM, ABTest, ab_test, experiment_units, srm_test
 from .bayes import Bayes, bayes_ab
 from .cli import show_versions
+from .clv import (
+    BGNBD,
+    CLVBy,
+    GammaGamma,
+    Holdout,
+    clv_by,
+    clv_holdout,
+    clv_summary,
+    fit_bgnbd,
+    fit_gamma_gamma,
+    predict_clv,
+)
 from .datasets import (
     ground_truth,
     load_cdnow,
@@ -78,6 +90,16 @@ __version__ = "0.1.0"
 install_warning_format()
 
 __all__ = [
+    "BGNBD",
+    "CLVBy",
+    "GammaGamma",
+    "Holdout",
+    "clv_by",
+    "clv_holdout",
+    "clv_summary",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "predict_clv",
     "ABTest",
     "Bayes",
     "CohortRetention",

@@ -9,6 +9,7 @@ is kept untouched.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ MAX_MICROSECONDS = 253_402_300_800_000_000  # 10000-01-01 in microseconds since 
 YYYYMMDD = (10000101, 99991231)
 # A UTC offset after a time of day: '10:00Z', '10:00:00.5+01:00', '10:00 -0500'.
 _OFFSET = r":\d{2}(?:\.\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$"
+_DAY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
 _INTEGER = r"^\s*[+-]?\d+\s*$"
 _NUMBER = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 #: read_events keyword -> canonical column, for the columns read as text from CSV
@@ -157,10 +159,11 @@ def _probe(raw, kind):
         checks = {
             "offset": raw.re_search(_OFFSET).cast("int64").sum(),
             "number": raw.re_search(_NUMBER).cast("int64").sum(),
+            "day": raw.re_search(_DAY).cast("int64").sum(),
         }
     else:
         number = raw.cast("float64")
-        checks = {"offset": ibis.literal(0), "number": raw.count()}
+        checks = {"offset": ibis.literal(0), "number": raw.count(), "day": ibis.literal(0)}
     checks["n"] = raw.count()
     whole = (number % 1 == 0) & number.between(*YYYYMMDD)
     checks["yyyymmdd"] = whole.cast("int64").sum()
@@ -175,6 +178,15 @@ def _epoch_ranges() -> dict:
     lows = [0.0, *(limit for _, limit in EPOCH_LIMITS)]
     highs = [*(limit for _, limit in EPOCH_LIMITS), None]
     return dict(zip(TIME_UNITS, zip(lows, highs)))
+
+
+def _as_utc_day(naive):
+    """A calendar day (a naive midnight) as that midnight in UTC, whatever ``tz``: a date
+    has no time of day to convert, and journeykit's periods are UTC calendar periods, so
+    each date lands in its own day, week, month and quarter."""
+    import ibis
+
+    return naive.cast(ibis.dtype("timestamp('UTC')"))
 
 
 def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examples):
@@ -196,7 +208,7 @@ def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examp
             return raw.cast(ibis.dtype("timestamp('UTC')"))
         return _engine.localize(raw.cast("timestamp"), tz, backend)
     if kind.is_date():
-        return _engine.localize(raw.cast("timestamp"), tz, backend)
+        return _as_utc_day(raw.cast("timestamp"))
     if kind.is_boolean() or not (kind.is_string() or kind.is_numeric()):
         raise JourneyDataError(
             f"{what} holds {kind}, expected timestamps, dates, ISO 8601 text, YYYYMMDD numbers "
@@ -209,7 +221,11 @@ def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examp
     if time_format is not None:
         text = raw if kind.is_string() else _digits(number)
         parsed = _engine.strptime(text, time_format, backend)
-        return parsed if parsed.type().timezone else _engine.localize(parsed, tz, backend)
+        if parsed.type().timezone:
+            return parsed
+        if not re.search(r"%[HIMSfpzXcTRsk]", time_format):  # a day, no time of day
+            return _as_utc_day(parsed)
+        return _engine.localize(parsed, tz, backend)
     if kind.is_string() and found["number"] < n:  # text (a few numbers in it fail below)
         offsets = int(found["offset"])
         if 0 < offsets < n:
@@ -224,10 +240,11 @@ def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examp
             )
         if offsets:
             return raw.try_cast(ibis.dtype("timestamp('UTC')"))
+        if found["day"] == n:
+            return _as_utc_day(raw.try_cast("date").cast("timestamp"))
         return _engine.localize(raw.try_cast("timestamp"), tz, backend)
     if time_unit is None and found["yyyymmdd"] == n and n:
-        dates = _engine.strptime(_digits(number), "%Y%m%d", backend)
-        return _engine.localize(dates, tz, backend)
+        return _as_utc_day(_engine.strptime(_digits(number), "%Y%m%d", backend))
     unit = time_unit
     if unit is None:
         units = [u for u in TIME_UNITS if found[f"epoch_{u}"]]
@@ -556,8 +573,8 @@ def read_events(
         (``revenue``, ``channel``, ``session_id``, ``order_id``, ``account_id``) when the
         events have it.
     tz : str
-        IANA time zone in which naive timestamps (without offset) and dates were recorded;
-        they are converted to UTC. Values with an offset or tz-aware values ignore ``tz``.
+        IANA time zone in which naive timestamps (without offset) were recorded; they are
+        converted to UTC. Values with an offset, tz-aware values and dates ignore ``tz``.
     time_unit : {'s', 'ms', 'us', 'ns'}, optional
         Unit of epoch-number timestamps. By default it is detected from the magnitude of the
         values (seconds below 1e11, then milliseconds, microseconds, nanoseconds; GA4
@@ -595,8 +612,13 @@ def read_events(
     -----
     How the time column is read:
 
-    - timestamps with a zone are converted to UTC; naive timestamps and dates are wall
-      time in ``tz``;
+    - timestamps with a zone are converted to UTC; naive timestamps are wall time in
+      ``tz``;
+    - dates without a time of day (date values, ``YYYY-MM-DD`` text, YYYYMMDD numbers, a
+      ``time_format`` without hours) are calendar days, read as 00:00 UTC whatever ``tz``:
+      journeykit's periods are UTC calendar periods, so each date stays in its own day,
+      week, month and quarter (in ``tz`` east of UTC, 1 January would otherwise become
+      31 December 23:00);
     - text is ISO 8601 (``2024-03-01``, ``2024-03-01 14:05``, ``2024-03-01T13:05:00Z``);
       every value carries a UTC offset or none does;
     - whole numbers of 8 digits that are all valid dates are YYYYMMDD (``19970101`` is

@@ -170,7 +170,7 @@ GLOSSARY: dict[str, Entry] = {
     "end": _e(
         "the date results stop at, exclusive (None: the data's last)", "date", REQUIRED, None
     ),
-    "freq": _e("calendar period: D, W, M, Q or Y", "choice", "M", "Q", None),
+    "freq": _e("calendar period: D, W, M, Q or Y", "choice", "M", "Q", "D", None),
     # ---------------------------------------------------------------- statistics
     "level": _e("confidence (or credible) level of intervals", "float", 0.95),
     "alpha": _e("significance level of a test; its intervals are at 1 - alpha", "float", 0.05),
@@ -183,7 +183,7 @@ GLOSSARY: dict[str, Entry] = {
     "interval": _e("how intervals are computed", "choice", "newcombe", "adjusted_wald"),
     "expected": _e("the planned split, shares per variant (None: equal)", "shares", None),
     "control": _e("the control variant (None: the first in sort order)", "str", None),
-    "n_boot": _e("bootstrap resamples", "int", 9999, 2000),
+    "n_boot": _e("bootstrap resamples", "int", 9999, 2000, 200),
     "seed": _e("random seed (same seed, same result)", "int", 0),
     "draws": _e("posterior draws", "int", 200_000),
     "prior": _e("Beta prior (a, b) of a conversion rate", "pair", (1.0, 1.0)),
@@ -193,6 +193,24 @@ GLOSSARY: dict[str, Entry] = {
     "min_n": _e(
         "groups with fewer units are suppressed in shared output (None: none)", "int", None, 10
     ),
+    # ---------------------------------------------------------------- lifetime value
+    "summary": _e(
+        "one row per customer from clv_summary(): frequency, recency, T, monetary_value",
+        "DataFrame",
+    ),
+    "calibration_end": _e(
+        "the last period of a CLV calibration; later purchases are the holdout (None: no holdout)",
+        "date",
+        None,
+    ),
+    "observation_end": _e(
+        "the last period observed; later events are ignored (None: the last event)", "date", None
+    ),
+    "penalty": _e("L2 penalty on a model's parameters (0: plain maximum likelihood)", "float", 0.0),
+    "bgnbd": _e("a fitted BG/NBD purchase model (fit_bgnbd)", "model"),
+    "gamma_gamma": _e("a fitted Gamma-Gamma spend model (fit_gamma_gamma)", "model"),
+    "horizon": _e("months of future purchases a CLV counts", "int", 12),
+    "discount_rate": _e("monthly discount rate of a CLV", "float", 0.01),
     # ---------------------------------------------------------------- privacy
     "key": _e("the secret of keyed pseudonyms (HMAC-SHA256); keep it outside the notebook", "str"),
     "columns": _e("the id columns to pseudonymize", "columns", ("customer_id",)),

@@ -201,10 +201,26 @@ def _unit_table(events, *, activity, unit: str, activity_param: str = "activity"
     return t, key
 
 
+def _count(n, noun: str) -> str:
+    """'1 customer', '2,500 customers': a count with its noun, singular for one."""
+    n = int(n)
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _pct(share) -> str:
+    """A share in whole percents that never hides a few units: '<1%' (not '0%') for a
+    share above 0 and below 1%, '>99%' (not '100%') for one above 99% and below 1."""
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
 def _shares(counts: pd.Series) -> str:
     """'12% new, 30% returning, ...' from counts per status."""
     total = counts.sum()
-    return ", ".join(f"{n / total:.0%} {name}" for name, n in counts.items())
+    return ", ".join(f"{_pct(n / total)} {name}" for name, n in counts.items())
 
 
 @dataclass(frozen=True, repr=False)
@@ -235,8 +251,8 @@ class Lifecycle(Result):
         counts = self.customers["status"].value_counts().reindex(list(STATUSES), fill_value=0)
         active = counts[["new", "returning", "reactivated"]].sum()
         return (
-            f"Of the {counts.sum():,} {self.unit}s active by {self.as_of:%Y-%m-%d}, "
-            f"{active:,} ({active / counts.sum():.0%}) were active in the last "
+            f"Of the {_count(counts.sum(), self.unit)} active by {self.as_of:%Y-%m-%d}, "
+            f"{active:,} ({_pct(active / counts.sum())}) were active in the last "
             f"{self.period / DAY:g} days: {_shares(counts)}."
         )
 
@@ -457,7 +473,8 @@ class LifecycleOverTime(Result):
         )
         return (
             f"In {period_label(last['period'].iloc[0], self.freq)}, "
-            f"{sums['n_active']:,} {self.unit}s were active: {sums['n_new']:,} new, "
+            f"{_count(sums['n_active'], self.unit)} "
+            f"{'was' if sums['n_active'] == 1 else 'were'} active: {sums['n_new']:,} new, "
             f"{sums['n_returning']:,} returning and {sums['n_reactivated']:,} reactivated, "
             f"while {lost:,} went dormant ({ratio})."
         )
@@ -698,12 +715,13 @@ class RFM(Result):
         money = seg["revenue"].sum() > 0
 
         def revenue(part) -> str:
-            return f", {part['revenue_share'].sum():.0%} of the revenue" if money else ""
+            return f", {_pct(part['revenue_share'].sum())} of the revenue" if money else ""
 
         return (
-            f"Champions and loyal buyers are {best['share'].sum():.0%} of the "
-            f"{seg['n'].sum():,} buyers{revenue(best)}; {risk['n'].sum():,} buyers "
-            f"({risk['share'].sum():.0%}{revenue(risk)}) are at risk or cannot be lost: "
+            f"Champions and loyal buyers are {_pct(best['share'].sum())} of the "
+            f"{_count(seg['n'].sum(), 'buyer')}{revenue(best)}; "
+            f"{_count(risk['n'].sum(), 'buyer')} ({_pct(risk['share'].sum())}{revenue(risk)}) "
+            "are at risk or cannot be lost: "
             "they used to buy often and have gone quiet, the first target of a win-back "
             "campaign."
         )
@@ -837,12 +855,12 @@ class StatusTransitions(Result):
         was_active = int(c.loc[active].to_numpy().sum())
         lost = int(c.loc[active, ["lapsing", "churned"]].to_numpy().sum())
         text = (
-            f"Of the {int(c.to_numpy().sum()):,} {self.unit}s active by {end}, "
+            f"Of the {_count(c.to_numpy().sum(), self.unit)} active by {end}, "
             f"{int(c.loc['not yet active'].sum()):,} were not yet active on {start}."
         )
         if was_active:
             text += (
-                f" Of the {was_active:,} active on {start}, {lost:,} ({lost / was_active:.0%})"
+                f" Of the {was_active:,} active on {start}, {lost:,} ({_pct(lost / was_active)})"
                 f" were lapsing or churned on {end}."
             )
         return text
@@ -867,11 +885,16 @@ class StatusTransitions(Result):
         )
 
 
+#: How far before ``end`` the derived ``start`` of :func:`status_transitions` lies (unless
+#: the data are shorter: then half way from the first activity to ``end``).
+TRANSITION_SPAN = pd.DateOffset(months=6)
+
+
 def status_transitions(
     events,
     *,
-    start,
-    end,
+    start=None,
+    end=None,
     period="30D",
     churn_after="90D",
     activity=None,
@@ -888,10 +911,12 @@ def status_transitions(
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
-    start, end : date-like
+    start, end : date-like, optional
         The two dates, ``end`` after ``start``. As ``as_of`` in :func:`lifecycle`: before
         the first activity raises a JourneyDataError naming the date, more than
-        ``churn_after`` after the last activity warns.
+        ``churn_after`` after the last activity warns. Default ``end``: the last activity;
+        default ``start``: six calendar months before ``end`` (:data:`TRANSITION_SPAN`), or
+        half way from the first activity to ``end`` when that is later (short data).
     period, churn_after : str or Timedelta
         The period and churn window of :func:`lifecycle`, durations with a unit.
     activity : str or list of str, optional
@@ -913,7 +938,13 @@ def status_transitions(
     [1.0]
     """
     options = {"period": period, "churn_after": churn_after, "activity": activity, "unit": unit}
-    start_ts, end_ts = start_end(as_utc(start, param="start"), as_utc(end, param="end"))
+    start_ts, end_ts = start_end(start, end)
+    if start_ts is None or end_ts is None:
+        first, last = data_range(_unit_table(events, activity=activity, unit=unit)[0])
+        end_ts = last if end_ts is None else end_ts
+        if start_ts is None and not pd.isna(first):  # no activity: _lifecycle says so
+            start_ts = max(end_ts - TRANSITION_SPAN, first + (end_ts - first) / 2)
+        start_ts, end_ts = start_end(start_ts, end_ts)
     a = _lifecycle(events, as_of=start_ts, param="start", by=None, **options).customers
     b = _lifecycle(events, as_of=end_ts, param="end", by=None, **options).customers
     key = a.columns[0]
@@ -969,9 +1000,10 @@ class PromotionResponders(Result):
         row = self.summary.iloc[0]
         n, responders = int(row["n"]), int(row["n_responders"])
         return (
-            f"{responders:,} of the {n:,} customers judged ({row['share']:.0%}) "
-            f"are promotion responders (at least {self.min_share:.0%} of their purchases "
-            f"inside a promotion window); over all of them, {row['share_in_promotion']:.0%} "
+            f"{responders:,} of the {_count(n, 'customer')} judged ({_pct(row['share'])}) "
+            f"{'is a promotion responder' if responders == 1 else 'are promotion responders'}"
+            f" (at least {self.min_share:.0%} of their purchases inside a promotion window); "
+            f"over all of them, {_pct(row['share_in_promotion'])} "
             "of purchases fell inside one."
         )
 
@@ -994,11 +1026,13 @@ def promotion_responders(
     ----------
     events : pandas.DataFrame or Ibis table
         Canonical events (:func:`journeykit.read_events`).
-    promotions : pandas.DataFrame or list of (start, end)
-        Windows, e.g. ``journeykit.simulate.promotions(...)`` (columns ``start``, ``end``),
-        each ending after it starts. A window that ends before the first purchase raises a
-        JourneyDataError (a wrong year, most likely); one that starts after the last
-        purchase warns (it can hold none).
+    promotions : pandas.DataFrame or list
+        Windows, each ending after it starts: a frame with columns ``start`` and ``end``
+        (e.g. ``journeykit.simulate.promotions(...)``), or a list of ``[start, end]`` or
+        ``[name, start, end]`` windows (tuples or lists, as JSON and YAML give them). A
+        window that ends before the first purchase raises a JourneyDataError (a wrong
+        year, most likely); one that starts after the last purchase warns (it can hold
+        none).
     min_share : float
         The share of purchases inside windows that makes a responder, in (0, 1].
     purchase : str or list of str
@@ -1060,8 +1094,11 @@ def promotion_responders(
 
 
 def _windows(promotions) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
-    expected = "expected a DataFrame with columns start and end, or a list of (start, end) pairs"
-    fix = "Fix: pass e.g. promotions=[('2024-11-25', '2024-12-02')]."
+    expected = (
+        "expected a DataFrame with columns start and end, or a list of [start, end] or "
+        "[name, start, end] windows"
+    )
+    fix = "Fix: pass e.g. promotions=[['black_friday', '2024-11-25', '2024-12-02']]."
     if isinstance(promotions, pd.DataFrame):
         missing = [c for c in ("start", "end") if c not in promotions.columns]
         if missing:
@@ -1071,12 +1108,17 @@ def _windows(promotions) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
             )
         pairs = list(zip(promotions["start"], promotions["end"]))
     else:
+        # a window is (start, end) or (name, start, end): lists too, as JSON and YAML give
         try:
-            pairs = [(s, e) for s, e in promotions]
-        except (TypeError, ValueError):
-            raise JourneyDataError(
-                f"promotions: {expected}; got {type(promotions).__name__}. {fix}"
-            ) from None
+            items = [None if isinstance(w, (str, bytes)) else tuple(w) for w in promotions]
+        except TypeError:
+            items = [None]
+        if isinstance(promotions, (str, bytes)) or any(
+            w is None or len(w) not in (2, 3) for w in items
+        ):
+            got = f"{type(promotions).__name__} {promotions!r:.60}"
+            raise JourneyDataError(f"promotions: {expected}; got {got}. {fix}")
+        pairs = [w[-2:] for w in items]
     if not pairs:
         raise JourneyDataError(f"promotions: {expected}; got no windows. {fix}")
     out = [(as_utc(s, param="promotions"), as_utc(e, param="promotions")) for s, e in pairs]

@@ -302,7 +302,7 @@ class NPS(Result):
                 "range; differences smaller than that are not evidence of change."
             )
         if t.empty:
-            return f"Every group has fewer than min_n answers, so all are suppressed.{tail}"
+            return "Every group has fewer than min_n answers, so all are suppressed."
         if len(t) == 1:
             row = next(t.itertuples())
             return (
@@ -375,7 +375,8 @@ def nps(
     by : str or list of str, optional
         Group columns (segment, persona, wave, ...), kept as columns of the table. Answers
         without a group value are left out with a ``JourneyWarning`` (a missing value is
-        never a group). Groups with fewer than 30 answers get a ``JourneyWarning``.
+        never a group). Groups with fewer than 30 answers that ``min_n`` does not suppress
+        get a ``JourneyWarning``.
     weights : str or array, optional
         Survey weights: a column name or one weight per answer, numbers >= 0 (a missing
         weight of a kept answer raises, as does a group whose weights sum to 0); the
@@ -480,17 +481,18 @@ def nps(
         table[["nps_ci_low", "nps_ci_high"]] = [
             _bootstrap(sign[codes == g], weight[codes == g], level, n_boot, seed) for g in range(k)
         ]
-    small = table["n"] < SMALL_GROUP
+    table["suppressed"] = table["n"] < min_n if min_n else False
+    # only groups that are shown can be over-read: suppressed ones get no warning
+    small = (table["n"] < SMALL_GROUP) & ~table["suppressed"]
     if names and small.any():
         warnings.warn(
-            f"nps: {int(small.sum())} group(s) have fewer than {SMALL_GROUP} answers; their "
-            "intervals are wide and easy to over-read (pass min_n= to suppress them).",
+            f"nps: {int(small.sum())} group(s) shown have fewer than {SMALL_GROUP} answers; "
+            "their intervals are wide and easy to over-read (pass min_n= to suppress them).",
             JourneyWarning,
             stacklevel=2,
         )
     if interval == "wald":
-        _warn_wald(table, names)
-    table["suppressed"] = table["n"] < min_n if min_n else False
+        _warn_wald(table[~table["suppressed"]], names)
     if table["suppressed"].any():
         hide = [c for c in table.columns if c not in (*names, "suppressed")]
         table.loc[table["suppressed"], hide] = np.nan
@@ -642,6 +644,14 @@ class NPSTrend(Result):
             "diff: the change against the previous period (within each group), with a Wald "
             "interval and a two-sided z-test (compare_nps); p-values are not adjusted for the "
             "number of changes.",
+        ) + (
+            (
+                f"{int(self.table['suppressed'].sum())} period(s) with fewer than min_n "
+                "answers are suppressed; a change is measured against the previous period "
+                "shown.",
+            )
+            if self.table["suppressed"].any()
+            else ()
         )
 
     @property
@@ -654,6 +664,13 @@ class NPSTrend(Result):
         for key, g in groups:
             key = key if isinstance(key, tuple) else (key,)
             name = f"{', '.join(map(str, key))}: " if self.by else ""
+            hidden = int(g["suppressed"].sum())
+            g = g[~g["suppressed"]]
+            if g.empty:
+                parts.append(f"{name}every period has fewer than min_n answers (suppressed).")
+                continue
+            if hidden:
+                parts.append(f"{name}{hidden} period(s) below min_n are suppressed.")
             first, last = g.iloc[0], g.iloc[-1]
             start, end = (period_label(r.period, self.freq) for r in (first, last))
             if len(g) == 1:
@@ -687,6 +704,7 @@ def nps_trend(
     score: str = "score",
     interval: str = "adjusted_wald",
     level: float = 0.95,
+    min_n: int | None = None,
 ) -> NPSTrend:
     """NPS per calendar period (wave) and the test of each change.
 
@@ -715,13 +733,17 @@ def nps_trend(
         How the interval of each period's NPS is computed (:func:`nps`).
     level : float
         Confidence level of the intervals (changes are significant below ``1 - level``).
+    min_n : int, optional
+        Suppress periods with fewer answers, as :func:`nps` does (their numbers missing,
+        ``suppressed`` True). A change is then measured against the previous period that
+        is shown, so no suppressed score can be worked back from a difference.
 
     Returns
     -------
     NPSTrend
-        ``table``: ``[by], period`` and the :func:`nps` columns, then ``diff,
-        diff_ci_low, diff_ci_high, statistic, p_value`` (missing in each group's first
-        period); ``conclusion``; ``plot()``.
+        ``table``: ``[by], period`` and the :func:`nps` columns (with ``suppressed``),
+        then ``diff, diff_ci_low, diff_ci_high, statistic, p_value`` (missing in each
+        group's first shown period and in suppressed ones); ``conclusion``; ``plot()``.
 
     References
     ----------
@@ -747,13 +769,16 @@ def nps_trend(
     survey = drop_missing(survey, [score, time, *names], where="nps_trend")
     stamps = utc_times(survey, time, param="time")
     frame = survey.assign(period=_periods(stamps, freq))
-    table = nps(frame, score=score, by=[*names, "period"], interval=interval, level=level).table
-    table = table.drop(columns="suppressed").sort_values([*names, "period"], ignore_index=True)
-    grouped = table.groupby(names, sort=False) if names else table.groupby(np.zeros(len(table)))
+    table = nps(
+        frame, score=score, by=[*names, "period"], interval=interval, level=level, min_n=min_n
+    ).table
+    table = table.sort_values([*names, "period"], ignore_index=True)
+    shown = table[~table["suppressed"]]  # changes between consecutive shown periods
+    grouped = shown.groupby(names, sort=False) if names else shown.groupby(np.zeros(len(shown)))
     test = _difference(
-        table["nps"], table["se"], grouped["nps"].shift(1), grouped["se"].shift(1), level
+        shown["nps"], shown["se"], grouped["nps"].shift(1), grouped["se"].shift(1), level
     )
-    table = table.assign(**test)
+    table = table.join(pd.DataFrame(test, index=shown.index))
     return NPSTrend(table=table, freq=freq, level=level, interval=interval, by=tuple(names))
 
 
@@ -916,6 +941,7 @@ def nps_by_journey(
     purchase="purchase",
     interval: str = "adjusted_wald",
     level: float = 0.95,
+    min_n: int | None = None,
 ) -> pd.DataFrame:
     """NPS per journey group, each answer joined to the customer's events before it.
 
@@ -954,13 +980,16 @@ def nps_by_journey(
         How the intervals are computed (:func:`nps`).
     level : float
         Confidence level of the intervals.
+    min_n : int, optional
+        Suppress groups with fewer answers, as :func:`nps` does (their numbers missing,
+        ``suppressed`` True), so small journey groups are not exposed in shared output.
 
     Returns
     -------
     pandas.DataFrame
         A long table: ``dimension`` (status, orders, acquisition_channel,
-        last_touchpoint), ``group`` (its value), the :func:`nps` columns, and ``small``
-        (fewer than 30 answers).
+        last_touchpoint), ``group`` (its value), the :func:`nps` columns (with
+        ``suppressed``), and ``small`` (fewer than 30 answers, or suppressed).
 
     References
     ----------
@@ -988,6 +1017,8 @@ def nps_by_journey(
 
     check_choice("interval", interval, INTERVALS)
     _z(level)
+    if min_n is not None:
+        check_whole("min_n", min_n, example="10")
     require(survey, ["customer_id", time, score], param="survey")
     require_events(events)
     period, churn_after = (
@@ -1053,8 +1084,10 @@ def nps_by_journey(
         warnings.simplefilter("ignore", JourneyWarning)  # small groups are flagged below
         for dim in dims:
             sub = frame.dropna(subset=[dim]).astype({dim: object})
-            tab = nps(sub, score=score, by=dim, interval=interval, level=level).table
-            parts.append(tab.rename(columns={dim: "group"}).assign(dimension=dim))
+            if sub.empty:  # e.g. a channel column without a single value
+                continue
+            tab = nps(sub, score=score, by=dim, interval=interval, level=level, min_n=min_n)
+            parts.append(tab.table.rename(columns={dim: "group"}).assign(dimension=dim))
     out = pd.concat(parts, ignore_index=True)
-    out["small"] = out["n"] < SMALL_GROUP
+    out["small"] = out["suppressed"] | (out["n"] < SMALL_GROUP)
     return out[["dimension", "group", *[c for c in out.columns if c not in ("dimension", "group")]]]

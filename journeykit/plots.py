@@ -178,18 +178,27 @@ def growth_bars(table: pd.DataFrame, ax=None, *, by=(), freq=None, unit: str = "
 
 
 def segment_bars(segments: pd.DataFrame, ax=None):
-    """Share of customers and of revenue per RFM segment."""
+    """Share of customers and of revenue per RFM segment (buyers only when the data has no
+    revenue)."""
+    from matplotlib.ticker import PercentFormatter
+
     ax = axes(ax)
     y = np.arange(len(segments))
-    ax.barh(y - 0.2, segments["share"], height=0.4, color=PALETTE[0], label="of the buyers")
-    ax.barh(y + 0.2, segments["revenue_share"], height=0.4, color=PALETTE[1], label="of revenue")
+    money = "revenue_share" in segments and segments["revenue_share"].fillna(0).sum() > 0
+    if money:
+        ax.barh(y - 0.2, segments["share"], height=0.4, color=PALETTE[0], label="of the buyers")
+        ax.barh(
+            y + 0.2, segments["revenue_share"], height=0.4, color=PALETTE[1], label="of revenue"
+        )
+        ax.legend(frameon=False, loc="lower right")
+    else:
+        ax.barh(y, segments["share"], height=0.6, color=PALETTE[0])
     ax.set_yticks(y, segments["segment"].astype(str))
     ax.invert_yaxis()
-    ax.xaxis.set_major_formatter("{x:.0%}")
-    ax.legend(frameon=False, loc="lower right")
-    ax.set_xlabel("share of all buyers and of all revenue")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    ax.set_xlabel("share of all buyers and of all revenue" if money else "share of all buyers")
     ax.set_ylabel("RFM segment")
-    ax.set_title("RFM segments: buyers and revenue")
+    ax.set_title("RFM segments: buyers and revenue" if money else "RFM segments: buyers")
     return ax
 
 
@@ -330,15 +339,16 @@ def nps_trend_lines(table: pd.DataFrame, ax=None, *, by=(), freq=None, title: st
 def driver_bars(table: pd.DataFrame, ax=None, *, title: str = "NPS drivers"):
     """Standardised driver effects with intervals, largest first."""
     ax = axes(ax)
-    scale = table["std_effect"] / table["effect"]
+    effect, std = table["effect"].to_numpy(float), table["std_effect"].to_numpy(float)
+    scale = std / effect
     y = range(len(table))
-    ax.barh(y, table["std_effect"], color=PALETTE[0])
+    ax.barh(y, std, color=PALETTE[0])
     ax.errorbar(
-        table["std_effect"],
+        std,
         list(y),
         xerr=[
-            (table["effect"] - table["effect_ci_low"]) * scale,
-            (table["effect_ci_high"] - table["effect"]) * scale,
+            (effect - table["effect_ci_low"].to_numpy(float)) * scale,
+            (table["effect_ci_high"].to_numpy(float) - effect) * scale,
         ],
         fmt="none",
         color="black",

@@ -25,10 +25,13 @@ from .breakdowns import attach, group_pairs, unit_groups
 from .checks import (
     as_of_in_data,
     as_timedelta,
+    as_utc,
     check_choice,
+    check_date_in_data,
     check_events_exist,
     check_level,
     column_names,
+    data_range,
     drop_missing,
     is_real,
     require,
@@ -197,6 +200,21 @@ def _event_params(t, **params) -> dict[str, list[str]]:
     return {
         name: check_events_exist(t, value, param=name, known=known) for name, value in given.items()
     }
+
+
+def _up_to(t, as_of):
+    """The events at or before ``as_of`` (all of them for None); an ``as_of`` before the
+    first event raises (an ``as_of`` after the last one keeps every event)."""
+    if as_of is None:
+        return t
+    ts = as_utc(as_of, param="as_of")
+    first, last = data_range(t)
+    if pd.isna(first):
+        raise JourneyDataError(
+            "events: no events, so there is nothing to analyse. Fix: pass a non-empty log."
+        )
+    check_date_in_data(ts, param="as_of", first=first, last=last)
+    return t.filter(t["timestamp"] <= ts.to_pydatetime())
 
 
 # --------------------------------------------------------------------------- curves
@@ -867,7 +885,7 @@ class CohortRetention(Result):
 
 
 def cohort_retention(
-    events, *, freq: str = "M", activity=None, value: str = "customers"
+    events, *, freq: str = "M", activity=None, value: str = "customers", as_of=None
 ) -> CohortRetention:
     """Acquisition-cohort retention: who (or how much revenue) is still active k periods
     after the period of first activity.
@@ -890,6 +908,9 @@ def cohort_retention(
         events.
     value : {'customers', 'revenue'}
         What retention counts.
+    as_of : date-like, optional
+        Events after it are ignored (default: every event); naive values are UTC, a date
+        before the first event raises.
 
     Returns
     -------
@@ -912,7 +933,7 @@ def cohort_retention(
     check_choice("freq", freq, FREQS)
     check_choice("value", value, VALUES)
     require_events(events)
-    t = _engine.as_table(events)
+    t = _up_to(_engine.as_table(events), as_of)
     if value == "revenue":
         require(t, ["revenue"], param="events")
     if activity is not None:
@@ -1017,7 +1038,9 @@ class RepeatPurchase(Result):
         )
 
 
-def repeat_purchase(events, *, by=None, purchase="purchase", level: float = 0.95) -> RepeatPurchase:
+def repeat_purchase(
+    events, *, by=None, purchase="purchase", level: float = 0.95, as_of=None
+) -> RepeatPurchase:
     """Repeat-purchase share (with Wilson interval) and the distribution of the time
     between consecutive purchase days, per group.
 
@@ -1040,6 +1063,9 @@ def repeat_purchase(events, *, by=None, purchase="purchase", level: float = 0.95
         The event(s) that are an order; each must occur in the events.
     level : float
         Confidence level of the interval.
+    as_of : date-like, optional
+        Events after it are ignored (default: every event); naive values are UTC, a date
+        before the first event raises.
 
     Returns
     -------
@@ -1071,7 +1097,7 @@ def repeat_purchase(events, *, by=None, purchase="purchase", level: float = 0.95
 
     require_events(events)
     level = check_level("level", level)
-    t = _engine.as_table(events)
+    t = _up_to(_engine.as_table(events), as_of)
     purchases = check_events_exist(t, purchase, param="purchase")
     groups, names = unit_groups(t, "customer_id", by)
     buys = t.filter(t["event"].isin(purchases))

@@ -11,6 +11,7 @@ ship inside the package, so a wheel install has them too.
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 import os
 import shutil
@@ -136,6 +137,18 @@ def parse_value(text: str):
         return text
 
 
+def _plain(value):
+    """A YAML value as papermill can pass it: unquoted dates (``AS_OF: 2024-09-30``, which
+    YAML reads as dates) become ISO text, inside lists and dicts too."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
 def _values(template, data, params, params_file) -> dict:
     values = {}
     if params_file is not None:
@@ -147,7 +160,7 @@ def _values(template, data, params, params_file) -> dict:
                 f"params_file={str(params_file)!r}: expected a mapping NAME: value; got "
                 f"{type(loaded).__name__}. Fix: write one 'NAME: value' per line."
             )
-        values |= loaded
+        values |= {name: _plain(value) for name, value in loaded.items()}
     values |= dict(params or {})
     if data is not None:
         values["DATA_PATH"] = os.fspath(Path(data).resolve())

@@ -206,7 +206,8 @@ def lifecycle_explorer(
         beside the event columns ``channel`` and ``stage``.
     as_of, period, churn_after, activity, by
         The starting values of the controls, as :func:`journeykit.lifecycle` takes them
-        (``as_of=None``: the day after the last event, so every event counts). The date
+        (``as_of=None``: the day after the last event, so every event counts; several
+        activity events are offered as one choice). The date
         picker gives the day at 00:00 UTC, as ``as_of='2024-09-30'`` does.
 
     Returns
@@ -234,8 +235,12 @@ def lifecycle_explorer(
         else as_utc(as_of, param="as_of")
     )
     names = _engine.distinct(table, "event")
+    options = [("any event", NOTHING)] + [(n, n) for n in names]
     if activity is not None:
-        check_events_exist(table, activity, param="activity", known=names)
+        activity = check_events_exist(table, activity, param="activity", known=names)
+        activity = activity[0] if len(activity) == 1 else tuple(activity)
+        if isinstance(activity, tuple):  # several events: one option for all of them
+            options.insert(1, (" or ".join(activity), activity))
     by_options, by_start = _breakdowns(table, attributes, by, event_columns=("channel", "stage"))
     periods = sorted({"7D", "14D", "30D", "60D", "90D", period}, key=pd.Timedelta)
     _days(period, param="period")
@@ -251,7 +256,7 @@ def lifecycle_explorer(
         ),
         "activity": w.Dropdown(
             description="activity",
-            options=[("any event", NOTHING)] + [(n, n) for n in names],
+            options=options,
             value=NOTHING if activity is None else activity,
         ),
         "by": w.Dropdown(description="break down by", options=by_options, value=by_start),
@@ -263,11 +268,16 @@ def lifecycle_explorer(
             as_of=pd.Timestamp(values["as_of"], tz="UTC"),
             period=values["period"],
             churn_after=f"{values['churn_days']}D",
-            activity=_choice(values["activity"]),
+            activity=_activity(values["activity"]),
             by=_by(values["by"], attributes),
         )
 
     return _explorer(controls, [["as_of", "period", "churn_days"], ["activity", "by"]], run)
+
+
+def _activity(value):
+    chosen = _choice(value)
+    return list(chosen) if isinstance(chosen, tuple) else chosen
 
 
 def nps_explorer(
@@ -278,6 +288,7 @@ def nps_explorer(
     by=None,
     interval: str = "adjusted_wald",
     level: float = 0.95,
+    min_n: int | None = None,
 ):
     """Explore :func:`journeykit.nps` interactively: breakdown, wave, interval and level.
 
@@ -291,6 +302,9 @@ def nps_explorer(
     by, interval, level
         The starting values of the controls, as :func:`journeykit.nps` takes them; the
         breakdowns offered are the survey's columns with at most 50 distinct values.
+    min_n : int, optional
+        Groups with fewer answers are suppressed, as in :func:`journeykit.nps` (fixed: a
+        shared screen never shows a small group).
 
     Returns
     -------
@@ -345,6 +359,7 @@ def nps_explorer(
             by=_choice(values["by"]),
             interval=values["interval"],
             level=round(values["level"], 2),
+            min_n=min_n,
         )
 
     return _explorer(controls, [list(controls)], run, figsize=(9, 4.5))
@@ -441,7 +456,9 @@ def retention_explorer(
     *,
     attributes: pd.DataFrame | None = None,
     start_event=None,
+    end_event=None,
     churn_after="90D",
+    as_of=None,
     by=None,
 ):
     """Explore :func:`journeykit.retention_curve` interactively: the churn window, the
@@ -455,9 +472,11 @@ def retention_explorer(
     attributes : pandas.DataFrame, optional
         Customer attributes (``customer_id`` and e.g. ``persona``) offered as groupings,
         beside the acquisition ``channel``.
-    start_event, churn_after, by
-        As :func:`journeykit.durations` takes them (the starting values of the controls).
-        Durations are computed once per churn window and grouping and reused.
+    start_event, end_event, churn_after, as_of, by
+        As :func:`journeykit.durations` takes them (``churn_after`` and ``by`` are the
+        starting values of the controls; with an ``end_event`` the churn window does not
+        apply and its slider is disabled). Durations are computed once per churn window
+        and grouping and reused.
 
     Returns
     -------
@@ -477,8 +496,9 @@ def retention_explorer(
     from .survival import durations, retention_curve
 
     table = _inputs(events, attributes)
-    if start_event is not None:
-        check_events_exist(table, start_event, param="start_event")
+    for name, value in (("start_event", start_event), ("end_event", end_event)):
+        if value is not None:
+            check_events_exist(table, value, param=name)
     by_options, by_start = _breakdowns(table, attributes, by)
     controls = {
         "churn_days": w.IntSlider(
@@ -486,6 +506,7 @@ def retention_explorer(
             min=7,
             max=730,
             value=_days(churn_after, param="churn_after"),
+            disabled=end_event is not None,
             style=STYLE,
         ),
         "by": w.Dropdown(description="compare", options=by_options, value=by_start),
@@ -502,6 +523,8 @@ def retention_explorer(
                 table,
                 churn_after=f"{values['churn_days']}D",
                 start_event=start_event,
+                end_event=end_event,
+                as_of=as_of,
                 by=_by(values["by"], attributes),
             )
         grouping = _choice(values["by"])

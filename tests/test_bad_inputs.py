@@ -1311,6 +1311,82 @@ CASES = [
         lambda d: jw.funnel_explorer(d.shop, attributes=pd.DataFrame({"id": [1]})),
         (p("attributes"), "customer_id"),
     ),
+    ("privacy-pseudonymize-no-key", lambda d: jk.pseudonymize(d.shop, key=""), (p("key"),)),
+    (
+        "privacy-pseudonymize-unknown-column",
+        lambda d: jk.pseudonymize(d.shop, key="k", columns=["user"]),
+        (p("columns"), "user"),
+    ),
+    (
+        "privacy-suppress-small-no-counts",
+        lambda d: jk.suppress_small(pd.DataFrame({"rate": [0.1]})),
+        (p("table"), "count column"),
+    ),
+    (
+        "privacy-suppress-small-min-n-zero",
+        lambda d: jk.suppress_small(pd.DataFrame({"n": [5]}), min_n=0),
+        (p("min_n"),),
+    ),
+    (
+        "privacy-limit-retention-keep-without-unit",
+        lambda d: jk.limit_retention(d.shop, keep="24"),
+        (p("keep"), "24M"),
+    ),
+    (
+        "tables-read-attributes-unknown-id-column",
+        lambda d: jk.read_attributes(d.customers, customer="uid"),
+        (p("customer"), "uid"),
+    ),
+    (
+        "tables-read-attributes-blank-ids",
+        lambda d: jk.read_attributes(pd.DataFrame({"customer_id": ["a", " "], "x": [1, 2]})),
+        (p("customer"), "no id"),
+    ),
+    (
+        "tables-read-survey-score-outside-0-10",
+        lambda d: jk.read_survey(pd.DataFrame({"score": [3, 11]})),
+        (p("score"), "0"),
+    ),
+    (
+        "tables-read-units-unknown-variant-column",
+        lambda d: jk.read_units(d.units, variant="arm"),
+        (p("variant"), "arm"),
+    ),
+    (
+        "clv-summary-calibration-end-after-the-data",
+        lambda d: jk.clv_summary(d.shop, calibration_end="2030-01-01"),
+        (p("calibration_end"),),
+    ),
+    (
+        "clv-fit-bgnbd-not-a-summary",
+        lambda d: jk.fit_bgnbd(pd.DataFrame({"x": [1]})),
+        (p("summary"),),
+    ),
+    (
+        "clv-fit-gamma-gamma-not-a-summary",
+        lambda d: jk.fit_gamma_gamma(pd.DataFrame({"x": [1]})),
+        (p("summary"),),
+    ),
+    (
+        "clv-predict-without-models",
+        lambda d: jk.predict_clv(jk.clv_summary(d.shop), "bgnbd", "gg"),
+        (p("bgnbd"),),
+    ),
+    (
+        "clv-by-unknown-column",
+        lambda d: jk.clv_by(
+            jk.clv_summary(d.shop),
+            jk.fit_bgnbd(jk.clv_summary(d.shop)),
+            jk.fit_gamma_gamma(jk.clv_summary(d.shop)),
+            by="nope",
+        ),
+        (p("by"), "nope"),
+    ),
+    (
+        "clv-holdout-calibration-end-before-the-data",
+        lambda d: jk.clv_holdout(d.shop, calibration_end="1990-01-01"),
+        (p("calibration_end"),),
+    ),
 ]
 
 # as_of (or end) long after the last event: a JourneyWarning naming the parameter

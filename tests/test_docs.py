@@ -10,6 +10,12 @@ from journeykit import widgets
 
 #: functions whose numbers come from a published statistical method
 STATISTICAL = {
+    "clv_summary",
+    "fit_bgnbd",
+    "fit_gamma_gamma",
+    "predict_clv",
+    "clv_by",
+    "clv_holdout",
     "ab_test",
     "srm_test",
     "power",

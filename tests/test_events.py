@@ -382,14 +382,36 @@ def test_parameter_parsers():
 # Each of these was a silent misread or a raw error before (issue 16).
 
 
+@pytest.mark.parametrize(
+    ("values", "fmt"),
+    [
+        (["2024-01-01", "2024-03-31"], None),
+        ([dt.date(2024, 1, 1), dt.date(2024, 3, 31)], None),
+        (["01/01/2024", "31/03/2024"], "%d/%m/%Y"),
+        ([20240101, 20240331], None),
+    ],
+)
+def test_dates_stay_in_their_calendar_day_whatever_the_zone(values, fmt):
+    ev = read_events(raw(timestamp=values[:1] * 2 + values[1:]), tz="Asia/Tokyo", time_format=fmt)
+    assert ev["timestamp"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2024-01-01 00:00",
+        "2024-01-01 00:00",
+        "2024-03-31 00:00",
+    ]
+    times = read_events(raw(timestamp=["2024-01-01 08:00"] * 3), tz="Asia/Tokyo")
+    assert times["timestamp"].iloc[0] == pd.Timestamp("2023-12-31 23:00", tz="UTC")
+
+
 def test_yyyymmdd_integers_are_dates_not_epoch_seconds():
     # CDNOW's dates: 19970101 read as epoch seconds would be 1970-08-20
     frame = raw(timestamp=[19970101, 19970102, 19980630])
     ev = read_events(frame, tz="Europe/Amsterdam")
+    # dates are calendar days, 00:00 UTC whatever tz (in Amsterdam time 1 January would
+    # be 31 December 23:00 UTC: the wrong day, month and year for every period)
     assert ev["timestamp"].dt.strftime("%Y-%m-%d %H:%M").tolist() == [
-        "1996-12-31 23:00",  # midnight in Amsterdam is 23:00 UTC in winter
-        "1997-01-01 23:00",
-        "1998-06-29 22:00",
+        "1997-01-01 00:00",
+        "1997-01-02 00:00",
+        "1998-06-30 00:00",
     ]
     # as float (a CSV column with a gap read by pandas) and as text of digits
     for values in ([19970101.0, 19970102.0, 19980630.0], ["19970101", "19970102", "19980630"]):

@@ -123,7 +123,8 @@ def test_weights_equal_replication():
 def test_groups_small_cells_and_suppression():
     s = jk.load_survey()
     s = s.assign(tiny=np.where(np.arange(len(s)) < 12, "rare", "common"))
-    with pytest.warns(JourneyWarning, match="fewer than 30 answers"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)  # the only small group is suppressed
         res = nps(s, by="tiny", min_n=20)
     t = res.table.set_index("tiny")
     assert t.loc["rare", "suppressed"] and np.isnan(t.loc["rare", "nps"])
@@ -132,6 +133,116 @@ def test_groups_small_cells_and_suppression():
     ax = res.plot()
     # the suppressed group keeps its row on the chart, labelled, without numbers
     assert [t.get_text() for t in ax.get_yticklabels()] == ["common", "rare (suppressed)"]
+
+
+def test_only_small_groups_that_are_shown_get_the_warning():
+    s = pd.DataFrame({"score": MIXED * 7, "g": ["a"] * 40 + ["b"] * 20 + ["c"] * 10})
+    with pytest.warns(JourneyWarning, match="1 group.s. shown have fewer than 30") as caught:
+        res = nps(s, by="g", min_n=15)
+    assert len(caught) == 1
+    assert res.table.set_index("g")["suppressed"].to_dict() == {"a": False, "b": False, "c": True}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)
+        nps(s, by="g", min_n=30)  # both small groups hidden: nothing to over-read
+        # Wald's under-coverage is not reported for groups nobody sees
+        nps(s.assign(score=[10] * 60 + [0] * 10), by="g", min_n=50, interval="wald")
+
+
+def test_all_groups_suppressed_is_said_once():
+    s = pd.DataFrame({"score": MIXED * 2, "g": ["a", "b"] * 10})
+    res = nps(s, by="g", min_n=30)
+    assert res.conclusion == "Every group has fewer than min_n answers, so all are suppressed."
+
+
+def test_nps_by_journey_suppresses_small_groups():
+    s = jk.load_survey()
+    events = jk.load_webshop()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        full = nps_by_journey(s, events)
+        out = nps_by_journey(s, events, min_n=100)
+    hidden = out["suppressed"].to_numpy()
+    assert hidden.any() and not hidden.all()
+    assert (full["n"].to_numpy()[hidden] < 100).all()
+    assert out.loc[hidden, ["n", "nps", "nps_ci_low", "nps_ci_high"]].isna().all().all()
+    assert out.loc[hidden, "small"].all()
+    assert out.loc[~hidden, "nps"].to_numpy() == pytest.approx(full.loc[~hidden, "nps"].to_numpy())
+    with pytest.raises(JourneyDataError, match="min_n=0"):
+        nps_by_journey(s, events, min_n=0)
+
+
+def test_nps_by_journey_with_a_channel_column_without_values():
+    events = pd.DataFrame(
+        {
+            "customer_id": ["a", "b"],
+            "timestamp": pd.to_datetime(["2024-01-02", "2024-01-03"], utc=True),
+            "event": ["visit", "purchase"],
+            "channel": pd.Series([None, None], dtype="string"),
+        }
+    )
+    survey = pd.DataFrame({"customer_id": ["a", "b"], "date": ["2024-01-25"] * 2, "score": [9, 3]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        out = nps_by_journey(survey, events)
+    assert set(out["dimension"]) == {"status", "orders"}  # no channel value: no channel rows
+
+
+def test_nps_by_journey_on_a_foreign_export(tmp_path):
+    # zero-padded ids, YYYYMMDD answer dates, events without channel or revenue
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import foreign
+
+    p = foreign.survey_with_journeys(tmp_path)
+    survey = jk.read_survey(
+        p["DATA_PATH"], score=p["SCORE"], time=p["DATE"], customer=p["RESPONDENT"], tz=p["TZ"]
+    )
+    events = jk.read_events(p["EVENTS_PATH"], **p["COLUMNS"], tz=p["TZ"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        out = nps_by_journey(
+            survey, events, time=p["DATE"], score=p["SCORE"], purchase=p["PURCHASE"], min_n=10
+        )
+    assert set(out["dimension"]) == {"status", "orders"}  # no channel: no channel dimensions
+    status = out[out["dimension"] == "status"]
+    assert status["n"].sum() <= len(survey)
+    assert {"new", "no activity"} <= set(status["group"])  # the ids joined their events
+
+
+def test_trend_suppresses_small_waves_and_measures_changes_between_shown_ones():
+    # one answer in the first quarter: its score must not be shown, nor be worked back
+    # from the change to the next quarter
+    survey = pd.DataFrame(
+        {
+            "score": [10] + MIXED * 4 + MIXED[::-1] * 4 + [0, 3] * 20,
+            "date": ["2023-12-31"]
+            + ["2024-02-01"] * 40
+            + ["2024-05-01"] * 40
+            + ["2024-08-01"] * 40,
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        full = nps_trend(survey, freq="Q").table
+        res = nps_trend(survey, freq="Q", min_n=30)
+    t = res.table
+    assert t["suppressed"].tolist() == [True, False, False, False]
+    assert t.loc[0, ["n", "nps", "diff", "p_value"]].isna().all()
+    assert np.isnan(t.loc[1, "diff"])  # the first period shown has nothing to compare with
+    assert t.loc[2:, "diff"].to_numpy() == pytest.approx(full.loc[2:, "diff"].to_numpy())
+    expected = compare_nps(survey[-40:], survey[41:81]).iloc[0]
+    assert t.loc[3, "diff"] == pytest.approx(expected["diff"])
+    assert t.loc[3, "p_value"] == pytest.approx(expected["p_value"])
+    assert "1 period(s) below min_n are suppressed" in res.conclusion
+    assert "2024-Q1" in res.conclusion and "+100" not in res.conclusion
+    assert any("suppressed" in note for note in res.notes)
+    res.plot()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        hidden = nps_trend(survey, freq="Q", min_n=1000)
+    assert "every period has fewer than min_n answers" in hidden.conclusion
 
 
 def test_simulated_nps_per_persona_covers_truth():

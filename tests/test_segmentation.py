@@ -572,8 +572,28 @@ def test_status_transitions_options_are_checked(boundary_log):
         status_transitions(boundary_log, start="2024-05-01", end=AS_OF, unit="account")
     with pytest.raises(JourneyDataError, match="churn_after=90: a duration needs a unit"):
         status_transitions(boundary_log, start="2024-05-01", end=AS_OF, churn_after=90)
-    with pytest.raises(JourneyDataError, match="start=None"):
-        status_transitions(boundary_log, start=None, end=AS_OF)
+    with pytest.raises(JourneyDataError, match="start=5: expected a date"):
+        status_transitions(boundary_log, start=5, end=AS_OF)
+
+
+def test_status_transitions_derive_missing_dates(boundary_log):
+    """A template passes None for dates the analyst did not set: end = the last activity,
+    start = six months before end, or half way from the first activity when that is later."""
+    long = make_events([("a", "2022-01-01", "visit"), ("b", "2024-07-02", "visit")])
+    moves = status_transitions(long)
+    assert moves.end == pd.Timestamp("2024-07-02", tz="UTC")
+    assert moves.start == pd.Timestamp("2024-01-02", tz="UTC")  # six months before
+    expected = status_transitions(long, start="2024-01-02", end="2024-07-02")
+    pd.testing.assert_frame_equal(moves.counts, expected.counts)
+    # eight months of data (2023-11-01 to 2024-07-02): half way is later than six months
+    short = status_transitions(boundary_log)
+    assert short.start == pd.Timestamp("2024-03-02", tz="UTC")
+    half_way = pd.Timestamp("2023-12-31 12:00", tz="UTC")  # 121 days: 60.5 after the first
+    assert status_transitions(boundary_log, end="2024-03-01").start == half_way
+    late = status_transitions(boundary_log, start="2024-06-01")
+    assert late.end == pd.Timestamp("2024-07-02", tz="UTC")
+    with pytest.raises(JourneyDataError, match="end=2024-07-02 00:00: expected a time after"):
+        status_transitions(boundary_log, start="2024-08-01")
 
 
 @pytest.mark.parametrize(
@@ -619,8 +639,37 @@ def test_results_read_like_a_report(boundary_log):
     assert len(long) == 6 * 5 and long["n"].sum() == moves.counts.to_numpy().sum()
     assert "3 were not yet active on 2024-05-01" in moves.conclusion
     growth = lifecycle_over_time(boundary_log, freq="M")
-    last = growth.table.iloc[-1]
-    assert growth.conclusion.startswith(f"In 2024-07, {last['n_active']:,} customers were active")
+    assert growth.table.iloc[-1]["n_active"] == 1
+    assert growth.conclusion.startswith("In 2024-07, 1 customer was active: 1 new")
+
+
+def test_conclusions_never_hide_a_few_units_behind_0_percent():
+    """Small counts read right on foreign data: '1 customer', and '<1%' rather than '0%'
+    for 1 of 400 (a report saying '2 (0%) were active' looks like a contradiction)."""
+    rows = [(f"c{i:03d}", "2024-01-01", "visit") for i in range(399)]
+    ev = make_events([*rows, ("late", "2024-06-29", "visit")])
+    res = lifecycle(ev, as_of=AS_OF)
+    assert res.conclusion.startswith("Of the 400 customers active by 2024-06-30, 1 (<1%)")
+    assert "<1% new, 0% returning, 0% reactivated, 0% lapsing, >99% churned" in res.conclusion
+    one = lifecycle(make_events([("a", "2024-06-01", "visit")]), as_of=AS_OF)
+    assert one.conclusion.startswith("Of the 1 customer active by")
+    buys = make_events([("a", "2024-06-01", "purchase", 5.0), ("a", "2024-06-02", "purchase")])
+    assert "of the 1 buyer" in rfm(buys).conclusion
+
+
+def test_promotion_windows_may_be_named_lists_as_json_gives_them():
+    ev = make_events(
+        [("a", "2024-11-29", "purchase"), ("a", "2024-12-02", "purchase")]
+        + [("b", "2024-11-29", "purchase"), ("b", "2024-03-01", "purchase")]
+    )
+    pairs = promotion_responders(ev, promotions=[("2024-11-25", "2024-12-03")]).customers
+    named = [["black_friday", "2024-11-25", "2024-12-03"]]  # PROMOTIONS of a template
+    pd.testing.assert_frame_equal(promotion_responders(ev, promotions=named).customers, pairs)
+    frame = pd.DataFrame(named, columns=["name", "start", "end"])
+    pd.testing.assert_frame_equal(promotion_responders(ev, promotions=frame).customers, pairs)
+    for bad in (["2024-11-25"], [["a", "b", "c", "d"]], ["2024-11-25", "2024-12-03"], 5):
+        with pytest.raises(JourneyDataError, match="promotions: expected a DataFrame.*Fix:"):
+            promotion_responders(ev, promotions=bad)
 
 
 def test_breakdown_plots_draw_every_group():

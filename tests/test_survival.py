@@ -672,3 +672,50 @@ def test_survival_plots_read_like_a_report():
     model = cox(lung(), covariates=["age", "sex"])
     assert model.plot().get_title() == "Cox model: hazard ratios with 95% intervals"
     assert "sex: x0.60" in model.conclusion
+
+
+# --------------------------------------------------------------------------- issue 19
+
+
+def test_cohorts_and_repeat_purchase_read_the_data_up_to_as_of():
+    # templates pass one AS_OF to every section; cohort_retention and repeat_purchase used
+    # to have no as_of, so they counted events after the date the durations describe
+    ev = make_events(
+        [
+            ("a", "2024-01-05 00:00", "purchase", 10.0),
+            ("a", "2024-02-05 00:00", "purchase", 30.0),
+            ("a", "2024-03-05 00:00", "purchase", 30.0),
+            ("b", "2024-01-10 00:00", "purchase", 10.0),
+            ("b", "2024-03-10 00:00", "purchase", 10.0),
+            ("c", "2024-03-01 00:00", "purchase", 5.0),
+        ]
+    )
+    cut = cohort_retention(ev, as_of="2024-02-29")
+    ref = cohort_retention(ev[ev["timestamp"] <= pd.Timestamp("2024-02-29", tz="UTC")])
+    pd.testing.assert_frame_equal(cut.table, ref.table)
+    assert cut.average["retention"].tolist() == [1.0, 0.5]
+    pd.testing.assert_frame_equal(
+        cohort_retention(ev, as_of="2030-01-01").table, cohort_retention(ev).table
+    )
+    row = repeat_purchase(ev, as_of="2024-02-29").table.iloc[0]
+    assert (row.n, row.n_repeat) == (2, 1)
+    assert repeat_purchase(ev).table["n_repeat"].iloc[0] == 2
+    for func in (cohort_retention, repeat_purchase):
+        with pytest.raises(JourneyDataError, match="as_of=2020-01-01.*before the first event"):
+            func(ev, as_of="2020-01-01")
+        with pytest.raises(JourneyDataError, match="as_of=123"):
+            func(ev, as_of=123)
+
+
+def test_log_rank_leaves_out_customers_without_attributes():
+    # a template joins an attributes file that does not list every customer: those
+    # customers are left out (never a NaN group), and the log-rank test does not crash
+    ev = _shop_log()
+    attrs = pd.DataFrame({"customer_id": ["a", "b"], "tier": ["free", "plus"]})
+    with pytest.warns(JourneyWarning, match="1 of 3 customers are not in the by frame"):
+        d = durations(ev, as_of="2024-03-20", churn_after="30D", by=attrs)
+    assert d["customer_id"].tolist() == ["a", "b"] and d["tier"].notna().all()
+    res = quiet(retention_curve, d, by="tier")
+    assert res.table["tier"].tolist() == ["free", "plus"]
+    assert len(res.logrank) == 1 and "tier" not in res.logrank.columns
+    assert "free:" in res.conclusion and "nan" not in res.conclusion.lower()
