@@ -89,6 +89,7 @@ import pandas as pd
 from . import _engine, plots
 from .checks import (
     as_floats,
+    as_of_in_data,
     as_timedelta,
     check_choice,
     check_events_exist,
@@ -100,7 +101,7 @@ from .checks import (
     utc_times,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .results import Result, p_text
+from .results import Result, in_words, p_text
 
 KINDS = ("auto", "proportion", "mean", "ratio")
 #: kind -> its methods, the default first
@@ -1115,6 +1116,7 @@ def experiment_units(
     unit_id: str = "customer_id",
     variant: str = "variant",
     time: str = "assigned_at",
+    as_of=None,
 ) -> pd.DataFrame:
     """The per-unit table an A/B test needs, from events and an assignment table.
 
@@ -1122,6 +1124,13 @@ def experiment_units(
     outcome; the CUPED covariates come from ``[time - pre_window, time)`` (``pre_window``
     defaults to ``window``). Units without events get zeros. The event-level work is one
     Ibis query (DuckDB by default, or the events' own engine).
+
+    The data end at ``as_of`` (default: the last event): events after it do not count,
+    units assigned after it are left out (they had not entered the experiment yet), and
+    units assigned less than ``window`` before it have an outcome window cut short; both
+    are said in a ``JourneyWarning`` with their count. A cut window lowers the outcomes of
+    every variant alike, so the comparison stays fair, but the rates are those of a shorter
+    window.
 
     Parameters
     ----------
@@ -1140,6 +1149,8 @@ def experiment_units(
         The column of the unit's id, in both tables (``customer_id`` of the events).
     variant, time : str
         The columns of ``assignments`` holding the variant and the assignment time.
+    as_of : date-like, optional
+        The end of the data (None: the last event); see above.
 
     Returns
     -------
@@ -1201,12 +1212,22 @@ def experiment_units(
     table = _engine.as_table(events)
     require(table, [unit_id], param="unit_id")
     goals = check_events_exist(table, conversion, param="conversion")
+    assigned = utc_times(assignments, time, param="time").astype("datetime64[us, UTC]")
+    end = as_of_in_data(
+        table,
+        as_of,
+        param="as_of",
+        within=window,
+        why="outcomes after the last event cannot be observed",
+        what="events",
+    )
+    if as_of is not None:
+        table = table.filter(table["timestamp"] <= end)
+    assignments, assigned = _entered(assignments, assigned, end, window)
     asg = pd.DataFrame(
         {
             "_unit": assignments[unit_id].astype(str).to_numpy(),
-            "_at": utc_times(assignments, time, param="time")
-            .astype("datetime64[us, UTC]")
-            .reset_index(drop=True),
+            "_at": assigned.reset_index(drop=True),
         }
     )
     a = _engine.as_table(asg, like=table)
@@ -1240,3 +1261,36 @@ def experiment_units(
     out[["revenue", "pre_revenue"]] = out[["revenue", "pre_revenue"]].fillna(0.0).astype(float)
     out["converted"] = out["n_conversions"] > 0
     return out[[*kept, *(c for c in OUTCOMES if c in out.columns)]]
+
+
+def _entered(assignments: pd.DataFrame, assigned: pd.Series, end, window):
+    """The assignments up to ``end`` (the rest are left out), with a JourneyWarning for
+    those left out and for those whose outcome window ends after ``end``."""
+    later = (assigned > end).to_numpy()
+    if later.any():
+        warnings.warn(
+            f"experiment_units: {int(later.sum())} of {len(assignments)} units were assigned "
+            f"after the end of the data ({end:%Y-%m-%d %H:%M}) and were left out. To keep "
+            "them, pass a later as_of (or events that reach their assignment).",
+            JourneyWarning,
+            stacklevel=3,
+        )
+        assignments, assigned = assignments[~later], assigned[~later]
+        if len(assignments) == 0:
+            raise JourneyDataError(
+                f"as_of={end:%Y-%m-%d %H:%M}: every unit was assigned after it. Fix: pass an "
+                "as_of after the assignments (or None: the last event)."
+            )
+    cut = (assigned + window > end).to_numpy()
+    if cut.any():
+        span = in_words(window / pd.Timedelta("1D"))
+        warnings.warn(
+            f"experiment_units: {int(cut.sum())} of {len(assignments)} units were assigned "
+            f"less than the window ({span}) before the end of the data "
+            f"({end:%Y-%m-%d %H:%M}), so their outcome window is cut short (the same in "
+            "every variant). For full windows, analyse the units assigned before "
+            f"{end - window:%Y-%m-%d %H:%M}, or wait for more data.",
+            JourneyWarning,
+            stacklevel=3,
+        )
+    return assignments, assigned

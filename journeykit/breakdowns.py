@@ -98,6 +98,11 @@ def _attributes(by: pd.DataFrame, unit: str, reserved) -> tuple[list[str], pd.Da
     check_reserved(names, (unit, *reserved))
     attrs = drop_missing(by[[unit, *names]], [unit, *names], where="by")
     attrs = attrs.astype({unit: str}).drop_duplicates()
+    if attrs.empty:
+        raise JourneyDataError(
+            f"by: the DataFrame has no row with a {unit} and all of {names} filled in, so no "
+            f"{unit} has a group. Fix: fill in the attributes, or break down by another column."
+        )
     doubled = attrs[unit].duplicated(keep=False)
     if doubled.any():
         raise JourneyDataError(

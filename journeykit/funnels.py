@@ -221,7 +221,9 @@ def _resolve(t, steps, exclude, params=None) -> str:
 
 
 def _as_exclude(exclude, n_steps: int, step_order: str) -> list[tuple[tuple[str, ...], tuple]]:
-    """``{names: (i, j)}`` (1-based steps) or names (between step 1 and the last step)."""
+    """``{names: (i, j)}`` or ``{names: [i, j]}`` (1-based steps), a list of ``[names, i, j]``
+    (the JSON/YAML form: names one event or a list of them), or names (between step 1 and
+    the last step)."""
     if exclude is None:
         return []
     if step_order != "strict":
@@ -229,21 +231,37 @@ def _as_exclude(exclude, n_steps: int, step_order: str) -> list[tuple[tuple[str,
             "exclude: exclusions are defined between matched steps, which needs "
             "step_order='strict'. Fix: pass step_order='strict' or drop exclude."
         )
-    if not isinstance(exclude, dict):
-        exclude = {tuple(event_names(exclude, param="exclude")): (1, n_steps)}
+    example = (
+        f"e.g. exclude={{'cart_emptied': (2, 3)}} or [['cart_emptied', 2, 3]] (steps i < j, "
+        f"1 <= i < j <= {n_steps})"
+    )
+    if isinstance(exclude, dict):
+        pairs = list(exclude.items())
+    elif isinstance(exclude, (list, tuple)) and any(not isinstance(x, str) for x in exclude):
+        pairs = []
+        for item in exclude:
+            if not (isinstance(item, (list, tuple)) and len(item) == 3):
+                raise JourneyDataError(
+                    f"exclude: {item!r} is not an [event, i, j] triple (the list form of "
+                    f"exclude). Fix: {example}."
+                )
+            names = tuple(item[0]) if isinstance(item[0], (list, tuple)) else item[0]
+            pairs.append((names, tuple(item[1:])))
+    else:
+        pairs = [(tuple(event_names(exclude, param="exclude")), (1, n_steps))]
     out = []
-    for names, between in exclude.items():
+    for names, between in pairs:
         names = tuple(sorted(event_names(names, param="exclude")))
         ok = (
-            isinstance(between, tuple)
+            isinstance(between, (tuple, list))
             and len(between) == 2
-            and all(isinstance(b, (int, np.integer)) for b in between)
+            and all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) for b in between)
             and 1 <= between[0] < between[1] <= n_steps
         )
         if not ok:
             raise JourneyDataError(
                 f"exclude: {between!r} for {names!r} is not a pair of step numbers (i, j) "
-                f"with 1 <= i < j <= {n_steps}. Fix: e.g. exclude={{'cart_emptied': (2, 3)}}."
+                f"with 1 <= i < j <= {n_steps}. Fix: {example}."
             )
         out.append((names, (int(between[0]), int(between[1]))))
     return out
@@ -436,10 +454,12 @@ def funnel(
         finite duration with a unit (``'30D'``, ``'12h'``); a bare number raises.
     step_order : {'strict', 'any'}
         Steps in sequence (other events may come between), or in any order.
-    exclude : dict or names, optional
+    exclude : dict, list or names, optional
         ``{'cart_emptied': (2, 3)}``: that event between steps 2 and 3 voids the attempt
-        from step 3 on; plain names apply between step 1 and the last step. Unknown event
-        names raise. Needs ``step_order='strict'``.
+        from step 3 on. The same as plain JSON/YAML: ``{'cart_emptied': [2, 3]}`` or a list
+        of ``[event, i, j]`` triples, ``[['cart_emptied', 2, 3]]`` (the event may be a list
+        of names). Plain names apply between step 1 and the last step. Unknown event names
+        raise. Needs ``step_order='strict'``.
     by : str, list or DataFrame, optional
         Breakdown: event columns take their value at the unit's first event (so
         ``'channel'`` is the acquisition channel; ties at that instant: the smallest
@@ -650,7 +670,7 @@ def funnel_runner(events):
 
     def run(steps, *, window, step_order, unit, by=None):
         window = as_timedelta(window, param="window")
-        key = ("steps", tuple(steps), step_order, unit)
+        key = ("steps", tuple(_as_steps(steps)), step_order, unit)  # a step may be a list
         a, labels = keep(key, lambda: attempts(steps, step_order, unit))
         by_key = tuple(by.columns) if isinstance(by, pd.DataFrame) else by
         table, names = keep(("by", by_key, unit), lambda: groups(unit, by))
@@ -814,7 +834,7 @@ def time_to_convert(
         The two steps, event names (or journey stages) that occur in the data.
     window : str or Timedelta
         A duration with a unit (``'30D'``): ``to_step`` must follow within it.
-    exclude : dict or names, optional
+    exclude : dict, list or names, optional
         Events that void an attempt between the two steps, as in :func:`funnel`.
     by : str, list or DataFrame, optional
         As in :func:`funnel`; units without a value are left out with a JourneyWarning.

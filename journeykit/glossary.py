@@ -118,7 +118,11 @@ GLOSSARY: dict[str, Entry] = {
     ),
     # ---------------------------------------------------------------- event names
     "purchase": _e("the event(s) that are an order", "events", "purchase"),
-    "cart": _e("the event(s) that put a product in the cart", "events", "add_to_cart"),
+    "cart": _e(
+        "the event(s) that put a product in the cart (None: no cart event)",
+        "events",
+        "add_to_cart",
+    ),
     "activity": _e("the event(s) that count as activity (None: every event)", "events", None),
     "conversion": _e("the event(s) that count as a conversion (a goal)", "events", "purchase"),
     "start_event": _e(
@@ -130,14 +134,19 @@ GLOSSARY: dict[str, Entry] = {
     "steps": _e(
         "funnel steps in order: event names, sets of names, or stages", "steps", REQUIRED, None
     ),
-    "exclude": _e("events that void an attempt between two steps (None: none)", "dict", None),
+    "exclude": _e(
+        "events that void an attempt between two steps: {event: [i, j]}, [[event, i, j]] or "
+        "names (None: none)",
+        "dict",
+        None,
+    ),
     "from_step": _e("the step time to convert is measured from", "events"),
     "to_step": _e("the step time to convert is measured to", "events"),
     "starting_with": _e("only paths that start with these states (None: all)", "events", None),
     "ending_with": _e("only paths that end with these states (None: all)", "events", None),
     "stages": _e(
         "the event -> stage mapping ({event: stage} or {stage: [events]}; None: the data's "
-        "stage column)",
+        "stage column; {}: no stages)",
         "dict",
         REQUIRED,
         None,

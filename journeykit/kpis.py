@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import _engine, plots
 from .breakdowns import attach, unit_groups
-from .checks import check_choice, check_events_exist, require_events, suggest
+from .checks import as_of_in_data, check_choice, check_events_exist, require_events, suggest
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES, map_stages
 from .periods import FREQS, period_index, period_start
@@ -45,6 +45,8 @@ class KPIs(Result):
     by: tuple[str, ...] = ()
     has_cart: bool = True
     freq: str | None = None
+    has_revenue: bool = True
+    cart_given: bool = True
     title = "Journey KPIs"
 
     @property
@@ -53,12 +55,23 @@ class KPIs(Result):
 
     @property
     def notes(self) -> tuple[str, ...]:
-        cart = (
-            "cart_abandonment: share of the customers with a cart event and no purchase in "
-            "the same period"
-            if self.has_cart
-            else f"cart_abandonment: missing, the events have no {DEFAULT_CART!r} event "
-            "(pass cart= the add-to-cart event to get it)"
+        if self.has_cart:
+            cart = (
+                "cart_abandonment: share of the customers with a cart event and no purchase "
+                "in the same period"
+            )
+        elif self.cart_given:
+            cart = (
+                f"cart_abandonment: missing, the events have no {DEFAULT_CART!r} event "
+                "(pass cart= the add-to-cart event to get it)"
+            )
+        else:
+            cart = "cart_abandonment: missing, no cart event was given (cart=None)"
+        money = (
+            ""
+            if self.has_revenue
+            else "revenue and aov: missing, the events have no revenue column (read_events' "
+            "revenue= names it); "
         )
         groups = (
             f"; each customer counts in one {', '.join(self.by)} group, its value at their "
@@ -71,8 +84,8 @@ class KPIs(Result):
             "is set); step_conversion = share of the previous stage's customers who also "
             "reached this one; conversion = the same for the first stage's customers"
             f"{groups}.",
-            f"{cart}; repeat_purchase: share of the buyers with two or more orders up to the "
-            "end of the period.",
+            f"{money}{cart}; repeat_purchase: share of the buyers with two or more orders up "
+            "to the end of the period.",
         )
 
     @property
@@ -84,13 +97,18 @@ class KPIs(Result):
             c, s = c[c["period"] == last], s[s["period"] == last]
             when = f"In {period_label(last, self.freq)}"
         n, buyers, orders = (int(c[k].sum()) for k in ("n_customers", "n_buyers", "n_orders"))
-        text = f"{when}, {n:,} customers were active"
+        text = f"{when}, {n:,} customer{' was' if n == 1 else 's were'} active"
         if buyers:
             revenue = c["revenue"].sum()
             repeat = (c["repeat_purchase"] * c["n_buyers"]).sum() / buyers
+            worth = (
+                f" worth {revenue:,.2f} (average order value {revenue / orders:,.2f})"
+                if self.has_revenue
+                else ""
+            )
             text += (
-                f" and {buyers:,} ({buyers / n:.0%}) bought: {orders:,} orders worth "
-                f"{revenue:,.2f} (average order value {revenue / orders:,.2f}); "
+                f" and {buyers:,} ({buyers / n:.0%}) bought: {orders:,} "
+                f"order{'' if orders == 1 else 's'}{worth}; "
                 f"{repeat:.0%} of the buyers had two or more orders up to then."
             )
         else:
@@ -98,7 +116,8 @@ class KPIs(Result):
         if not self.by and "purchase" in set(s["stage"]) and len(s) > 1:
             first, bought = s.iloc[0], s[s["stage"] == "purchase"].iloc[0]
             text += (
-                f" Of the {first['n']:,} customers at {first['stage']!r}, "
+                f" Of the {first['n']:,} customer{'' if first['n'] == 1 else 's'} at "
+                f"{first['stage']!r}, "
                 f"{bought['conversion']:.1%} also reached 'purchase'."
             )
         return text
@@ -107,6 +126,11 @@ class KPIs(Result):
         """Stage bars (no ``freq``) or customers per stage over time (with ``freq``); every
         ``by`` group drawn."""
         by = f" by {', '.join(self.by)}" if self.by else ""
+        if self.stages.empty:
+            raise JourneyDataError(
+                "plot: the stage table is empty (kpis was given stages={}). Fix: pass "
+                "kpis(..., stages={event: stage}) to draw the stages."
+            )
         if self.freq is not None:
             title = f"Customers per journey stage and period{by}"
             return plots.stage_lines(self.stages, ax, by=self.by, freq=self.freq, title=title)
@@ -121,6 +145,7 @@ def kpis(
     by=None,
     purchase="purchase",
     cart="add_to_cart",
+    as_of=None,
 ) -> KPIs:
     """Headline KPIs of the journey: customers per stage and commerce figures.
 
@@ -135,7 +160,9 @@ def kpis(
         Canonical events (:func:`journeykit.read_events`).
     stages : dict, optional
         The event -> stage mapping (see :func:`journeykit.map_stages`; events it does not
-        name belong to no stage). Default: the events' own ``stage`` column.
+        name belong to no stage). Default: the events' own ``stage`` column (events
+        without one raise). ``{}``: no stages, an empty stage table and the commerce
+        figures alone (a transaction log).
     freq : {'D', 'W', 'M', 'Q', 'Y'}, optional
         Report per calendar period (UTC; :mod:`journeykit.periods`) instead of over the
         whole log.
@@ -149,11 +176,15 @@ def kpis(
         group).
     purchase : str or list of str
         The purchase events; each must occur in the events.
-    cart : str or list of str
+    cart : str, list of str or None
         The add-to-cart events. The default, ``'add_to_cart'``, may be absent (a
         purchase-only transaction log): then ``cart_abandonment`` is missing (NaN) and a
         ``JourneyWarning`` says so. Any other name must occur in the events: an unknown
-        one raises with the closest match (a typo is never silently no cart).
+        one raises with the closest match (a typo is never silently no cart). ``None``:
+        the log has no cart event; ``cart_abandonment`` is missing, without a warning.
+    as_of : date-like, optional
+        The date the KPIs describe: events after it are ignored (a date means its start,
+        00:00 UTC). Default: the last event. Before the first event it raises.
 
     Returns
     -------
@@ -167,8 +198,9 @@ def kpis(
         - ``n_buyers``: customers with a purchase;
         - ``n_orders``: distinct ``order_id`` among purchases (purchase events without it);
         - ``revenue``: the summed ``revenue`` of the purchases (a purchase without one
-          counts as 0, with a ``JourneyWarning`` giving their number);
-        - ``aov`` (average order value) = revenue / n_orders;
+          counts as 0, with a ``JourneyWarning`` giving their number); missing (NaN) when
+          the events have no ``revenue`` column;
+        - ``aov`` (average order value) = revenue / n_orders (missing without revenue);
         - ``cart_abandonment``: customers with a cart event but no purchase in the period,
           divided by customers with a cart event;
         - ``repeat_purchase``: buyers of the period with at least two orders up to the end
@@ -195,8 +227,22 @@ def kpis(
     t = _engine.as_table(events)
     known = _engine.distinct(t, "event")
     purchases = check_events_exist(t, purchase, param="purchase", known=known)
-    carts = _cart_events(t, cart, known)
-    if stages is not None:
+    carts = None if cart is None else _cart_events(t, cart, known)
+    if as_of is not None:
+        cut = as_of_in_data(
+            t,
+            as_of,
+            param="as_of",
+            within=pd.Timedelta(days=366),
+            why="the periods after the data are not in the table.",
+            what="events",
+        )
+        t = t.filter(t["timestamp"] <= cut.to_pydatetime())
+    if isinstance(stages, dict) and not stages:  # no event has a stage: commerce only
+        import ibis
+
+        t = t.mutate(stage=ibis.null("string"))
+    elif stages is not None:
         try:
             t = map_stages(t, stages, unmapped="keep")
         except JourneyDataError as error:  # name the parameter as kpis calls it
@@ -205,8 +251,10 @@ def kpis(
         raise JourneyDataError(
             "stages: the events have no 'stage' column and no mapping was given. Fix: pass "
             "stages={'page_view': 'awareness', 'purchase': 'purchase', ...} or add stages "
-            "with journeykit.map_stages first."
+            "with journeykit.map_stages first; stages={} gives the commerce figures alone "
+            "(a transaction log)."
         )
+    has_revenue = "revenue" in t.columns
     reserved = (*STAGE_COLUMNS, *COMMERCE_COLUMNS, *USED)
     groups, names = unit_groups(t, "customer_id", by, reserved=reserved)
     if freq is not None:
@@ -225,10 +273,12 @@ def kpis(
         counts["period"] = period_start(counts["period"], freq)
     return KPIs(
         stages=_stage_table(counts, keys),
-        commerce=_commerce_table(counts, keys, carts, has_revenue="revenue" in t.columns),
+        commerce=_commerce_table(counts, keys, carts, has_revenue=has_revenue),
         by=tuple(names),
         has_cart=bool(carts),
         freq=freq,
+        has_revenue=has_revenue,
+        cart_given=cart is not None,
     )
 
 
@@ -311,12 +361,13 @@ def _stage_table(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def _commerce_table(counts: pd.DataFrame, keys: list[str], carts, *, has_revenue: bool):
-    """The commerce table per group (``keys``); no cart figures (NaN) without ``carts``.
+    """The commerce table per group (``keys``); no cart figures (NaN) without ``carts``, no
+    revenue or aov (NaN) without a revenue column.
     Purchases without revenue count as 0, with a JourneyWarning giving their number."""
     table = counts.copy()
     if has_revenue:
         _warn_no_revenue(int(table["no_revenue"].fillna(0).sum()))
-    table["revenue"] = table["revenue"].astype(float)
+    table["revenue"] = table["revenue"].astype(float) if has_revenue else np.nan
     table["aov"] = table["revenue"] / table["n_orders"].where(table["n_orders"] > 0)
     table["cart_abandonment"] = (
         table["abandoned"] / table["carts"].where(table["carts"] > 0) if carts else np.nan

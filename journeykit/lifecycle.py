@@ -80,7 +80,8 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
         - ``first_seen``, ``last_seen``: first and last activity (UTC);
         - ``n_events``: activity events; ``n_active_days``: distinct UTC days with activity;
         - ``n_orders``: distinct ``order_id`` values among purchases (purchase events when
-          there is no ``order_id``); ``revenue``: summed ``revenue`` of purchases (0 without);
+          there is no ``order_id``); ``revenue``: summed ``revenue`` of purchases (NaN without a
+          revenue column);
         - ``frequency``, ``recency``, ``T``: the summary of the CLV literature (Fader, Hardie
           & Lee 2005; the ``lifetimes`` package with ``freq='D'``), on UTC calendar days:
           ``frequency`` = number of distinct purchase days minus one (repeat purchase days),
@@ -170,7 +171,8 @@ def customer_summary(events, *, as_of=None, activity=None, purchase="purchase") 
         )
     first_day = _day_count(out.pop("first_purchase_day"))
     out["n_orders"] = out["n_orders"].fillna(0).astype("int64")
-    out["revenue"] = out["revenue"].fillna(0.0).astype(float) if "revenue" in out else 0.0
+    # no revenue column: revenue unknown (NaN), not 0
+    out["revenue"] = out["revenue"].fillna(0.0).astype(float) if "revenue" in t.columns else np.nan
     out["frequency"] = (out.pop("n_purchase_days").fillna(0) - 1).clip(lower=0).astype("int64")
     out["recency"] = _day_count(out.pop("last_purchase_day")) - first_day
     out["T"] = _day_count(pd.Series([as_of.normalize()])).iloc[0] - first_day

@@ -309,6 +309,8 @@ def period_ticks(ax, periods, freq: str | None, *, most: int = 10) -> None:
     periods = sorted(pd.unique(pd.Series(periods).dropna()))
     if not periods:
         return
+    if freq in ("D", "W"):  # '2025-W02' and '2025-01-06' are long: fewer of them fit
+        most = min(most, 6)
     gap = (periods[-1] - periods[0]) / most
     shown = [periods[0]]
     for p in periods[1:]:

@@ -239,7 +239,9 @@ def read_units(
     -------
     pandas.DataFrame
         The units with ``customer_id`` and ``variant`` as text, the time parsed and the
-        metrics as they are (booleans stay booleans).
+        metrics as they are: booleans stay booleans, and a text column holding only
+        ``true``/``false`` (any case; a CSV or Parquet export of a flag) becomes a boolean
+        column (missing values stay missing), so a 0/1 metric is tested as a conversion.
 
     Examples
     --------
@@ -248,6 +250,29 @@ def read_units(
     >>> read_units(raw, unit_id="player", variant="arm")["customer_id"].tolist()
     ['007', '008']
     """
+
+    def flags(frame: pd.DataFrame, skip) -> pd.DataFrame:
+        """``frame`` with every text column whose values are all ``true``/``false`` (any
+        case, blanks around ignored), and every column of True/False with gaps, as a
+        nullable boolean column (missing values stay missing)."""
+        out = {}
+        for column in frame.columns:
+            values = frame[column]
+            if column in skip or not (
+                pd.api.types.is_string_dtype(values) or pd.api.types.is_object_dtype(values)
+            ):
+                continue
+            present = values.dropna()
+            if len(present) and all(pd.api.types.is_bool(v) for v in present):
+                out[column] = values.astype("boolean")  # True/False with gaps (None)
+            elif len(present) and all(isinstance(v, str) for v in present):
+                text = present.str.strip().str.lower()
+                if text.isin(["true", "false"]).all():
+                    column_flags = pd.Series(pd.NA, index=values.index, dtype="boolean")
+                    column_flags[present.index] = (text == "true").to_numpy()
+                    out[column] = column_flags
+        return frame.assign(**out) if out else frame
+
     table = _table(source, [unit_id, variant])
     _column(table, unit_id, param="unit_id")
     _column(table, variant, param="variant")
@@ -256,6 +281,7 @@ def read_units(
     frame = _engine.to_pandas(table)
     frame = _ids(frame, unit_id, param="unit_id")
     frame = _ids(frame, variant, param="variant")
+    frame = flags(frame, {unit_id, variant, time})
     doubled = frame[unit_id].duplicated(keep=False)
     if doubled.any():
         raise JourneyDataError(

@@ -164,6 +164,8 @@ def _values(template, data, params, params_file) -> dict:
     values |= dict(params or {})
     if data is not None:
         values["DATA_PATH"] = os.fspath(Path(data).resolve())
+    if not values:  # a notebook without a parameters cell runs as it is
+        return values
     known = [p.name for p in parameters(template)]
     unknown = [n for n in values if n not in known]
     if unknown:

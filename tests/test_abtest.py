@@ -486,8 +486,69 @@ def test_experiment_units_window_edges():
     # suffixed revenue_x / revenue_y by the merge
     stale = assignments.assign(converted=True, revenue=99.0)
     pd.testing.assert_frame_equal(experiment_units(_log(), stale), out.reset_index())
-    wide = experiment_units(_log(), assignments, window="15D", pre_window="60D")
+    with pytest.warns(JourneyWarning, match="4 of 4 units .* cut short"):  # ends 01-17
+        wide = experiment_units(_log(), assignments, window="15D", pre_window="60D")
     assert wide.set_index("customer_id").loc["c", "pre_revenue"] == 7.0
+
+
+def test_experiment_units_ends_at_as_of_and_warns_of_cut_windows():
+    """Found running 03 on a foreign export: units assigned near the end of the data had a
+    window cut short, silently; now said with a count, and as_of= sets the end."""
+    assignments = pd.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "variant": ["control", "treatment", "control"],
+            "assigned_at": pd.to_datetime(["2024-01-02", "2024-01-02", "2024-01-10"], utc=True),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # windows of 5 days end by 2024-01-16: no warning
+        full = experiment_units(_log(), assignments.iloc[:2], window="5D")
+    assert full["n_conversions"].tolist() == [1, 0]
+    with pytest.warns(JourneyWarning, match="1 of 3 units .* cut short"):  # c: 01-10 + 14D
+        experiment_units(_log(), assignments)
+    # as_of 2024-01-08: a's purchase of 01-15 no longer counts, c (01-10) is left out
+    with pytest.warns(JourneyWarning) as caught:
+        cut = experiment_units(_log(), assignments, as_of="2024-01-08")
+    messages = " ".join(str(w.message) for w in caught)
+    assert "1 of 3 units were assigned after the end" in messages
+    assert "2 of 2 units were assigned less than the window" in messages
+    assert cut["customer_id"].tolist() == ["a", "b"]
+    assert cut["n_conversions"].tolist() == [1, 0] and cut["revenue"].tolist() == [10.0, 0.0]
+    with pytest.raises(JourneyDataError, match="every unit was assigned after it"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            experiment_units(_log(), assignments.iloc[2:], as_of="2024-01-05")
+    with pytest.raises(JourneyDataError, match="as_of=2023-01-01.*before the first event"):
+        experiment_units(_log(), assignments, as_of="2023-01-01")
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_read_units_reads_flags_as_booleans(tmp_path, suffix):
+    """A boolean metric survives an export: True/False, text true/false in any case, and
+    gaps; ids stay text; the test treats the flag as a conversion."""
+    frame = pd.DataFrame(
+        {
+            "player": ["007", "008", "009", "010"] * 25,
+            "arm": ["A", "A", "B", "B"] * 25,
+            "kept": (["true", "FALSE", " True", "false"] * 25),
+            "gappy": ([True, None, False, True] * 25),
+            "name": ["x", "true", "y", "z"] * 25,
+        }
+    )
+    frame["player"] = [f"{i:03d}" for i in range(100)]
+    path = tmp_path / f"units.{suffix}"
+    frame.to_csv(path, index=False) if suffix == "csv" else frame.to_parquet(path, index=False)
+    units = jk.read_units(path, unit_id="player", variant="arm")
+    assert units["customer_id"].iloc[7] == "007"
+    assert units["kept"].dtype in ("bool", "boolean")
+    assert units["kept"].astype(bool).tolist()[:4] == [True, False, True, False]
+    assert str(units["gappy"].dtype) == "boolean" and units["gappy"].isna().sum() == 25
+    assert units["name"].tolist()[:2] == ["x", "true"]  # not every value a flag: text
+    res = ab_test(units, variant="arm", metric="kept", control="A")
+    assert res.kind == "proportion" and res.table["conversion"].tolist() == [0.5, 0.5]
+    with pytest.raises(JourneyDataError, match="25 values are missing"):
+        ab_test(units, variant="arm", metric="gappy", control="A")
 
 
 def test_experiment_units_checks_the_conversion_event_and_takes_lists():

@@ -188,6 +188,46 @@ def test_exclusion_voids_from_the_later_step():
     assert _n(funnel(ev2, STEPS, exclude={"cart_emptied": (2, 3)})) == [2, 2, 2]
 
 
+def test_exclusion_in_plain_json_form():
+    # a notebook parameter from YAML/JSON has lists, never tuples: {"e": [i, j]} and
+    # [[e, i, j], ...] mean {"e": (i, j)}; the event of a triple may be a list of names
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 10:10", "cart"),
+            ("a", "2024-01-01 10:20", "cart_emptied"),
+            ("a", "2024-01-01 10:30", "buy"),
+            ("b", "2024-01-01 10:00", "view"),
+            ("b", "2024-01-01 10:05", "page"),
+            ("b", "2024-01-01 10:10", "cart"),
+            ("b", "2024-01-01 10:30", "buy"),
+        ]
+    )
+    expected = _n(funnel(ev, STEPS, exclude={"cart_emptied": (2, 3)}))
+    assert expected == [2, 2, 1]
+    assert _n(funnel(ev, STEPS, exclude={"cart_emptied": [2, 3]})) == expected
+    assert _n(funnel(ev, STEPS, exclude=[["cart_emptied", 2, 3]])) == expected
+    assert _n(funnel(ev, STEPS, exclude=[("cart_emptied", 2, 3)])) == expected
+    both = [["cart_emptied", 2, 3], ["page", 1, 2]]
+    assert _n(funnel(ev, STEPS, exclude=both)) == [2, 1, 0]
+    # either event between steps 1 and 3 voids step 3 (a list of names as the event)
+    assert _n(funnel(ev, STEPS, exclude=[[["cart_emptied", "page"], 1, 3]])) == [2, 2, 0]
+    # a plain list of names is still "between step 1 and the last step"
+    assert _n(funnel(ev, STEPS, exclude=["cart_emptied", "page"])) == [2, 2, 0]
+    ttc = time_to_convert(ev, "view", "buy", exclude=[["page", 1, 2]])
+    assert ttc.table["n"].tolist() == [1]
+    for bad, match in (
+        ([["cart_emptied", 2]], r"\['cart_emptied', 2\] is not an \[event, i, j\] triple"),
+        ([["cart_emptied", 3, 2]], r"\(3, 2\) for \('cart_emptied',\) is not a pair"),
+        ([["cart_emptied", True, 3]], "is not a pair of step numbers"),
+        ({"cart_emptied": [2, 3, 4]}, r"\[2, 3, 4\] for .* is not a pair"),
+        ([["crt", 1, 2]], "exclude='crt': no such event.*Did you mean 'cart'"),
+        (["cart_emptied", ["page", 1, 2]], "'cart_emptied' is not an \\[event, i, j\\]"),
+    ):
+        with pytest.raises(JourneyDataError, match=match):
+            funnel(ev, STEPS, exclude=bad)
+
+
 def test_units_and_start_end():
     ev = make_events(
         [
@@ -591,6 +631,26 @@ def test_repeated_funnel_equals_funnel_and_keeps_the_window_free_work(monkeypatc
     assert len(made) == 3
 
 
+def test_repeated_funnel_takes_a_step_that_is_a_list():
+    # a step given as a list of names (as a notebook parameter from JSON/YAML has it) used
+    # to fail as an unhashable cache key
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-01 11:00", "cart"),
+            ("b", "2024-01-01 10:00", "search"),
+            ("b", "2024-01-03 10:00", "cart"),
+        ]
+    )
+    run = funnels.funnel_runner(ev)
+    steps = [["view", "search"], "cart"]
+    for window in ("1D", "3D"):
+        options = {"window": window, "step_order": "strict", "unit": "customer"}
+        got = run(steps, **options).table
+        pd.testing.assert_frame_equal(got, funnel(ev, steps, **options).table)
+    assert _n(run(steps, window="3D", step_order="strict", unit="customer")) == [2, 2]
+
+
 def test_funnel_explorer_updates():
     customers = jk.load_customers()[["customer_id", "persona"]]
     events = jk.load_webshop()
@@ -648,3 +708,18 @@ def test_customer_attributes_break_down_sessions_through_their_customer():
     # a's two sessions are 'quality' (one reached the cart), b's one session 'price'
     assert reached[("quality", "view")] == 2 and reached[("quality", "cart")] == 1
     assert reached[("price", "view")] == 1 and reached[("price", "cart")] == 0
+
+
+def test_attributes_with_no_complete_row_are_a_clear_error():
+    ev = jk.read_events(
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "a"],
+                "timestamp": ["2024-01-01 10:00", "2024-01-01 11:00"],
+                "event": ["view", "cart"],
+            }
+        )
+    )
+    empty = pd.DataFrame({"customer_id": ["a"], "persona": [None]})
+    with pytest.raises(jk.JourneyDataError, match="no row with a customer_id"):
+        jk.funnel(ev, ["view", "cart"], by=empty)

@@ -1,5 +1,7 @@
 """kpis: hand-built logs and an independent pandas computation on the bundled shop."""
 
+import warnings
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -113,8 +115,6 @@ def test_plot_and_html(log):
 def test_bad_input(log):
     with pytest.raises(JourneyDataError, match="freq='month'"):
         kpis(log, stages=MAPPING, freq="month")
-    with pytest.raises(JourneyDataError, match="no 'stage' column"):
-        kpis(log)
     with pytest.raises(JourneyDataError, match="by: missing column"):
         kpis(log, stages=MAPPING, by="persona")
     with pytest.raises(JourneyDataError, match="by=5: expected a column name"):
@@ -208,3 +208,66 @@ def test_same_kpis_on_pyspark(shop_on_spark):
         here, there = kpis(events, **options), kpis(lazy, **options)
         pd.testing.assert_frame_equal(here.stages, there.stages, check_dtype=False)
         pd.testing.assert_frame_equal(here.commerce, there.commerce, check_dtype=False)
+
+
+def test_a_log_without_stages_gives_the_commerce_figures_with_stages_empty(log):
+    # a transaction log has no stage column: kpis could only raise, so a quickstart on one
+    # had no orders, revenue or repeat purchases either; stages={} asks for those alone
+    orders = log[log["event"] == "purchase"].reset_index(drop=True)
+    with pytest.raises(JourneyDataError, match="no 'stage' column.*stages=\\{\\} gives"):
+        kpis(orders, cart=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)
+        k = kpis(orders, stages={}, cart=None, freq="M")
+    assert k.stages.empty
+    assert list(k.stages.columns) == ["period", "stage", "n", "step_conversion", "conversion"]
+    assert k.commerce["n_orders"].tolist() == [1, 3] and k.commerce["revenue"].sum() == 80.0
+    assert k.commerce["repeat_purchase"].tolist() == [0.0, 1.0]
+    assert "reached" not in k.conclusion and "3 orders worth 50.00" in k.conclusion
+    with pytest.raises(JourneyDataError, match="stage table is empty.*stages="):
+        k.plot()
+    # {} on a log with a stage column leaves every event without a stage, nothing else
+    with_stages = kpis(log, stages=MAPPING)
+    no_stages = kpis(map_stages(log, MAPPING), stages={})
+    assert no_stages.stages.empty
+    pd.testing.assert_frame_equal(no_stages.commerce, with_stages.commerce)
+
+
+def test_without_a_revenue_column_revenue_and_aov_are_missing_not_zero(log):
+    # they used to read 0.00: "195 orders worth 0.00 (average order value 0.00)"
+    k = kpis(log.drop(columns="revenue"), stages=MAPPING)
+    row = k.commerce.iloc[0]
+    assert (row.n_orders, row.n_buyers) == (4, 2)
+    assert np.isnan(row.revenue) and np.isnan(row.aov)
+    assert "worth" not in k.conclusion and "4 orders;" in k.conclusion
+    assert "revenue and aov: missing" in k.notes[1]
+    assert "revenue and aov" not in kpis(log, stages=MAPPING).notes[1]
+
+
+def test_cart_none_means_no_cart_event_without_a_warning(log):
+    # cart=None used to raise "expected an event name"
+    orders = log[log["event"] != "add_to_cart"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", JourneyWarning)
+        k = kpis(orders, stages=MAPPING, cart=None)
+    assert k.commerce["cart_abandonment"].isna().all() and not k.has_cart
+    assert "no cart event was given (cart=None)" in k.notes[1]
+    # a log that does have a cart event: cart=None still leaves it out
+    assert np.isnan(kpis(log, stages=MAPPING, cart=None).commerce.iloc[0].cart_abandonment)
+
+
+def test_as_of_ignores_later_events(log):
+    k = kpis(log, stages=MAPPING, as_of="2024-01-31")
+    row = k.commerce.iloc[0]
+    assert (row.n_customers, row.n_orders, row.revenue) == (2, 1, 30.0)
+    assert k.conclusion.startswith("Over the whole log, 2 customers were active and 1 (50%)")
+    with pytest.raises(JourneyDataError, match="as_of"):
+        kpis(log, stages=MAPPING, as_of="2023-01-01")
+
+
+def test_the_conclusion_speaks_of_one_customer_in_the_singular(log):
+    one = log[log["customer_id"] == "c"]
+    assert kpis(one, stages=MAPPING).conclusion.startswith(
+        "Over the whole log, 1 customer was active and 1 (100%) bought: 2 orders worth"
+    )
+    assert "bought: 1 order worth 30.00" in kpis(log[:3], stages=MAPPING).conclusion

@@ -36,7 +36,19 @@ STEPS = ["product_view", "add_to_cart", "purchase"]
 DRIVERS = ["delivery", "service", "price", "site_speed"]
 
 #: Result class name -> how to build one from the bundled data
+def _clv(d):
+    """The web-shop slice's CLV summary (by acquisition channel) and both fitted models."""
+    if "clv" not in d:
+        summary = jk.clv_summary(d["events"], freq="W", by="channel")
+        d["clv"] = summary, jk.fit_bgnbd(summary, freq="W"), jk.fit_gamma_gamma(summary)
+    return d["clv"]
+
+
 BUILDERS = {
+    "BGNBD": lambda d: _clv(d)[1],
+    "GammaGamma": lambda d: _clv(d)[2],
+    "CLVBy": lambda d: jk.clv_by(*_clv(d), by="channel", n_boot=50),
+    "Holdout": lambda d: jk.clv_holdout(d["events"], calibration_end="2024-06-30", freq="W"),
     "EventSummary": lambda d: jk.event_summary(d["events"]),
     "KPIs": lambda d: jk.kpis(d["events"], freq="M"),
     "Lifecycle": lambda d: jk.lifecycle(d["events"], as_of="2024-09-30"),

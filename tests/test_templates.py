@@ -46,6 +46,7 @@ OWN = {
     "02_funnels_and_paths": ["STEPS", "WINDOW", "EXCLUDE", "STAGES", "UNIT"],
     "03_ab_testing": [
         "ASSIGNMENTS_PATH",
+        "ASSIGNMENT_TIME",
         "UNIT_ID",
         "VARIANT",
         "METRIC",
@@ -208,7 +209,7 @@ RUNS = {
     "03_ab_testing": [
         ("experiment_table", {}),
         ("experiment_table", {"METRIC": "spend"}),
-        ("experiment_events", {}),
+        ("experiment_events", {"ASSIGNMENT_TIME": "assigned", "SEQUENTIAL_ORDER": "assigned"}),
     ],
     "04_retention_survival": [
         ("clickstream", {"START": "payment_done"}),
