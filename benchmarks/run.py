@@ -20,6 +20,8 @@ import time
 from pathlib import Path
 
 import abtest_task  # benchmarks/ is on sys.path when this script runs
+import attribution_task
+import clv_task
 import explorer_task
 import foreign_log
 import nps_task
@@ -29,7 +31,7 @@ import survival_tasks
 HERE = Path(__file__).resolve().parent
 #: in-process statistics benchmarks: each has TITLE, data(), baseline(data),
 #: journeykit(data), check(journeykit result, baseline result) and describe(best, repeat)
-STATS_TASKS = (nps_task, abtest_task, survival_tasks)
+STATS_TASKS = (nps_task, abtest_task, survival_tasks, clv_task, attribution_task)
 DATA = HERE / "data"
 AS_OF = "2024-12-31"
 

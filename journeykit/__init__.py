@@ -7,6 +7,7 @@ that use them, on first use.
 
 from . import datasets, privacy, simulate, tables, templates, widgets
 from .abtest import SRM, ABTest, ab_test, experiment_units, srm_test
+from .attribution import Attribution, AttributionPaths, attribution, attribution_paths
 from .bayes import Bayes, bayes_ab
 from .cli import show_versions
 from .clv import (
@@ -90,6 +91,10 @@ __version__ = "0.1.0"
 install_warning_format()
 
 __all__ = [
+    "Attribution",
+    "AttributionPaths",
+    "attribution",
+    "attribution_paths",
     "BGNBD",
     "CLVBy",
     "GammaGamma",

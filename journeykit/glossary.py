@@ -155,7 +155,39 @@ GLOSSARY: dict[str, Entry] = {
     # ---------------------------------------------------------------- units and shapes
     "unit": _e("the unit of analysis: customer, session or account", "choice", "customer"),
     "step_order": _e("how funnel steps must follow: strict (in order) or any", "choice", "strict"),
-    "value": _e("what cohort retention counts: customers or revenue", "choice", "customers"),
+    "value": _e(
+        "what is valued: cohort retention counts customers or revenue; attribution_paths sums "
+        "this column per conversion (None: no value)",
+        "choice or column",
+        "customers",
+        "revenue",
+        None,
+    ),
+    "paths": _e(
+        "a path table: attribution_paths(), or ChannelAttribution's path, total_conversions, "
+        "total_null (total_conversion_value)",
+        "table",
+    ),
+    "lookback": _e(
+        "how far back from a conversion touchpoints are credited (a duration)", "duration", "30D"
+    ),
+    "models": _e(
+        "attribution models: first_touch, last_touch, last_non_direct, linear, position_based, "
+        "time_decay, markov, shapley",
+        "choices",
+        (
+            "first_touch",
+            "last_touch",
+            "last_non_direct",
+            "linear",
+            "position_based",
+            "time_decay",
+            "markov",
+            "shapley",
+        ),
+    ),
+    "markov_order": _e("how many last channels a Markov chain's state remembers (1-3)", "int", 1),
+    "direct": _e("the channel last_non_direct passes over", "str", "direct"),
     "kind": _e("the kind of A/B metric: auto, proportion, mean or ratio", "choice", "auto"),
     "collapse_repeats": _e("count a state repeated in a row once", "bool", True),
     "add_start_end": _e("add the start and end states to transitions", "bool", True),

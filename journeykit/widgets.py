@@ -623,3 +623,247 @@ def funnel_explorer(
 
     rows = [["steps"], ["window", "step_order"], ["unit", "by"]]
     return _explorer(controls, rows, run, margins=True)
+
+
+def clv_explorer(
+    events,
+    *,
+    attributes: pd.DataFrame | None = None,
+    calibration_end=None,
+    horizon: int = 12,
+    discount_rate: float = 0.01,
+    by=None,
+    freq: str = "D",
+    purchase="purchase",
+):
+    """Explore customer lifetime value (:func:`journeykit.clv_by`) interactively: the
+    horizon in months, the monthly discount rate and the segment compared.
+
+    The BG/NBD and Gamma-Gamma models are fitted once, when the explorer is built
+    (:func:`journeykit.clv_summary` of the events up to ``calibration_end``,
+    :func:`journeykit.fit_bgnbd`, :func:`journeykit.fit_gamma_gamma`); the value is that
+    of the purchases after ``calibration_end``. Each segment's summary and each result are kept,
+    so moving a control only re-sums the fitted models' predictions. The intervals use
+    :data:`BOOT_DRAWS` bootstrap draws (fewer than ``clv_by``'s default, to stay quick).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`) with a ``revenue`` column and
+        ``purchase`` events.
+    attributes : pandas.DataFrame, optional
+        Customer attributes (``customer_id`` and e.g. ``persona`` or an RFM ``segment``)
+        offered as segments, beside the acquisition ``channel``.
+    calibration_end : date-like, optional
+        The last period the models are fitted on (later events are ignored); CLV is the
+        value of the purchases after it. Default: the end of the data.
+    horizon, discount_rate, by
+        The starting values of the controls, as :func:`journeykit.clv_by` takes them
+        (``by=None``: all customers as one group).
+    freq : str
+        The period of the summary (:func:`journeykit.clv_summary`).
+    purchase : str or list of str
+        The event(s) that are an order.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer; ``update()``, ``result`` (the last :class:`~journeykit.clv.CLVBy`)
+        and ``seconds`` as in :func:`lifecycle_explorer`; ``models`` holds the fitted
+        BG/NBD and Gamma-Gamma models.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.clv_explorer(jk.load_webshop(), horizon=6)
+    >>> box.controls["horizon"].value
+    6
+    """
+    import warnings
+
+    import ipywidgets as w
+
+    from .clv import _clv_inputs, clv_by, clv_summary, fit_bgnbd, fit_gamma_gamma
+    from .errors import JourneyWarning
+
+    table = _inputs(events, attributes)
+    if "revenue" not in table.columns:
+        raise JourneyDataError(
+            "events: no revenue column, so there is no value to model (BG/NBD works without "
+            "spend; Gamma-Gamma and CLV need it). Fix: pass the order value column to "
+            "read_events(..., revenue='amount')."
+        )
+    horizon, discount_rate = _clv_inputs(horizon, discount_rate)
+    by_options, by_start = _breakdowns(table, attributes, by)
+    read = dict(observation_end=calibration_end, freq=freq, purchase=purchase)
+    summary = clv_summary(table, **read)
+    bgnbd = fit_bgnbd(summary, freq=freq)
+    with warnings.catch_warnings():  # the independence warning is for the notebook's fit
+        warnings.simplefilter("ignore", JourneyWarning)
+        gamma_gamma = fit_gamma_gamma(summary)
+    controls = {
+        "horizon": w.IntSlider(
+            description="horizon (months)",
+            min=1,
+            max=max(36, horizon),
+            value=horizon,
+            style=STYLE,
+        ),
+        "discount_rate": w.FloatSlider(
+            description="discount rate a month",
+            min=0.0,
+            max=max(0.05, discount_rate),
+            step=0.0025,
+            value=discount_rate,
+            readout_format=".2%",
+            style=STYLE,
+        ),
+        "by": w.Dropdown(description="segment", options=by_options, value=by_start),
+    }
+    frames: dict = {}
+    results: dict = {}
+
+    def segment(value):
+        """The summary with the segment's column (cached per segment)."""
+        if value not in frames:
+            if value == NOTHING:
+                frames[value] = (summary.assign(customers="all customers"), "customers")
+            elif attributes is not None and value in attributes.columns:
+                frames[value] = (summary, attributes[["customer_id", value]])
+            else:  # an event column: its value at the customer's first activity
+                grouped = clv_summary(table, **read, by=value)
+                frames[value] = (grouped, value)
+        return frames[value]
+
+    def run(values):
+        rate = round(values["discount_rate"], 4)
+        key = (values["by"], values["horizon"], rate)
+        if key not in results:
+            frame, grouping = segment(values["by"])
+            results[key] = clv_by(
+                frame,
+                bgnbd,
+                gamma_gamma,
+                by=grouping,
+                horizon=values["horizon"],
+                discount_rate=rate,
+                n_boot=BOOT_DRAWS,
+            )
+        return results[key]
+
+    def mark(values):
+        def title(ax):
+            ax.set_title(
+                f"CLV per customer over the next {values['horizon']} months, discounted at "
+                f"{values['discount_rate']:.2%} a month",
+                fontsize=10,
+            )
+
+        return title
+
+    box = _explorer(
+        controls, [["horizon", "discount_rate"], ["by"]], run, figsize=(9, 4.5), mark=mark
+    )
+    box.models = (bgnbd, gamma_gamma)
+    return box
+
+
+#: Bootstrap draws of the CLV explorer's intervals.
+BOOT_DRAWS = 50
+
+
+def attribution_explorer(
+    events,
+    *,
+    channel: str = "channel",
+    conversion="purchase",
+    lookback="30D",
+    unit: str = "customer",
+    value: str | None = "revenue",
+    models=(
+        "first_touch",
+        "last_touch",
+        "last_non_direct",
+        "linear",
+        "position_based",
+        "time_decay",
+        "markov",
+        "shapley",
+    ),
+    markov_order: int = 1,
+):
+    """Explore :func:`journeykit.attribution` interactively: the models compared, the lookback
+    and the order of the Markov chain.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`) with a channel column.
+    channel, conversion, lookback, unit, value
+        As :func:`journeykit.attribution_paths` takes them (the lookback is the slider's
+        starting value, 1 to 90 days).
+    models, markov_order
+        The starting values of the controls, as :func:`journeykit.attribution` takes them.
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer; ``update()``, ``result`` and ``seconds`` as in
+        :func:`lifecycle_explorer`. The paths of each lookback are computed once and kept
+        (the last eight), so changing the models or the order only re-solves the chain.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.attribution_explorer(jk.load_webshop(), lookback="14D")
+    >>> box.controls["lookback"].value
+    14
+    """
+    import warnings
+
+    import ipywidgets as w
+
+    from .attribution import MODELS, attribution, attribution_paths
+    from .errors import JourneyWarning
+
+    table = _inputs(events, None)
+    start = _days(lookback, param="lookback")
+    chosen = [models] if isinstance(models, str) else list(models)
+    check_events_exist(table, conversion, param="conversion")
+    kept: dict = {}
+
+    def paths_of(days: int):
+        if days not in kept:
+            if len(kept) >= 8:
+                kept.pop(next(iter(kept)))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", JourneyWarning)
+                kept[days] = attribution_paths(
+                    table,
+                    channel=channel,
+                    conversion=conversion,
+                    lookback=f"{days}D",
+                    unit=unit,
+                    value=value,
+                )
+        return kept[days]
+
+    paths_of(start)  # a bad channel, unit or value fails here, not in an update
+    controls = {
+        "models": w.TagsInput(value=chosen, allowed_tags=list(MODELS), allow_duplicates=False),
+        "lookback": w.IntSlider(
+            value=start, min=1, max=max(90, start), description="lookback (days)", style=STYLE
+        ),
+        "markov_order": w.ToggleButtons(
+            options=[1, 2, 3], value=markov_order, description="Markov order"
+        ),
+    }
+
+    def run(values):
+        return attribution(
+            paths_of(values["lookback"]),
+            models=list(values["models"]),
+            markov_order=values["markov_order"],
+        )
+
+    return _explorer(controls, [["models"], ["lookback", "markov_order"]], run, figsize=(9, 5))

@@ -1311,6 +1311,87 @@ CASES = [
         lambda d: jw.funnel_explorer(d.shop, attributes=pd.DataFrame({"id": [1]})),
         (p("attributes"), "customer_id"),
     ),
+    (
+        "widgets-clv-explorer-no-revenue",
+        lambda d: jw.clv_explorer(d.shop.drop(columns="revenue")),
+        (p("events"), "revenue"),
+    ),
+    (
+        "widgets-clv-explorer-horizon-zero",
+        lambda d: jw.clv_explorer(d.shop, horizon=0),
+        (p("horizon"),),
+    ),
+    (
+        "widgets-attribution-explorer-lookback-bare",
+        lambda d: jw.attribution_explorer(d.shop, lookback="30"),
+        (p("lookback"),),
+    ),
+    (
+        "attribution-paths-lookback-bare-number",
+        lambda d: jk.attribution_paths(d.shop, lookback=30),
+        (p("lookback"),),
+    ),
+    (
+        "attribution-paths-lookback-no-unit",
+        lambda d: jk.attribution_paths(d.shop, lookback="30"),
+        (p("lookback"),),
+    ),
+    (
+        "attribution-paths-channel-missing-column",
+        lambda d: jk.attribution_paths(d.shop, channel="source"),
+        (p("channel"), AVAILABLE),
+    ),
+    (
+        "attribution-paths-channel-missing-values",
+        lambda d: jk.attribution_paths(d.shop.assign(channel=None)),
+        (p("channel"),),
+    ),
+    (
+        "attribution-paths-conversion-unknown",
+        lambda d: jk.attribution_paths(d.shop, conversion="signup"),
+        (p("conversion"),),
+    ),
+    (
+        "attribution-paths-unit-unsupported",
+        lambda d: jk.attribution_paths(d.shop, unit="visit"),
+        (p("unit"),),
+    ),
+    (
+        "attribution-paths-string-timestamps",
+        lambda d: jk.attribution_paths(d.str_ts),
+        "read_events",
+    ),
+    (
+        "attribution-no-conversions",
+        lambda d: jk.attribution(
+            pd.DataFrame({"path": ["a > b"], "total_conversions": [0], "total_null": [1]})
+        ),
+        (p("paths"),),
+    ),
+    (
+        "attribution-one-channel",
+        lambda d: jk.attribution(
+            pd.DataFrame({"path": ["a > a"], "total_conversions": [1], "total_null": [1]})
+        ),
+        (p("paths"), "one channel"),
+    ),
+    (
+        "attribution-models-unknown",
+        lambda d: jk.attribution(
+            pd.DataFrame({"path": ["a > b"], "total_conversions": [1], "total_null": [1]}),
+            models=["markow"],
+        ),
+        (p("models"), AVAILABLE),
+    ),
+    (
+        "attribution-markov-order-four",
+        lambda d: jk.attribution(
+            pd.DataFrame({"path": ["a > b"], "total_conversions": [1], "total_null": [1]}),
+            markov_order=4,
+        ),
+        (p("markov_order"),),
+    ),
+    ("attribution-events-not-paths", lambda d: jk.attribution(d.shop), (p("paths"),)),
     ("privacy-pseudonymize-no-key", lambda d: jk.pseudonymize(d.shop, key=""), (p("key"),)),
     (
         "privacy-pseudonymize-unknown-column",
@@ -1539,7 +1620,8 @@ def test_the_catalogue_covers_the_public_functions():
         if inspect.isfunction(getattr(jk, name)) and inspect.signature(getattr(jk, name)).parameters
     }
     public |= {f"widgets.{n}" for n in ("lifecycle_explorer", "nps_explorer", "retention_explorer")}
-    public |= {"widgets.funnel_explorer", "simulate.webshop"}
+    public |= {"widgets.funnel_explorer", "widgets.clv_explorer", "simulate.webshop"}
+    public |= {"widgets.attribution_explorer"}
     source = Path(__file__).read_text()
     called = set(re.findall(r"\bjk\.(\w+)\(", source))
     called |= {f"widgets.{n}" for n in re.findall(r"\bjw\.(\w+)\(", source)}

@@ -385,3 +385,85 @@ def test_bad_clv_arguments(cdnow_summary):
         clv_by(cdnow_summary, bg, gg, by="persona")
     with pytest.raises(JourneyDataError, match="calibration_end=None"):
         clv_holdout(jk.load_cdnow(), calibration_end=None)
+
+
+def test_compress_is_exact_and_weighted(rng):
+    from journeykit.clv import _compress
+
+    x = rng.integers(0, 5, 2000).astype(float)
+    T = rng.integers(10, 14, 2000) + 0.5
+    (xu, Tu), w, inverse = _compress(x, T)
+    np.testing.assert_array_equal(xu[inverse], x)
+    np.testing.assert_array_equal(Tu[inverse], T)
+    assert w.sum() == 2000 and len(xu) == len(set(zip(x, T)))
+    np.testing.assert_array_equal(w, np.bincount(inverse))
+
+
+def test_analytic_hessians_equal_differences_of_the_gradient(rng):
+    from journeykit import clv
+
+    x = rng.integers(0, 10, 300).astype(float)
+    T = rng.uniform(20, 40, 300)
+    tx = np.where(x > 0, rng.uniform(0, 1, 300) * T, 0.0)
+    w = rng.integers(1, 5, 300).astype(float)
+    cases = [
+        (clv.bgnbd_log_likelihood, clv._bgnbd_hessian, (x, tx, T), [0.3, 4.0, 0.8, 2.5]),
+        (
+            clv.gamma_gamma_log_likelihood,
+            clv._gamma_gamma_hessian,
+            (x + 1, rng.gamma(5, 3, 300)),
+            [6.0, 3.7, 15.0],
+        ),
+    ]
+    for loglik, hessian, data, theta in cases:
+        levels = clv._levels(data[0])
+        theta = np.array(theta)
+
+        def grad(t, loglik=loglik, data=data, levels=levels):
+            return loglik(t, *data, levels)[1] @ w
+
+        h = 1e-6
+        numeric = np.column_stack(
+            [(grad(theta + e) - grad(theta - e)) / (2 * h) for e in np.eye(len(theta)) * h]
+        )
+        analytic = hessian(theta, *data, levels, w)
+        np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-6 * abs(numeric).max())
+
+
+def test_large_fits_start_from_a_sample_and_equal_lifetimes(rng):
+    # more distinct histories than WARM_ROWS * 4: the warm start path
+    from journeykit import clv
+
+    summary = simulate_bgnbd(30_000, 0.25, 30.0, 0.8, 2.5, 546.0, rng)
+    summary["T"] = summary["T"] - rng.integers(0, 90, len(summary))
+    summary["recency"] = np.minimum(summary["recency"], summary["T"]).where(
+        summary["frequency"] > 0, 0.0
+    )
+    n = len(clv._compress(*(summary[c].to_numpy(float) for c in clv.SUMMARY_COLUMNS))[1])
+    old = clv.WARM_ROWS
+    clv.WARM_ROWS = min(old, n // 5)
+    try:
+        model = fit_bgnbd(summary)
+    finally:
+        clv.WARM_ROWS = old
+    ref = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
+    for name in ("r", "alpha", "a", "b"):
+        assert model.params[name] == pytest.approx(ref.params_[name], rel=1e-4)
+
+
+def test_clv_explorer_fits_once_and_caches_per_segment():
+    box = jk.widgets.clv_explorer(
+        jk.load_webshop(), attributes=jk.load_customers(), horizon=6, by="persona"
+    )
+    first = box.result
+    assert box.controls["horizon"].value == 6 and first.by == ("persona",)
+    box.controls["horizon"].value = 7
+    assert box.result.horizon == 7
+    box.controls["horizon"].value = 6
+    assert box.result is first  # cached
+    box.controls["by"].value = "channel"
+    assert box.result.by == ("channel",)
+    box.controls["by"].value = jk.widgets.NOTHING
+    assert len(box.result.table) == 1
+    with pytest.raises(JourneyDataError, match="no revenue"):
+        jk.widgets.clv_explorer(jk.load_webshop().drop(columns="revenue"))

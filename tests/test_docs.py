@@ -10,6 +10,8 @@ from journeykit import widgets
 
 #: functions whose numbers come from a published statistical method
 STATISTICAL = {
+    "attribution_paths",
+    "attribution",
     "clv_summary",
     "fit_bgnbd",
     "fit_gamma_gamma",

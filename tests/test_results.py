@@ -35,6 +35,7 @@ def data():
 STEPS = ["product_view", "add_to_cart", "purchase"]
 DRIVERS = ["delivery", "service", "price", "site_speed"]
 
+
 #: Result class name -> how to build one from the bundled data
 def _clv(d):
     """The web-shop slice's CLV summary (by acquisition channel) and both fitted models."""
@@ -45,6 +46,8 @@ def _clv(d):
 
 
 BUILDERS = {
+    "AttributionPaths": lambda d: jk.attribution_paths(d["events"]),
+    "Attribution": lambda d: jk.attribution(jk.attribution_paths(d["events"])),
     "BGNBD": lambda d: _clv(d)[1],
     "GammaGamma": lambda d: _clv(d)[2],
     "CLVBy": lambda d: jk.clv_by(*_clv(d), by="channel", n_boot=50),

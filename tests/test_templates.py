@@ -67,6 +67,17 @@ OWN = {
         "COVARIATES",
         "COHORT_FREQ",
     ],
+    "06_clv": [
+        "CALIBRATION_END",
+        "HORIZON",
+        "DISCOUNT_RATE",
+        "FREQ",
+        "PENALTY",
+        "N_BOOT",
+        "LEVEL",
+        "TOP",
+    ],
+    "07_attribution": ["CONVERSION", "LOOKBACK", "UNIT", "MODELS", "MARKOV_ORDER", "DIRECT"],
     "05_nps": [
         "SCORE",
         "DATE",
@@ -222,6 +233,16 @@ RUNS = {
         ("survey_parquet", {}),
     ],
 }
+RUNS["06_clv"] = [
+    ("transactions", {}),
+    ("app_log", {"PENALTY": 0.001, "FREQ": "W"}),
+    ("clickstream", {}),
+]
+RUNS["07_attribution"] = [
+    ("app_log", {}),
+    ("app_log", {"MARKOV_ORDER": 2, "LOOKBACK": "14D", "MODELS": ["first_touch", "markov"]}),
+    ("clickstream", {}),
+]
 CASES = [(name, writer, extra) for name, runs in RUNS.items() for writer, extra in runs]
 
 
