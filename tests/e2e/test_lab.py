@@ -220,11 +220,43 @@ def explorer_image(cell):
     return imgs.last.get_attribute("src") if imgs.count() else None
 
 
+#: Armed on an explorer's cell before a control is moved: the browser's own clock at the
+#: first input event on the cell (key, pointer, change) and when a new figure (an img whose
+#: source differs from the one shown before) is in the page. Their difference is the
+#: latency a reader sees, from the control's change to the redrawn figure, without the
+#: test's polling in it.
+ARM_JS = """([cell, before]) => {
+    const clock = {start: null, end: null};
+    const first = () => { if (clock.start === null) clock.start = performance.now(); };
+    for (const kind of ["keydown", "pointerdown", "input", "change"]) {
+        cell.addEventListener(kind, first, {capture: true});
+    }
+    const seen = () => {
+        const imgs = cell.querySelectorAll(".widget-output img");
+        const last = imgs[imgs.length - 1];
+        if (clock.end === null && last && last.src && last.src !== before) {
+            clock.end = performance.now();
+        }
+    };
+    new MutationObserver(seen).observe(cell, {subtree: true, childList: true, attributes: true});
+    window.__journeykitClock = clock;
+}"""
+
+
+def arm(cell, before: str | None) -> None:
+    cell.evaluate("(cell, before) => (" + ARM_JS + ")([cell, before])", before)
+
+
 def wait_for_new_image(cell, before: str | None, where: str) -> float:
+    """Seconds from the first input event on the cell to the new figure, by the browser's
+    clock (see ARM_JS); raises when the explorer prints an error or shows nothing new."""
     start = time.perf_counter()
     while time.perf_counter() - start < UPDATE_TIMEOUT:
         src = explorer_image(cell)
         if src and src != before:
+            clock = cell.page.evaluate("() => window.__journeykitClock")
+            if clock["start"] is not None and clock["end"] is not None:
+                return (clock["end"] - clock["start"]) / 1000
             return time.perf_counter() - start
         text = cell.locator(".widget-output").inner_text()
         if "Fix:" in text or "Error" in text:
@@ -331,6 +363,7 @@ def drive_explorer(page, c, stem: str, latency) -> None:
     times = latency.setdefault(name, [])
     for number, (kind, control) in enumerate(found):
         before = explorer_image(cell)
+        arm(cell, before)
         if not move(kind, control, number):
             continue
         seconds = wait_for_new_image(cell, before, f"{where} ({kind} #{number})")
@@ -342,6 +375,7 @@ def drive_explorer(page, c, stem: str, latency) -> None:
     step = 0
     while first_slider is not None and len(times) < MOVES:
         before = explorer_image(cell)
+        arm(cell, before)
         move("slider", first_slider, step)
         times.append(wait_for_new_image(cell, before, f"{where} (slider, move {step})"))
         assert_drawn(explorer_image(cell), f"{where} after slider move {step}")
