@@ -1472,19 +1472,25 @@ class CLVBy(Result):
         t = self.table.sort_values("clv", ascending=False)
         pct = f"{self.level:.0%}"
         best, worst = t.iloc[0], t.iloc[-1]
+        worth = (
+            f"{best['clv']:,.2f} on average ({pct} interval {best['clv_ci_low']:,.2f} to "
+            f"{best['clv_ci_high']:,.2f})"
+        )
+        if len(t) == 1:  # no breakdown: one group of everyone
+            return (
+                f"Over the next {self.horizon} months a customer is worth {worth}; all "
+                f"{int(best['n']):,} customers together {best['clv_total']:,.2f}."
+            )
         name = plots.group_label(best, self.by)
         text = (
-            f"Over the next {self.horizon} months a customer of {name} is worth "
-            f"{best['clv']:,.2f} on average ({pct} interval {best['clv_ci_low']:,.2f} to "
-            f"{best['clv_ci_high']:,.2f}); together {name} holds {best['clv_share']:.0%} of "
-            f"the expected value with {best['n'] / t['n'].sum():.0%} of the customers."
+            f"Over the next {self.horizon} months a customer of {name} is worth {worth}; "
+            f"together {name} holds {best['clv_share']:.0%} of the expected value with "
+            f"{best['n'] / t['n'].sum():.0%} of the customers."
         )
-        if len(t) > 1:
-            text += (
-                f" The least valuable group, {plots.group_label(worst, self.by)}, averages "
-                f"{worst['clv']:,.2f} ({worst['p_alive']:.0%} estimated still active)."
-            )
-        return text
+        return text + (
+            f" The least valuable group, {plots.group_label(worst, self.by)}, averages "
+            f"{worst['clv']:,.2f} ({worst['p_alive']:.0%} estimated still active)."
+        )
 
     def plot(self, ax=None):
         """Mean CLV per group with its interval (horizontal bars, most valuable on top)."""

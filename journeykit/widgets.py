@@ -866,4 +866,19 @@ def attribution_explorer(
             markov_order=values["markov_order"],
         )
 
-    return _explorer(controls, [["models"], ["lookback", "markov_order"]], run, figsize=(9, 5))
+    def show(result, values):
+        """The conclusion and one compact table: conversions per channel and model."""
+        import html
+
+        from IPython.display import HTML
+
+        from .results import report_table
+
+        wide = result.wide.reset_index()
+        wide.columns.name = None
+        text = f"<p>{html.escape(result.conclusion)}</p>"
+        return HTML(text + report_table(wide.round(1), first=("channel",)))
+
+    return _explorer(
+        controls, [["models"], ["lookback", "markov_order"]], run, figsize=(9, 5), show=show
+    )
