@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import subprocess
@@ -256,9 +257,13 @@ def import_times(repeat: int = 15) -> dict:
         "import journeykit; from journeykit import read_events, kpis; "
         "t2 = time.perf_counter(); print(t1 - t0, t2 - t1)"
     )
+    # as an installed package is imported: from its bytecode cache (a shell that sets
+    # PYTHONDONTWRITEBYTECODE would otherwise compile every module on every import)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
         runs.append([float(x) for x in out.stdout.split()])
     return {
         "pandas": statistics.median(r[0] for r in runs),
