@@ -1265,7 +1265,9 @@ def _check_models(bgnbd, gamma_gamma) -> None:
         )
 
 
-def _clv_inputs(horizon, discount_rate):
+def check_clv_inputs(horizon, discount_rate):
+    """``horizon`` (whole months, 1-1200) and ``discount_rate`` (a monthly rate in [0, 1))
+    checked, as used by predict_clv, clv_by and the CLV explorer."""
     horizon = check_whole("horizon", horizon, minimum=1, maximum=1200, example=12)
     rate = check_number("discount_rate", discount_rate, what="a monthly rate", example="0.01")
     if not 0 <= rate < 1:
@@ -1348,7 +1350,7 @@ def predict_clv(
     14047       14048         70     0.96  3457.43
     """
     _check_models(bgnbd, gamma_gamma)
-    horizon, rate = _clv_inputs(horizon, discount_rate)
+    horizon, rate = check_clv_inputs(horizon, discount_rate)
     frame = _check_summary(summary, (*SUMMARY_COLUMNS, "monetary_value"), where="predict_clv")
     _spend_rows(frame, where="predict_clv")
     x, tx, T = (frame[c].to_numpy(dtype=float) for c in SUMMARY_COLUMNS)
@@ -1588,7 +1590,7 @@ def clv_by(
     1   repeat   9451
     """
     _check_models(bgnbd, gamma_gamma)
-    horizon, rate = _clv_inputs(horizon, discount_rate)
+    horizon, rate = check_clv_inputs(horizon, discount_rate)
     n_boot = check_whole("n_boot", n_boot, minimum=20, example=200)
     level = check_level("level", level)
     seed = check_whole("seed", seed, minimum=0, example=0)

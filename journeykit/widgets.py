@@ -24,8 +24,9 @@ import time
 import pandas as pd
 
 from . import _engine
+from .attribution import MODELS, attribution, attribution_paths
 from .checks import as_timedelta, as_utc, check_events_exist, require, require_events
-from .errors import JourneyDataError
+from .errors import JourneyDataError, JourneyWarning
 from .lifecycle import lifecycle
 
 #: The dropdown value meaning "no choice" (ipywidgets shows an empty label for None).
@@ -683,8 +684,7 @@ def clv_explorer(
 
     import ipywidgets as w
 
-    from .clv import _clv_inputs, clv_by, clv_summary, fit_bgnbd, fit_gamma_gamma
-    from .errors import JourneyWarning
+    from .clv import check_clv_inputs, clv_by, clv_summary, fit_bgnbd, fit_gamma_gamma
 
     table = _inputs(events, attributes)
     if "revenue" not in table.columns:
@@ -693,7 +693,7 @@ def clv_explorer(
             "spend; Gamma-Gamma and CLV need it). Fix: pass the order value column to "
             "read_events(..., revenue='amount')."
         )
-    horizon, discount_rate = _clv_inputs(horizon, discount_rate)
+    horizon, discount_rate = check_clv_inputs(horizon, discount_rate)
     by_options, by_start = _breakdowns(table, attributes, by)
     read = dict(observation_end=calibration_end, freq=freq, purchase=purchase)
     summary = clv_summary(table, **read)
@@ -780,16 +780,7 @@ def attribution_explorer(
     lookback="30D",
     unit: str = "customer",
     value: str | None = "revenue",
-    models=(
-        "first_touch",
-        "last_touch",
-        "last_non_direct",
-        "linear",
-        "position_based",
-        "time_decay",
-        "markov",
-        "shapley",
-    ),
+    models=MODELS,
     markov_order: int = 1,
 ):
     """Explore :func:`journeykit.attribution` interactively: the models compared, the lookback
@@ -822,9 +813,6 @@ def attribution_explorer(
     import warnings
 
     import ipywidgets as w
-
-    from .attribution import MODELS, attribution, attribution_paths
-    from .errors import JourneyWarning
 
     table = _inputs(events, None)
     start = _days(lookback, param="lookback")
