@@ -193,3 +193,16 @@ def test_keys_repeat_on_sorted_halves_equals_a_distinct_count(values, chunks):
     arrays = [pa.array(values[i::chunks], type=pa.uint64()) for i in range(chunks)]
     column = pa.chunked_array(arrays, type=pa.uint64())
     assert _engine._sorted_halves_repeat(column) == (len(set(values)) < len(values))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.just(np.nan), st.just(pd.NA), st.text()), max_size=40))
+def test_python_strings_reach_the_engine_as_arrow_would_read_them(values):
+    # the DuckDB route for object columns of str gives what pyarrow gives (the reference)
+    import pyarrow as pa
+
+    column = pd.Series([*values, "x"], dtype=object)
+    expected = pa.array(column, type=pa.string(), from_pandas=True)
+    got = _engine.to_arrow(pd.DataFrame({"v": column}))["v"]
+    assert got.type == pa.string()
+    assert got.to_pylist() == expected.to_pylist()
