@@ -33,7 +33,7 @@ lab: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	MPLBACKEND=Agg $(BIN)/pytest
+	MPLBACKEND=Agg JOURNEYKIT_PROGRESS=off $(BIN)/pytest
 
 # JupyterLab in headless Chromium: every notebook run, every explorer driven (tests/e2e).
 e2e: setup

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
+import sys
 import warnings
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from functools import cache
 
 import pandas as pd
@@ -206,9 +209,57 @@ def arrow_to_pandas(arrow, *, destroy: bool = True) -> pd.DataFrame:
 
 
 def to_arrow_result(expr):
-    """Execute an Ibis table expression to an Arrow table, on its backend or ours."""
+    """Execute an Ibis table expression to an Arrow table, on its backend or ours; a query
+    on journeykit's DuckDB that runs longer than :data:`PROGRESS_AFTER` seconds shows its
+    progress where :func:`show_progress` says so."""
     found = _backend(expr)
-    return (found or connection()).to_pyarrow(expr)
+    if found is not None and found is not connection() or not show_progress():
+        return (found or connection()).to_pyarrow(expr)
+    return _with_progress(lambda: connection().to_pyarrow(expr), connection().con)
+
+
+#: Seconds a query runs before journeykit shows a progress bar for it.
+PROGRESS_AFTER = 2.0
+
+
+def show_progress() -> bool:
+    """Whether long queries show a progress bar: the environment variable
+    ``JOURNEYKIT_PROGRESS`` ``on`` or ``off`` decides; unset, they do in a Jupyter kernel
+    (``make test`` and ``journeykit run`` set it off: executed notebooks stay clean)."""
+    choice = os.environ.get("JOURNEYKIT_PROGRESS", "").strip().lower()
+    if choice in {"on", "1", "true", "yes"}:
+        return True
+    if choice or "IPython" not in sys.modules:
+        return False
+    shell = sys.modules["IPython"].get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+def _with_progress(run, con):
+    """``run()`` in a worker thread; after PROGRESS_AFTER seconds a tqdm bar (a widget in
+    Jupyter) follows DuckDB's own estimate of the query's progress. An interrupt (the
+    kernel's stop button) interrupts the query."""
+    con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
+    pool = ThreadPoolExecutor(1)
+    future = pool.submit(run)
+    try:
+        with contextlib.suppress(FutureTimeout):
+            return future.result(timeout=PROGRESS_AFTER)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=100, desc="journeykit query", unit="%", leave=False) as bar:
+            while True:
+                with contextlib.suppress(FutureTimeout):
+                    return future.result(timeout=0.25)
+                done = con.query_progress()
+                if done >= 0:
+                    bar.n = round(min(done, 100.0), 1)
+                    bar.refresh()
+    except KeyboardInterrupt:
+        con.interrupt()
+        raise
+    finally:
+        pool.shutdown(wait=False)
 
 
 def materialize(table):

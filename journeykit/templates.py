@@ -24,7 +24,11 @@ from .errors import JourneyDataError
 #: The kernel environment of a run: matplotlib's inline backend (whatever the caller's
 #: MPLBACKEND), explorers as snapshots, and plotly figures both as their own mimetype and
 #: as HTML with plotly.js inlined (offline), which a static page can show.
-REPORT_ENV = {"JOURNEYKIT_STATIC_WIDGETS": "1", "PLOTLY_RENDERER": "plotly_mimetype+notebook"}
+REPORT_ENV = {
+    "JOURNEYKIT_STATIC_WIDGETS": "1",
+    "PLOTLY_RENDERER": "plotly_mimetype+notebook",
+    "JOURNEYKIT_PROGRESS": "off",  # a saved report has no use for progress bars
+}
 
 
 class TemplateRunError(RuntimeError):

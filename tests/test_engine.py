@@ -206,3 +206,25 @@ def test_python_strings_reach_the_engine_as_arrow_would_read_them(values):
     got = _engine.to_arrow(pd.DataFrame({"v": column}))["v"]
     assert got.type == pa.string()
     assert got.to_pylist() == expected.to_pylist()
+
+
+def test_a_long_query_shows_its_progress_and_the_same_result(monkeypatch, capsys):
+    import pyarrow as pa
+
+    t = _engine.register(pa.table({"i": np.arange(6_000_000)}))
+    query = t.aggregate(n=(t["i"].hash() % 5_000_000).nunique())
+    monkeypatch.setenv("JOURNEYKIT_PROGRESS", "off")
+    quiet = _engine.to_pandas(query)
+    assert "journeykit query" not in capsys.readouterr().err
+    monkeypatch.setenv("JOURNEYKIT_PROGRESS", "on")
+    monkeypatch.setattr(_engine, "PROGRESS_AFTER", 0.01)
+    shown = _engine.to_pandas(query)
+    assert "journeykit query" in capsys.readouterr().err  # tqdm's bar, on stderr outside Jupyter
+    pd.testing.assert_frame_equal(shown, quiet)
+
+
+@pytest.mark.parametrize(("setting", "shown"), [("on", True), ("off", False), ("", False)])
+def test_progress_is_on_in_jupyter_or_when_asked(monkeypatch, setting, shown):
+    # pytest is no Jupyter kernel: unset means off here
+    monkeypatch.setenv("JOURNEYKIT_PROGRESS", setting)
+    assert _engine.show_progress() is shown
