@@ -212,9 +212,8 @@ def to_arrow_result(expr):
     """Execute an Ibis table expression to an Arrow table, on its backend or ours; a query
     on journeykit's DuckDB that runs longer than :data:`PROGRESS_AFTER` seconds shows its
     progress where :func:`show_progress` says so."""
-    found = _backend(expr)
-    if found is not None and found is not connection() or not show_progress():
-        return (found or connection()).to_pyarrow(expr)
+    if not (on_connection(expr) and show_progress()):
+        return (_backend(expr) or connection()).to_pyarrow(expr)
     return _with_progress(lambda: connection().to_pyarrow(expr), connection().con)
 
 
@@ -237,8 +236,9 @@ def show_progress() -> bool:
 
 def _with_progress(run, con):
     """``run()`` in a worker thread; after PROGRESS_AFTER seconds a tqdm bar (a widget in
-    Jupyter) follows DuckDB's own estimate of the query's progress. An interrupt (the
-    kernel's stop button) interrupts the query."""
+    Jupyter) follows DuckDB's own estimate of the query's progress, or shows the time
+    elapsed where DuckDB has none (scans of a pandas frame; files have one). An interrupt
+    (the kernel's stop button) interrupts the query."""
     con.execute("SET enable_progress_bar = true; SET enable_progress_bar_print = false")
     pool = ThreadPoolExecutor(1)
     future = pool.submit(run)
@@ -247,12 +247,16 @@ def _with_progress(run, con):
             return future.result(timeout=PROGRESS_AFTER)
         from tqdm.auto import tqdm
 
-        with tqdm(total=100, desc="journeykit query", unit="%", leave=False) as bar:
+        with tqdm(total=None, desc="journeykit query", unit="%", leave=False) as bar:
             while True:
                 with contextlib.suppress(FutureTimeout):
-                    return future.result(timeout=0.25)
+                    out = future.result(timeout=0.25)
+                    if bar.total:  # full: tqdm keeps a bar closed short of it as failed
+                        bar.n = bar.total
+                    return out
                 done = con.query_progress()
                 if done >= 0:
+                    bar.total = 100
                     bar.n = round(min(done, 100.0), 1)
                     bar.refresh()
     except KeyboardInterrupt:
