@@ -625,3 +625,28 @@ def test_a_file_stays_lazy_and_analyses_match_the_frame(tmp_path):
     pd.testing.assert_frame_equal(
         jk.funnel(lazy, steps).table, jk.funnel(frame, steps).table, check_dtype=False
     )
+
+
+@pytest.mark.parametrize("lazy", [False, True])
+def test_optional_text_columns_blank_is_missing_only_where_blank(tmp_path, lazy):
+    # the blank-to-missing rule is applied only to columns whose smallest value may be
+    # blank; a column without blanks comes through unchanged, one with blanks loses them
+    frame = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b", "b"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04"]),
+            "event": ["view", "buy", "view", "view"],
+            "session_id": ["s1", "s1", "s2", "s3"],
+            "channel": ["email", "  ", "", "search"],
+        }
+    )
+    source = frame
+    if lazy:
+        source = tmp_path / "e.parquet"
+        frame.to_parquet(source)
+    got = read_events(source, tz="UTC")
+    got = got.to_pandas() if lazy else got
+    assert got["session_id"].tolist() == ["s1", "s1", "s2", "s3"]
+    assert got["channel"].isna().tolist() == [False, True, True, False]
+    assert got["channel"].dropna().tolist() == ["email", "search"]
+    assert frame["channel"].tolist() == ["email", "  ", "", "search"]  # input untouched
