@@ -330,17 +330,24 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
         checks["bad_revenue"] = (revenue.isnull() & raw_rev.notnull()).sum()
         checks["negative_revenue"] = (revenue < 0).sum()
         checks["infinite_revenue"] = _engine.is_inf(revenue, backend).sum()
-    optional = {
-        target: text_column(table[source])
+    sources = {
+        target: source
         for target in STRING_COLUMNS
         if (source := mapping.get(target, target if target == "stage" else None)) is not None
         and source in schema
     }
-    checks |= {f"first_opt_{k}": v.min() for k, v in optional.items()}
+    optional = {target: text_column(table[source]) for target, source in sources.items()}
+    # an optional text column gets the blank-to-missing rule only where it may hold blanks
+    # (numbers cannot; text by its smallest value, in this same scan): on 10M session ids
+    # the rule (a strip per row) cost every later query 3 s
+    source_text = {target for target, source in sources.items() if schema[source].is_string()}
+    checks |= {f"first_opt_{k}": optional[k].min() for k in source_text}
     found = _engine.to_pandas(table.aggregate(**checks)).iloc[0].to_dict()
-    # an optional text column gets the blank-to-missing rule only where it may hold blanks:
-    # on 10M session ids the rule (a strip per row) cost every later query 3 s
-    blank_free = {k for k in optional if _starts_above_space(found.pop(f"first_opt_{k}"))}
+    blank_free = {
+        k
+        for k in optional
+        if k not in source_text or _starts_above_space(found.pop(f"first_opt_{k}"))
+    }
     maybe_blank = {
         k: v for k, v in text.items() if not _starts_above_space(found.pop(f"first_{k}"))
     }
@@ -362,10 +369,8 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
         columns["revenue"] = revenue
     for target, text in optional.items():
         # an empty id is a missing one (an empty cell in the export)
-        blank = text.strip() == ""
-        columns[target] = (
-            text if target in blank_free else ibis.ifelse(blank, ibis.null("string"), text)
-        )
+        cleaned = ibis.ifelse(text.strip() == "", ibis.null("string"), text)
+        columns[target] = text if target in blank_free else cleaned
     used = set(mapping.values()) | set(columns)
     rest = [name for name in table.columns if name not in used]
     found["columns"] = columns
