@@ -41,9 +41,8 @@ from .checks import (
     check_level,
     check_number,
     check_whole,
-    data_range,
     drop_missing,
-    known_events,
+    events_span,
     require,
     require_events,
     suggest,
@@ -67,9 +66,9 @@ HOLDOUT_BINS = 7
 #: A parameter estimate beyond these bounds means the likelihood runs off to the edge of
 #: the parameter space (e.g. no visible drop-out): the fit is reported as not converged.
 EDGE = (1e-6, 1e6)
-#: Distinct histories on which a large fit is first run to find its starting point (the
-#: full fit then needs a few Newton steps only).
-WARM_ROWS = 20_000
+#: Customers on whom a large fit is first run to find its starting point (the full fit
+#: then needs a few Newton steps only).
+WARM_CUSTOMERS = 50_000
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
 GAMMA_GAMMA_PARAMS = ("p", "q", "v")
 SUMMARY_COLUMNS = ("frequency", "recency", "T")
@@ -184,8 +183,7 @@ def clv_summary(
     require_events(events)
     check_choice("freq", freq, FREQS)
     t = _engine.as_table(events)
-    known = known_events(t)
-    purchases = check_events_exist(t, purchase, param="purchase", known=known)
+    purchases, span, (first, _) = events_span(t, purchase, param="purchase")
     end = as_of_in_data(
         t,
         observation_end,
@@ -193,14 +191,9 @@ def clv_summary(
         within=LONG_AFTER,
         why="T counts the periods up to it, so every customer looks long gone.",
         what="events",
+        span=span,
     )
     buys = t.filter(t["event"].isin(purchases))
-    first, last = data_range(buys)
-    if pd.isna(first):
-        raise JourneyDataError(
-            f"purchase={purchase!r}: no such events in the data, so there is no buyer. Fix: "
-            "pass purchase= the name of your order event."
-        )
     end_p = _period_of(end, freq)
     cal = None if calibration_end is None else as_utc(calibration_end, param="calibration_end")
     cal_p = end_p if cal is None else _period_of(cal, freq)
@@ -539,8 +532,14 @@ def _maximize(loglik, hessian, data, weights, start, *, penalty, scale, names, w
     row with a weight, so each step costs one pass over the distinct histories."""
     from scipy.optimize import minimize
 
-    if len(weights) > 4 * WARM_ROWS:  # start the full fit near the optimum
-        pick = np.sort(np.random.default_rng(0).choice(len(weights), WARM_ROWS, replace=False))
+    customers = weights.sum()
+    if customers > 4 * WARM_CUSTOMERS:  # start the full fit near the optimum
+        # a random sample of the customers: each history's count thinned binomially (a
+        # sample of the distinct histories instead lands far off, as a few histories hold
+        # most customers: on 1M customers r = 0.12 for 0.25, and 7 full steps instead of 4)
+        share = WARM_CUSTOMERS / customers
+        thinned = np.random.default_rng(0).binomial(weights.astype(np.int64), share)
+        pick = np.flatnonzero(thinned)
         part = tuple((d[0], d[1][pick]) if isinstance(d, tuple) else d[pick] for d in data)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", JourneyWarning)
@@ -548,7 +547,7 @@ def _maximize(loglik, hessian, data, weights, start, *, penalty, scale, names, w
                 loglik,
                 hessian,
                 part,
-                weights[pick],
+                thinned[pick].astype(float),
                 start,
                 penalty=penalty,
                 scale=scale,

@@ -431,7 +431,7 @@ def test_analytic_hessians_equal_differences_of_the_gradient(rng):
 
 
 def test_large_fits_start_from_a_sample_and_equal_lifetimes(rng):
-    # more distinct histories than WARM_ROWS * 4: the warm start path
+    # more customers than WARM_CUSTOMERS * 4: the warm start path
     from journeykit import clv
 
     summary = simulate_bgnbd(30_000, 0.25, 30.0, 0.8, 2.5, 546.0, rng)
@@ -439,13 +439,12 @@ def test_large_fits_start_from_a_sample_and_equal_lifetimes(rng):
     summary["recency"] = np.minimum(summary["recency"], summary["T"]).where(
         summary["frequency"] > 0, 0.0
     )
-    n = len(clv._compress(*(summary[c].to_numpy(float) for c in clv.SUMMARY_COLUMNS))[1])
-    old = clv.WARM_ROWS
-    clv.WARM_ROWS = min(old, n // 5)
+    old = clv.WARM_CUSTOMERS
+    clv.WARM_CUSTOMERS = min(old, len(summary) // 5)
     try:
         model = fit_bgnbd(summary)
     finally:
-        clv.WARM_ROWS = old
+        clv.WARM_CUSTOMERS = old
     ref = lifetimes.BetaGeoFitter().fit(summary["frequency"], summary["recency"], summary["T"])
     for name in ("r", "alpha", "a", "b"):
         assert model.params[name] == pytest.approx(ref.params_[name], rel=1e-4)
