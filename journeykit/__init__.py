@@ -5,7 +5,7 @@ top; Ibis, DuckDB, SciPy, statsmodels, lifelines and matplotlib load inside the 
 that use them, on first use.
 """
 
-from . import datasets, privacy, simulate, tables, templates, widgets
+from . import datasets, ga4, privacy, simulate, tables, templates, widgets
 from .abtest import SRM, ABTest, ab_test, experiment_units, srm_test
 from .attribution import Attribution, AttributionPaths, attribution, attribution_paths
 from .bayes import Bayes, bayes_ab
@@ -163,6 +163,7 @@ __all__ = [
     "cox",
     "customer_summary",
     "datasets",
+    "ga4",
     "privacy",
     "durations",
     "event_summary",
