@@ -5,7 +5,12 @@ memory (max RSS) are its own; the ratios compare contenders measured in the same
 the same (shared, noisy) machine. Results must be identical across contenders. Figures are
 written to ``benchmarks/RESULTS.md``.
 
-    python benchmarks/run.py [--customers 780000] [--repeat 3]
+Every event-level task runs on two data sets (:mod:`data_sets`): the simulated shop and
+the foreign log of :mod:`foreign_log` (integer ids, naive times, no sessions), each
+against pandas, hand-written DuckDB SQL and lazy Polars.
+
+    python benchmarks/run.py [--customers 780000] [--repeat 3] [--log-events 10000000]
+                             [--task TITLE] [--data shop|log]
 """
 
 from __future__ import annotations
