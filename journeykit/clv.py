@@ -48,7 +48,7 @@ from .checks import (
     suggest,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .periods import FREQS, period_index, period_start
+from .periods import FREQS, period_index, period_of, period_start
 from .results import Result
 
 #: Periods of ``freq`` in one month of the CLV sum (as ``lifetimes``: 30 days, 4.345 weeks).
@@ -75,18 +75,6 @@ SUMMARY_COLUMNS = ("frequency", "recency", "T")
 
 
 # --------------------------------------------------------------------------- summary
-
-
-def _period_of(ts: pd.Timestamp, freq: str) -> int:
-    """The period index of :func:`journeykit.periods.period_index` for one UTC time."""
-    if freq == "M":
-        return ts.year * 12 + ts.month - 1
-    if freq == "Q":
-        return ts.year * 4 + ts.quarter - 1
-    if freq == "Y":
-        return ts.year
-    day = (ts.normalize() - pd.Timestamp(0, tz="UTC")).days
-    return day if freq == "D" else (day + 3) // 7
 
 
 def clv_summary(
@@ -194,10 +182,10 @@ def clv_summary(
         span=span,
     )
     buys = t.filter(t["event"].isin(purchases))
-    end_p = _period_of(end, freq)
+    end_p = period_of(end, freq)
     cal = None if calibration_end is None else as_utc(calibration_end, param="calibration_end")
-    cal_p = end_p if cal is None else _period_of(cal, freq)
-    if cal is not None and (cal_p < _period_of(first, freq) or cal_p >= end_p):
+    cal_p = end_p if cal is None else period_of(cal, freq)
+    if cal is not None and (cal_p < period_of(first, freq) or cal_p >= end_p):
         raise JourneyDataError(
             f"calibration_end={cal:%Y-%m-%d}: outside the data; with freq={freq!r} it must "
             f"lie from the first purchase ({first:%Y-%m-%d}) to before the last observed "
@@ -1853,7 +1841,7 @@ def clv_holdout(
         if end is not None
         else as_utc(observation_end, param="observation_end")
     )
-    cal_p, end_p = _period_of(cal, freq), _period_of(end, freq)
+    cal_p, end_p = period_of(cal, freq), period_of(end, freq)
     duration = float(end_p - cal_p)
     x, tx, T = (summary[c].to_numpy(dtype=float) for c in SUMMARY_COLUMNS)
     (xu, txu, Tu), _, inverse = _compress(x, tx, T)

@@ -128,6 +128,11 @@ GLOSSARY: dict[str, Entry] = {
     "start_event": _e(
         "the event that starts a customer's clock (None: first activity)", "events", None
     ),
+    "return_event": _e(
+        "the event(s) that count as coming back in cohort retention (None: activity)",
+        "events",
+        None,
+    ),
     "end_event": _e(
         "the event that ends a contract (None: the churn window decides)", "events", None
     ),
@@ -154,6 +159,16 @@ GLOSSARY: dict[str, Entry] = {
     "unmapped": _e("events a stage mapping does not name: raise, drop or keep", "choice", "raise"),
     # ---------------------------------------------------------------- units and shapes
     "unit": _e("the unit of analysis: customer, session or account", "choice", "customer"),
+    "mode": _e(
+        "cohort retention: bounded (a return in age k) or unbounded (in age k or later)",
+        "choice",
+        "bounded",
+    ),
+    "calendar": _e(
+        "cohort ages in calendar periods (True) or rolling periods from each start (False)",
+        "bool",
+        True,
+    ),
     "step_order": _e("how funnel steps must follow: strict (in order) or any", "choice", "strict"),
     "value": _e(
         "what is valued: cohort retention counts customers or revenue; attribution_paths sums "

@@ -30,6 +30,18 @@ def period_index(t, freq: str):
     return day if freq == "D" else (day + 3) // 7
 
 
+def period_of(ts: pd.Timestamp, freq: str) -> int:
+    """The period index of :func:`period_index` for one UTC time (a pandas Timestamp)."""
+    if freq == "M":
+        return ts.year * 12 + ts.month - 1
+    if freq == "Q":
+        return ts.year * 4 + ts.quarter - 1
+    if freq == "Y":
+        return ts.year
+    day = (ts.normalize() - pd.Timestamp(0, tz="UTC")).days
+    return day if freq == "D" else (day + 3) // 7
+
+
 def period_start(index: pd.Series, freq: str) -> pd.Series:
     """The UTC start of each period index from :func:`period_index`."""
     index = index.astype("int64")

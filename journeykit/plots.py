@@ -624,6 +624,28 @@ def cohort_heatmap(matrix: pd.DataFrame, ax=None, *, freq: str, title: str = "Co
     return ax
 
 
+def retention_lines(
+    average: pd.DataFrame, ax=None, *, by=(), freq: str, title: str = "Cohort retention"
+):
+    """The pooled retention curve per ``by`` group: share retained per age since the start."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax = axes(ax)
+    labelled = average.assign(group=group_column(average, by) if by else "all")
+    groups = list(labelled.groupby("group", sort=True))
+    for color, (name, rows) in zip(colors(len(groups)), groups):
+        rows = rows.sort_values("age")
+        ax.plot(rows["age"], rows["retention"], marker="o", markersize=3, color=color, label=name)
+    if by:
+        ax.legend(frameon=False, title=", ".join(by))
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"{PERIOD_WORDS[freq]}s since the start (age)")
+    ax.set_ylabel("retained (pooled over cohorts)")
+    ax.set_title(title)
+    return ax
+
+
 def gap_histogram(gaps: pd.DataFrame, ax=None, *, by=(), title: str = "Days between purchases"):
     """Histogram of the whole days between consecutive purchase days, one per group (every
     group drawn, labelled by its ``by`` values); the top 1% is gathered in the last bin."""

@@ -39,7 +39,7 @@ from .checks import (
     suggest,
 )
 from .errors import JourneyDataError, JourneyWarning
-from .periods import FREQS, period_index, period_start
+from .periods import FREQS, period_index, period_of, period_start
 from .results import Result, p_text, wilson
 
 HORIZONS = (30, 90, 180, 365)
@@ -847,15 +847,24 @@ def _cox_frame(durations, covariates, strata, duration, observed) -> pd.DataFram
 
 @dataclass(frozen=True, repr=False)
 class CohortRetention(Result):
-    """Acquisition cohort x periods since acquisition."""
+    """Acquisition cohort x periods since the start (see :func:`cohort_retention`)."""
 
     table: pd.DataFrame
     matrix: pd.DataFrame
     average: pd.DataFrame
     freq: str
     value: str
+    mode: str = "bounded"
+    calendar: bool = True
+    start_event: tuple[str, ...] = ()
+    return_event: tuple[str, ...] = ()
+    by: tuple[str, ...] = ()
+    test: pd.DataFrame | None = None
     title = "Cohort retention"
-    first = ("age", "retention", "n_cohorts")
+
+    @property
+    def first(self) -> tuple[str, ...]:
+        return (*self.by, "age", "retention", "n_cohorts")
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -869,32 +878,118 @@ class CohortRetention(Result):
     def notes(self) -> tuple[str, ...]:
         what = "active customers" if self.value == "customers" else "revenue"
         word = plots.PERIOD_WORDS[self.freq]
-        return (
-            f"retention = {what} in the period / {what} of the cohort in its first period "
-            f"(age 0); cohorts by the UTC {word} of first activity; age in {word}s.",
-            "average: pooled over the cohorts that have reached each age (weighted by cohort "
-            "size); the last period in the data may be incomplete.",
+        start = " or ".join(self.start_event) or "any event"
+        back = " or ".join(self.return_event) or "any event"
+        ages = (
+            f"age k = calendar {word}s from the cohort's {word}"
+            if self.calendar
+            else f"age k = whole {ROLLING_DAYS[self.freq]}-day periods from the customer's own "
+            "start"
         )
+        kept = "in age k" if self.mode == "bounded" else "in age k or later (unbounded)"
+        notes = [
+            f"cohort: the UTC {word} of the customer's first {start}; {ages}; retained = "
+            f"{back} at or after the start, {kept}.",
+            f"retention = {what} retained / the cohort's "
+            + ("customers (n_acquired)." if self.value == "customers" else "revenue at age 0."),
+            "average: pooled over the cohorts that have reached each age, weighted by cohort "
+            "size (sum of retained / sum of n_acquired); the last period may be incomplete.",
+        ]
+        if self.test is not None:
+            row = self.test.iloc[0]
+            notes.append(
+                f"test: log-rank test of the periods until the last return between the groups "
+                f"(censored at the end of the data): chi-square {row['statistic']:.2f} on "
+                f"{int(row['dof'])} dof, p {p_text(row['p_value'])}."
+            )
+        return tuple(notes)
+
+    @property
+    def conclusion(self) -> str:
+        """Retention at the first ages, and whether the groups differ."""
+        avg = self.average
+        ages = [a for a in (1, 3, 6, 12) if a in set(avg["age"])]
+        if not ages:
+            return "No cohort has been observed beyond its first period yet."
+        word = plots.PERIOD_WORDS[self.freq]
+        parts = []
+        for key, rows in avg.groupby(list(self.by), sort=False) if self.by else [((), avg)]:
+            at = rows.set_index("age")["retention"]
+            text = ", ".join(f"{at.get(a, np.nan):.0%} after {a} {word}s" for a in ages)
+            key = key if isinstance(key, tuple) else (key,)
+            name = f"{plots.group_label(dict(zip(self.by, key)), self.by)}: " if self.by else ""
+            parts.append(f"{name}{text}")
+        text = "Retention (pooled over cohorts): " + "; ".join(parts) + "."
+        if self.test is not None:
+            p = float(self.test["p_value"].iloc[0])
+            verdict = "differ" if p < 0.05 else "do not differ clearly"
+            text += f" The groups' curves {verdict} (log-rank p {p_text(p)})."
+        return text
 
     def plot(self, ax=None):
-        """Heatmap of the retention: cohorts down, periods since acquisition across."""
+        """Heatmap of the retention (cohorts down, ages across); with ``by``, the average
+        curve of each group."""
         word = plots.PERIOD_WORDS[self.freq]
-        what = "customers active" if self.value == "customers" else "revenue"
-        title = f"Cohort retention: {what}, as a share of the cohort's first {word}"
+        what = "customers retained" if self.value == "customers" else "revenue"
+        if self.by:
+            title = f"Cohort retention by {', '.join(self.by)}: {what} per {word} since the start"
+            return plots.retention_lines(self.average, ax, by=self.by, freq=self.freq, title=title)
+        title = f"Cohort retention: {what}, as a share of the cohort"
         return plots.cohort_heatmap(self.matrix, ax, freq=self.freq, title=title)
 
 
-def cohort_retention(
-    events, *, freq: str = "M", activity=None, value: str = "customers", as_of=None
-) -> CohortRetention:
-    """Acquisition-cohort retention: who (or how much revenue) is still active k periods
-    after the period of first activity.
+#: Length in days of a rolling period (``calendar=False``).
+ROLLING_DAYS = {"D": 1, "W": 7, "M": 30, "Q": 91, "Y": 365}
+MODES = ("bounded", "unbounded")
 
-    A customer's cohort is the calendar period (UTC; weeks start on Monday; computed as
-    everywhere in journeykit, :mod:`journeykit.periods`) of their first activity; age k
-    counts whole periods since then. A customer is active in a period with at least one
-    ``activity`` event in it. ``value='customers'`` counts distinct active customers;
-    ``value='revenue'`` sums their revenue (revenue retention, which can exceed 100%).
+
+def cohort_retention(
+    events,
+    *,
+    freq: str = "M",
+    activity=None,
+    start_event=None,
+    return_event=None,
+    mode: str = "bounded",
+    calendar: bool = True,
+    by=None,
+    value: str = "customers",
+    as_of=None,
+) -> CohortRetention:
+    """Cohort retention: of the customers who started in a period, the share (or revenue)
+    that came back k periods later.
+
+    Definitions (events after ``as_of`` are ignored):
+
+    - **start**: a customer's first ``start_event`` (default: their first ``activity``);
+      their **cohort** is the calendar period of it (UTC; weeks start on Monday; as
+      everywhere in journeykit, :mod:`journeykit.periods`). ``n_acquired`` counts the
+      customers of the cohort.
+    - **return**: a ``return_event`` (default: ``activity``) at or after the start.
+    - **age** k: with ``calendar=True`` (default) the calendar periods from the cohort's
+      period to the return's (age 0 is the rest of the start period); with
+      ``calendar=False`` whole rolling periods of 1, 7, 30, 91 or 365 days (``freq`` D, W,
+      M, Q, Y) from the customer's own start instant (age 0 is the first 30 days with
+      ``freq='M'``).
+    - **retained** at age k: ``mode='bounded'`` (default) a return in age k;
+      ``mode='unbounded'`` a return in age k or later ("on or after", a curve that never
+      rises). With start and return the same events, everyone is retained at age 0.
+    - ``value='customers'`` (default): retention = retained customers / ``n_acquired``;
+      ``value='revenue'`` (bounded only): the revenue of the returns at age k / that at
+      age 0 (revenue retention, which can exceed 100%).
+    - A cohort has **reached** age k when the data (up to its last event) cover the start
+      of its age-k period: calendar, the cohort's period + k is at most the last period;
+      rolling, every customer of the cohort started at least k periods before the last
+      event. Reached cells with no return hold 0; cells not reached are left out (NaN in
+      ``matrix``). The last period may be incomplete.
+    - ``average``: per age, pooled over the cohorts that have reached it, weighted by
+      cohort size: sum of retained / sum of ``n_acquired`` (revenue: sum of revenue /
+      sum of age-0 revenue).
+    - ``by``: the same per group (an event column's value at the customer's first
+      activity, e.g. ``by='channel'``, or a frame with ``customer_id`` and attributes), with
+      ``test``: a multivariate log-rank test (Mantel 1966) of the periods from the start to
+      the customer's last return (censored when that is the last age the customer could
+      reach), whether the groups stop coming back at different rates.
 
     Parameters
     ----------
@@ -902,10 +997,19 @@ def cohort_retention(
         Canonical events (:func:`journeykit.read_events`); ``revenue`` for
         ``value='revenue'``.
     freq : {'D', 'W', 'M', 'Q', 'Y'}
-        The calendar period of cohorts and ages.
+        The period of cohorts and ages.
     activity : str or list of str, optional
-        The events that count as activity (default: every event); each must occur in the
-        events.
+        The events that count as activity, the default of both ``start_event`` and
+        ``return_event`` (default: every event); each must occur in the events.
+    start_event, return_event : str or list of str, optional
+        The events that start a customer's clock and those that count as coming back
+        (e.g. ``start_event='signup', return_event='purchase'``).
+    mode : {'bounded', 'unbounded'}
+        Retained in age k exactly, or in age k or later.
+    calendar : bool
+        Calendar periods (True) or rolling periods from each customer's own start.
+    by : str, list of str or pandas.DataFrame, optional
+        A breakdown: event columns (at the first activity) or customer attributes.
     value : {'customers', 'revenue'}
         What retention counts.
     as_of : date-like, optional
@@ -915,9 +1019,16 @@ def cohort_retention(
     Returns
     -------
     CohortRetention
-        ``table`` (long: ``cohort, age, n_acquired, n``, ``revenue`` when
-        ``value='revenue'``, ``retention``), ``matrix`` (cohort x age of ``retention``),
-        ``average`` (``age, n_cohorts, retention``) and ``plot()``.
+        ``table`` (long: ``cohort``, the ``by`` columns, ``age, n_acquired, n``,
+        ``revenue`` when ``value='revenue'``, ``retention``), ``matrix`` (cohort x age of
+        ``retention``; with ``by``, the groups and cohorts down), ``average`` (the ``by``
+        columns, ``age, n_cohorts, n_acquired, n, retention``), ``test`` (with ``by``:
+        ``statistic, dof, p_value``) and ``plot()``.
+
+    References
+    ----------
+    .. [1] Mantel, N. (1966). Evaluation of survival data and two new rank order statistics
+       arising in its consideration. Cancer Chemotherapy Reports 50(3), 163-170.
 
     Examples
     --------
@@ -929,58 +1040,229 @@ def cohort_retention(
     cohort
     2024-01-01 00:00:00+00:00  1.0  0.5
     2024-02-01 00:00:00+00:00  1.0  NaN
+    >>> cohort_retention(ev, mode="unbounded").average[["age", "n_cohorts", "retention"]]
+       age  n_cohorts  retention
+    0    0          2        1.0
+    1    1          1        0.5
     """
     check_choice("freq", freq, FREQS)
     check_choice("value", value, VALUES)
+    check_choice("mode", mode, MODES)
+    if not isinstance(calendar, bool):
+        raise JourneyDataError(
+            f"calendar={calendar!r}: expected True (calendar periods) or False (rolling "
+            f"periods from each customer's start); got {type(calendar).__name__}. Fix: pass "
+            "calendar=True or calendar=False."
+        )
+    if value == "revenue" and mode == "unbounded":
+        raise JourneyDataError(
+            "value='revenue' with mode='unbounded': revenue 'in age k or later' would count "
+            "the same order at every earlier age. Fix: use mode='bounded' for revenue "
+            "retention, or value='customers'."
+        )
     require_events(events)
     t = _up_to(_engine.as_table(events), as_of)
     if value == "revenue":
         require(t, ["revenue"], param="events")
-    if activity is not None:
-        activity = check_events_exist(t, activity, param="activity")
-        t = t.filter(t["event"].isin(activity))
+    names = _event_params(t, activity=activity, start_event=start_event, return_event=return_event)
+    start = names.get("start_event", names.get("activity"))
+    back = names.get("return_event", names.get("activity"))
+    groups, by_names = unit_groups(t, "customer_id", by, reserved=_COHORT_COLUMNS)
+    end = _engine.to_pandas(t.aggregate(end=t["timestamp"].max()))["end"].iloc[0]
+    if pd.isna(end):
+        raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
+    cells, firsts = _cohort_cells(t, start, back, freq=freq, calendar=calendar, value=value)
+    cells = attach(cells, groups, "customer_id")
+    keys = ["cohort", *by_names]
+    lasts = None
+    if mode == "unbounded" or by_names:
+        per = cells.group_by(["customer_id", *keys]).aggregate(last=cells["age"].max())
+        lasts = _engine.to_pandas(per.group_by([*keys, "last"]).aggregate(n=per.count()))
+        lasts["last"] = lasts["last"].astype("int64")
+    if mode == "unbounded":
+        counts = _unbounded_counts(lasts, keys)
+    else:
+        sums = {"revenue": cells["revenue"].sum()} if value == "revenue" else {}
+        counts = _engine.to_pandas(
+            cells.group_by([*keys, "age"]).aggregate(n=cells.count(), **sums)
+        )
+        counts["age"] = counts["age"].astype("int64")
+    if firsts is None:  # start and return the same: everyone is retained at age 0
+        sizes = counts.loc[counts["age"] == 0, [*keys, "n"]].rename(columns={"n": "n_acquired"})
+    else:
+        firsts = attach(firsts, groups, "customer_id")
+        sizes = _engine.to_pandas(
+            firsts.group_by(keys).aggregate(
+                n_acquired=firsts.count(), latest=firsts["start_time"].max()
+            )
+        )
+    if sizes.empty:
+        raise JourneyDataError(
+            f"events: no {' or '.join(start or ['activity'])} to build cohorts from. Fix: "
+            "check start_event= (or activity=)."
+        )
+    sizes = sizes.reset_index(drop=True)
+    sizes["reach"] = _reach(sizes, end, freq=freq, calendar=calendar)
+    table = _cohort_table(sizes, counts, keys, value=value)
+    test = None if not by_names else _cohort_test(lasts, sizes, by_names)
+    starts = period_start(table["cohort"], freq)
+    average = _cohort_average(table, by_names, value=value)
+    table.insert(0, "cohort_start", starts)
+    matrix = table.pivot(index=[*by_names, "cohort_start"], columns="age", values="retention")
+    matrix = matrix.rename_axis(index={"cohort_start": "cohort"})
+    table = table.drop(columns="cohort").rename(columns={"cohort_start": "cohort"})
+    columns = ["cohort", *by_names, "age", "n_acquired", "n"]
+    columns += ["revenue"] if value == "revenue" else []
+    return CohortRetention(
+        table[[*columns, "retention"]].reset_index(drop=True),
+        matrix,
+        average,
+        freq,
+        value,
+        mode,
+        calendar,
+        tuple(start or ()),
+        tuple(back or ()),
+        tuple(by_names),
+        test,
+    )
+
+
+_COHORT_COLUMNS = ("cohort", "age", "n_acquired", "n", "revenue", "retention", "last")
+
+
+def _cohort_cells(t, start, back, *, freq: str, calendar: bool, value: str):
+    """Ibis tables of (customer, cohort, age) with a return (summed revenue with
+    ``value='revenue'``) and of each customer's start (``customer_id, cohort,
+    start_time``; None when start and return are the same events in calendar periods, where
+    the cohort sizes are the age-0 counts)."""
     import ibis
 
-    period = period_index(t, freq)
+    revenue = value == "revenue"
+    if start == back and calendar:
+        # one event set: the cohort is the first active period of a customer, found over
+        # its distinct (customer, period) pairs (a tenth of the rows of a web log)
+        t = t if back is None else t.filter(t["event"].isin(back))
+        period = period_index(t, freq)
+        if revenue:
+            per = t.group_by(["customer_id", period.name("period")]).aggregate(
+                revenue=t["revenue"].fill_null(0).sum()
+            )
+        else:
+            per = t.select("customer_id", period=period).distinct()
+        w = ibis.window(group_by="customer_id")
+        per = per.mutate(cohort=per["period"].min().over(w))
+        return per.mutate(age=per["period"] - per["cohort"]).drop("period"), None
+    starts = t if start is None else t.filter(t["event"].isin(start))
+    firsts = starts.group_by("customer_id").aggregate(timestamp=starts["timestamp"].min())
+    firsts = firsts.select(
+        "customer_id", cohort=period_index(firsts, freq), start_time=firsts["timestamp"]
+    )
+    returns = t if back is None else t.filter(t["event"].isin(back))
+    kept = ["customer_id", "timestamp", *(["revenue"] if revenue else [])]
+    joined = returns.select(*kept).join(firsts, "customer_id")
+    joined = joined.filter(joined["timestamp"] >= joined["start_time"])
+    if calendar:
+        age = period_index(joined, freq) - joined["cohort"]
+    else:
+        backend = _engine.backend_name(joined)
+        elapsed = _engine.epoch_us(joined["timestamp"], backend) - _engine.epoch_us(
+            joined["start_time"], backend
+        )
+        age = elapsed // (ROLLING_DAYS[freq] * 86_400_000_000)
+    joined = joined.mutate(age=age)
+    if revenue:
+        cells = joined.group_by(["customer_id", "cohort", "age"]).aggregate(
+            revenue=joined["revenue"].fill_null(0).sum()
+        )
+    else:
+        cells = joined.select("customer_id", "cohort", "age").distinct()
+    return cells, firsts
+
+
+def _reach(sizes: pd.DataFrame, end: pd.Timestamp, *, freq: str, calendar: bool) -> pd.Series:
+    """The last age each cohort has reached by ``end``, the last event."""
+    if calendar:
+        last = period_of(end, freq)
+        return last - sizes["cohort"].astype("int64")
+    length = pd.Timedelta(days=ROLLING_DAYS[freq])
+    latest = pd.to_datetime(sizes["latest"], utc=True)
+    return ((end - latest) // length).astype("int64")
+
+
+def _unbounded_counts(lasts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Customers retained at age k or later per cohort (and group): those whose last return
+    is at age k or later, a reverse cumulative sum over the last ages."""
+    frames = [pd.DataFrame(columns=[*keys, "age", "n"]).astype({"age": "int64", "n": "int64"})]
+    for key, rows in lasts.groupby(keys, sort=False):
+        top = int(rows["last"].max())
+        n = np.bincount(rows["last"], weights=rows["n"], minlength=top + 1)[::-1].cumsum()[::-1]
+        frame = pd.DataFrame({"age": np.arange(top + 1), "n": n.astype("int64")})
+        for name, v in zip(keys, key if isinstance(key, tuple) else (key,)):
+            frame[name] = v
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _cohort_table(sizes, counts, keys, *, value: str) -> pd.DataFrame:
+    """Every reached (cohort, group, age) cell, with 0 where no one returned."""
+    ages = sizes["reach"].clip(lower=0).to_numpy() + 1
+    grid = sizes.loc[sizes.index.repeat(ages), [*keys, "n_acquired"]].reset_index(drop=True)
+    grid["age"] = np.concatenate([np.arange(k) for k in ages]) if len(ages) else []
+    counts = counts.astype({"age": "int64"})
+    for k in keys:  # join keys of one type (an engine may return another integer width)
+        counts[k] = counts[k].astype(grid[k].dtype)
+    table = grid.merge(counts, on=[*keys, "age"], how="left")
+    table["n"] = table["n"].fillna(0).astype("int64")
     if value == "revenue":
-        per = t.group_by(["customer_id", period.name("period")]).aggregate(
-            revenue=t["revenue"].fill_null(0).sum()
-        )
-    else:  # distinct (customer, period) pairs: reading no revenue halves the time
-        per = t.select("customer_id", period=period).distinct()
-    w = ibis.window(group_by="customer_id")
-    per = per.mutate(cohort=per["period"].min().over(w))
-    per = per.mutate(age=per["period"] - per["cohort"])
-    sums = {"revenue": per["revenue"].sum()} if value == "revenue" else {}
-    counts = per.group_by(["cohort", "age"]).aggregate(n=per.count(), **sums)
-    out = _engine.to_pandas(counts).sort_values(["cohort", "age"], ignore_index=True)
-    if out.empty:
-        raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
-    out["age"] = out["age"].astype("int64")
-    base = out[out["age"] == 0].set_index("cohort")
+        table["revenue"] = table["revenue"].fillna(0.0).astype(float)
+        base = _age_zero(table, keys)
+        with np.errstate(invalid="ignore", divide="ignore"):  # no age-0 revenue: NaN
+            table["retention"] = np.where(base > 0, table["revenue"] / base, np.nan)
+    else:
+        table["retention"] = table["n"] / table["n_acquired"]
+    return table.sort_values([*keys[1:], "cohort", "age"], ignore_index=True)
+
+
+def _age_zero(table: pd.DataFrame, keys: list[str]) -> np.ndarray:
+    """Each row's cohort (and group) revenue at age 0."""
+    first = table.loc[table["age"] == 0, [*keys, "revenue"]].rename(columns={"revenue": "_0"})
+    return table[keys].merge(first, on=keys, how="left")["_0"].to_numpy(dtype=float)
+
+
+def _cohort_average(table: pd.DataFrame, by: list[str], *, value: str) -> pd.DataFrame:
+    """Per (group and) age: pooled over the cohorts that reached it, weighted by size."""
     metric = "n" if value == "customers" else "revenue"
-    out["n_acquired"] = out["cohort"].map(base["n"]).astype("int64")
-    out["retention"] = out[metric] / out["cohort"].map(base[metric])
-    last = int((out["cohort"] + out["age"]).max())  # the last period in the data
-    starts = period_start(out["cohort"], freq)
-    out.insert(0, "cohort_start", starts)
-    matrix = out.pivot(index="cohort_start", columns="age", values="retention")
-    matrix.index = matrix.index.rename("cohort")
-    sizes = base[metric]
-    rows = []
-    for age in range(int(out["age"].max()) + 1):
-        cohorts = sizes.index[sizes.index + age <= last]
-        active = out[(out["age"] == age)].set_index("cohort")[metric]
-        rows.append(
-            {
-                "age": age,
-                "n_cohorts": len(cohorts),
-                "retention": active.reindex(cohorts).fillna(0).sum() / sizes.loc[cohorts].sum(),
-            }
+    base = table["n_acquired"] if value == "customers" else _age_zero(table, ["cohort", *by])
+    table = table.assign(_base=base)
+    out = (
+        table.groupby([*by, "age"], sort=True)
+        .agg(
+            n_cohorts=("cohort", "size"),
+            n_acquired=("n_acquired", "sum"),
+            n=("n", "sum"),
+            _value=(metric, "sum"),
+            _base=("_base", "sum"),
         )
-    table = out.drop(columns="cohort").rename(columns={"cohort_start": "cohort"})
-    columns = ["cohort", "age", "n_acquired", "n", *sums, "retention"]
-    return CohortRetention(table[columns], matrix, pd.DataFrame(rows), freq, value)
+        .reset_index()
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):  # no age-0 revenue: NaN
+        out["retention"] = np.where(out["_base"] > 0, out["_value"] / out["_base"], np.nan)
+    return out.drop(columns=["_value", "_base"])
+
+
+def _cohort_test(lasts: pd.DataFrame, sizes: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Log-rank test across the groups of the periods from the start to the last return,
+    censored where that is at or after the last age the customer's cohort has reached."""
+    keys = ["cohort", *by]
+    rows = lasts.merge(sizes[[*keys, "reach"]], on=keys, how="left")
+    counts = rows["n"].to_numpy(dtype=np.int64)
+    T = np.repeat(rows["last"].to_numpy(dtype=float), counts)
+    E = np.repeat((rows["last"] < rows["reach"]).to_numpy(dtype=float), counts)
+    codes = rows.groupby(by, sort=True).ngroup().to_numpy()
+    groups = rows[by].drop_duplicates().sort_values(by, ignore_index=True)
+    overall, _ = _logrank(T, E, np.repeat(codes, counts), groups)
+    return overall
 
 
 # --------------------------------------------------------------------------- repeat purchase

@@ -925,6 +925,26 @@ CASES = [
     ),
     ("survival-cohorts-integer-timestamps", lambda d: jk.cohort_retention(d.int_ts), "read_events"),
     (
+        "survival-cohorts-return-event-unknown",
+        lambda d: jk.cohort_retention(d.shop, return_event="visit"),
+        (p("return_event"), "available"),
+    ),
+    (
+        "survival-cohorts-mode-unsupported",
+        lambda d: jk.cohort_retention(d.shop, mode="rolling"),
+        "mode=",
+    ),
+    (
+        "survival-cohorts-calendar-not-bool",
+        lambda d: jk.cohort_retention(d.shop, calendar="rolling"),
+        ("calendar=", "calendar=False"),
+    ),
+    (
+        "survival-cohorts-unbounded-revenue",
+        lambda d: jk.cohort_retention(d.shop, mode="unbounded", value="revenue"),
+        ("mode='unbounded'", "mode='bounded'"),
+    ),
+    (
         "survival-cohorts-revenue-without-column",
         lambda d: jk.cohort_retention(d.shop.drop(columns="revenue"), value="revenue"),
         "'revenue'",

@@ -191,6 +191,12 @@ def test_durations_and_cohorts_same_on_spark(spark, tmp_path):
     pd.testing.assert_frame_equal(
         cohort_retention(table).table, cohort_retention(ev).table, check_dtype=False
     )
+    # the other route (start and return events differ), rolling, unbounded, with a test
+    options = {"start_event": "purchase", "return_event": "product_view", "calendar": False}
+    options |= {"mode": "unbounded", "by": "channel"}
+    spark_result, local = cohort_retention(table, **options), cohort_retention(ev, **options)
+    pd.testing.assert_frame_equal(spark_result.table, local.table, check_dtype=False)
+    pd.testing.assert_frame_equal(spark_result.test, local.test)
 
 
 # --------------------------------------------------------------------------- truth
@@ -240,38 +246,165 @@ def test_churn_rule_mostly_flags_true_churners():
 # --------------------------------------------------------------------------- cohorts
 
 
-def _pandas_cohorts(ev: pd.DataFrame) -> pd.DataFrame:
-    """Plain pandas: month of first activity, months since, distinct active customers."""
-    month = ev["timestamp"].dt.year * 12 + ev["timestamp"].dt.month - 1
-    frame = pd.DataFrame({"customer_id": ev["customer_id"], "month": month}).drop_duplicates()
-    frame["cohort"] = frame.groupby("customer_id")["month"].transform("min")
-    frame["age"] = frame["month"] - frame["cohort"]
-    counts = frame.groupby(["cohort", "age"]).size().rename("customers").reset_index()
-    size = counts[counts.age == 0].set_index("cohort")["customers"]
-    counts["share"] = counts["customers"] / counts["cohort"].map(size)
-    return counts
+def _pandas_period(ts: pd.Series, freq: str) -> pd.Series:
+    """Calendar period index written independently of journeykit.periods."""
+    if freq == "M":
+        return ts.dt.year * 12 + ts.dt.month - 1
+    days = (ts.dt.tz_convert(None).dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
+    return days if freq == "D" else (days + 3) // 7  # weeks from Monday (1970-01-05)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def _pandas_cohorts(ev, *, freq="M", start=None, back=None, mode="bounded", calendar=True):
+    """Plain pandas, one loop per cell: the cohort is the period of the first start event,
+    a return is a return event at or after it, the age counts calendar periods or whole
+    rolling periods (1, 7, 30 days) from the customer's start; every age the cohort has
+    reached (up to the last event) is a row, empty ones with 0."""
+    length = pd.Timedelta(days={"D": 1, "W": 7, "M": 30}[freq])
+    starts = ev if start is None else ev[ev["event"].isin(start)]
+    first = starts.groupby("customer_id")["timestamp"].min()
+    cohort = _pandas_period(first, freq)
+    returns = ev if back is None else ev[ev["event"].isin(back)]
+    r = returns[returns["customer_id"].isin(first.index)].copy()
+    r["start"] = r["customer_id"].map(first)
+    r = r[r["timestamp"] >= r["start"]]
+    if calendar:
+        r["age"] = _pandas_period(r["timestamp"], freq) - r["customer_id"].map(cohort)
+    else:
+        r["age"] = (r["timestamp"] - r["start"]) // length
+    end = ev["timestamp"].max()
+    rows = []
+    for c in sorted(cohort.unique()):
+        members = cohort.index[cohort == c]
+        if calendar:
+            reach = int(_pandas_period(pd.Series([end]), freq).iloc[0]) - c
+        else:
+            reach = (end - first[members].max()) // length
+        ages = r[r["customer_id"].isin(members)].groupby("customer_id")["age"]
+        for k in range(reach + 1):
+            if mode == "bounded":
+                n = int(ages.apply(lambda a, k=k: (a == k).any()).sum()) if len(ages) else 0
+            else:
+                n = int(ages.apply(lambda a, k=k: (a >= k).any()).sum()) if len(ages) else 0
+            rows.append({"cohort": c, "age": k, "n_acquired": len(members), "n": n})
+    out = pd.DataFrame(rows)
+    out["retention"] = out["n"] / out["n_acquired"]
+    return out
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 500)), min_size=1, max_size=60)
+    st.lists(
+        st.tuples(st.sampled_from("abcdefgh"), st.integers(0, 400), st.sampled_from("sxr")),
+        min_size=1,
+        max_size=50,
+    ),
+    st.sampled_from(["D", "W", "M"]),
+    st.sampled_from(["bounded", "unbounded"]),
+    st.booleans(),
+    st.sampled_from([(None, None), (["s"], ["r"]), (["s"], None), (["s", "x"], ["s", "x"])]),
 )
-def test_cohort_retention_matches_pandas(rows):
+def test_cohort_retention_matches_pandas(rows, freq, mode, calendar, events):
+    start, back = events
     ev = pd.DataFrame(
         {
-            "customer_id": [c for c, _ in rows],
+            "customer_id": [c for c, _, _ in rows],
+            # hours, so rolling days and calendar days differ
             "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
-            + pd.to_timedelta([d for _, d in rows], unit="D"),
-            "event": "visit",
+            + pd.to_timedelta([h * 7 for _, h, _ in rows], unit="h"),
+            "event": [e for _, _, e in rows],
         }
     )
-    got = cohort_retention(ev).table
-    ref = _pandas_cohorts(ev)
-    np.testing.assert_array_equal(got["age"], ref["age"])
-    np.testing.assert_array_equal(got["n"], ref["customers"])
-    np.testing.assert_allclose(got["retention"], ref["share"])
-    starts = got["cohort"].dt.year * 12 + got["cohort"].dt.month - 1
-    np.testing.assert_array_equal(starts, ref["cohort"])
+    known = set(ev["event"])
+    if any(set(names or []) - known for names in events):
+        return  # an event the log lacks raises (tested elsewhere)
+    ref = _pandas_cohorts(ev, freq=freq, start=start, back=back, mode=mode, calendar=calendar)
+    if ref.empty:
+        return
+    got = cohort_retention(
+        ev, freq=freq, start_event=start, return_event=back, mode=mode, calendar=calendar
+    ).table
+    cohorts = _pandas_period(got["cohort"], freq)
+    np.testing.assert_array_equal(cohorts, ref["cohort"])
+    for column in ("age", "n_acquired", "n"):
+        np.testing.assert_array_equal(got[column], ref[column], err_msg=column)
+    np.testing.assert_allclose(got["retention"], ref["retention"])
+
+
+def test_cohort_retention_start_and_return_events_by_hand():
+    ev = make_events(
+        [
+            ("a", "2024-01-05 00:00", "signup"),
+            ("a", "2024-01-20 00:00", "purchase"),
+            ("a", "2024-03-02 00:00", "purchase"),
+            ("b", "2024-01-10 00:00", "purchase"),  # before the signup: not a return
+            ("b", "2024-01-11 00:00", "signup"),
+            ("c", "2024-02-01 00:00", "signup"),
+            ("d", "2024-02-03 00:00", "purchase"),  # never signed up: in no cohort
+            ("c", "2024-03-30 00:00", "visit"),
+        ]
+    )
+    res = cohort_retention(ev, start_event="signup", return_event="purchase")
+    jan = res.table[res.table["cohort"] == pd.Timestamp("2024-01-01", tz="UTC")]
+    assert jan["n_acquired"].tolist() == [2, 2, 2]
+    assert jan["n"].tolist() == [1, 0, 1]  # a in January and March; b never after signup
+    events = {"start_event": "signup", "return_event": "purchase"}
+    unbounded = cohort_retention(ev, **events, mode="unbounded")
+    jan = unbounded.table[unbounded.table["cohort"] == pd.Timestamp("2024-01-01", tz="UTC")]
+    assert jan["n"].tolist() == [1, 1, 1]
+    # February (c): reached ages 0 and 1 (the data end in March), no purchase: zeros
+    feb = res.table[res.table["cohort"] == pd.Timestamp("2024-02-01", tz="UTC")]
+    assert feb["n"].tolist() == [0, 0] and feb["retention"].tolist() == [0.0, 0.0]
+    # pooled: age 2 only January has reached: 1 of 2
+    assert res.average.set_index("age").loc[2, "retention"] == 0.5
+    assert "signup" in res.notes[0] and "purchase" in res.notes[0]
+
+
+def test_cohort_retention_by_tests_whether_curves_differ():
+    # reference: lifelines' multivariate log-rank test on the same per-customer periods
+    # to the last return, censored at the cohort's last reached age
+    rng = np.random.default_rng(8)
+    n = 400
+    group = rng.choice(["x", "y"], n)
+    start = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 120, n), "D")
+    life = rng.geometric(np.where(group == "x", 0.15, 0.4))  # months of activity
+    rows = []
+    for i in range(n):
+        for k in range(life[i]):
+            rows.append((f"c{i:03d}", start[i] + pd.Timedelta(days=30 * k), group[i]))
+    ev = pd.DataFrame(rows, columns=["customer_id", "timestamp", "channel"]).assign(event="visit")
+    ev = ev[ev["timestamp"] < pd.Timestamp("2024-12-31", tz="UTC")]
+    res = cohort_retention(ev, freq="M", by="channel")
+    assert set(res.average["channel"]) == {"x", "y"}
+    x = res.average[res.average["channel"] == "x"].set_index("age")["retention"]
+    y = res.average[res.average["channel"] == "y"].set_index("age")["retention"]
+    assert x.loc[3] > y.loc[3]
+    month = _pandas_period(ev["timestamp"], "M")
+    per = (
+        ev.assign(month=month)
+        .groupby("customer_id")
+        .agg(first=("month", "min"), last=("month", "max"), channel=("channel", "first"))
+    )
+    end = int(_pandas_period(ev["timestamp"], "M").max())
+    T = per["last"] - per["first"]
+    E = T < end - per["first"]
+    ref = multivariate_logrank_test(T, per["channel"], E)
+    assert res.test["statistic"].iloc[0] == pytest.approx(ref.test_statistic, rel=1e-9)
+    assert res.test["p_value"].iloc[0] == pytest.approx(ref.p_value, rel=1e-6)
+    assert "differ" in res.conclusion
+    ax = res.plot()
+    assert ax.get_legend() is not None and len(ax.lines) == 2
+
+
+def test_cohort_retention_bad_options():
+    ev = make_events([("a", "2024-01-05 00:00", "visit", 1.0)])
+    with pytest.raises(JourneyDataError, match="mode='unbounded'"):
+        cohort_retention(ev, value="revenue", mode="unbounded")
+    with pytest.raises(JourneyDataError, match="calendar='yes'"):
+        cohort_retention(ev, calendar="yes")
+    with pytest.raises(JourneyDataError, match="mode"):
+        cohort_retention(ev, mode="rolling")
+    with pytest.raises(JourneyDataError, match="return_event='buy'"):
+        cohort_retention(ev, return_event="buy")
 
 
 def test_cohort_average_and_revenue():
