@@ -61,6 +61,7 @@ from .privacy import limit_retention, pseudonymize, suppress_small
 from .results import Result
 from .sequential import Sequential, sequential_test
 from .status import STATUSES
+from .stickiness import Stickiness, stickiness
 from .survival import (
     CohortRetention,
     Cox,
@@ -206,6 +207,8 @@ __all__ = [
     "tables",
     "templates",
     "srm_test",
+    "stickiness",
+    "Stickiness",
     "stage_funnel",
     "stage_mapping",
     "suppress_small",

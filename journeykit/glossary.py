@@ -226,7 +226,7 @@ GLOSSARY: dict[str, Entry] = {
     "end": _e(
         "the date results stop at, exclusive (None: the data's last)", "date", REQUIRED, None
     ),
-    "freq": _e("calendar period: D, W, M, Q or Y", "choice", "M", "Q", "D", None),
+    "freq": _e("calendar period: D, W, M, Q or Y", "choice", "M", "Q", "D", "W", None),
     # ---------------------------------------------------------------- statistics
     "level": _e("confidence (or credible) level of intervals", "float", 0.95),
     "alpha": _e("significance level of a test; its intervals are at 1 - alpha", "float", 0.05),

@@ -900,7 +900,7 @@ class CohortRetention(Result):
             notes.append(
                 f"test: log-rank test of the periods until the last return between the groups "
                 f"(censored at the end of the data): chi-square {row['statistic']:.2f} on "
-                f"{int(row['dof'])} dof, p {p_text(row['p_value'])}."
+                f"{int(row['dof'])} dof, {p_text(row['p_value'])}."
             )
         return tuple(notes)
 
@@ -915,7 +915,9 @@ class CohortRetention(Result):
         parts = []
         for key, rows in avg.groupby(list(self.by), sort=False) if self.by else [((), avg)]:
             at = rows.set_index("age")["retention"]
-            text = ", ".join(f"{at.get(a, np.nan):.0%} after {a} {word}s" for a in ages)
+            text = ", ".join(
+                f"{at.get(a, np.nan):.0%} after {a} {word}{'s' if a > 1 else ''}" for a in ages
+            )
             key = key if isinstance(key, tuple) else (key,)
             name = f"{plots.group_label(dict(zip(self.by, key)), self.by)}: " if self.by else ""
             parts.append(f"{name}{text}")
@@ -923,7 +925,7 @@ class CohortRetention(Result):
         if self.test is not None:
             p = float(self.test["p_value"].iloc[0])
             verdict = "differ" if p < 0.05 else "do not differ clearly"
-            text += f" The groups' curves {verdict} (log-rank p {p_text(p)})."
+            text += f" The groups' curves {verdict} (log-rank test, {p_text(p)})."
         return text
 
     def plot(self, ax=None):

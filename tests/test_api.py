@@ -54,6 +54,7 @@ CALLS = {
     "durations": lambda ev, c: jk.durations(ev, start_event="purchase"),
     "cohort_retention": lambda ev, c: jk.cohort_retention(ev, freq="M").table,
     "repeat_purchase": lambda ev, c: jk.repeat_purchase(ev).table,
+    "stickiness": lambda ev, c: jk.stickiness(ev).daily,
 }
 
 

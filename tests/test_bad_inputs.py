@@ -930,6 +930,16 @@ CASES = [
         (p("return_event"), "available"),
     ),
     (
+        "stickiness-freq-unsupported",
+        lambda d: jk.stickiness(d.shop, freq="D"),
+        ("freq=", "'W'"),
+    ),
+    (
+        "stickiness-activity-unknown",
+        lambda d: jk.stickiness(d.shop, activity="visit"),
+        (p("activity"), "available"),
+    ),
+    (
         "survival-cohorts-mode-unsupported",
         lambda d: jk.cohort_retention(d.shop, mode="rolling"),
         "mode=",

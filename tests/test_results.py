@@ -78,6 +78,7 @@ BUILDERS = {
     ),
     "CohortRetention": lambda d: jk.cohort_retention(d["events"], freq="M"),
     "RepeatPurchase": lambda d: jk.repeat_purchase(d["events"]),
+    "Stickiness": lambda d: jk.stickiness(d["events"], freq="M"),
     "NPS": lambda d: jk.nps(d["survey"], by="persona"),
     "NPSTrend": lambda d: jk.nps_trend(d["survey"], freq="Q"),
     "Drivers": lambda d: jk.nps_drivers(d["survey"], drivers=DRIVERS),
