@@ -29,7 +29,15 @@ from .events import (
     read_events,
     stage_mapping,
 )
-from .funnels import Funnel, TimeToConvert, funnel, stage_funnel, time_to_convert
+from .funnels import (
+    Funnel,
+    FunnelTrend,
+    TimeToConvert,
+    funnel,
+    funnel_trend,
+    stage_funnel,
+    time_to_convert,
+)
 from .kpis import KPIs, kpis
 from .lifecycle import (
     RFM,
@@ -170,6 +178,8 @@ __all__ = [
     "event_summary",
     "experiment_units",
     "funnel",
+    "funnel_trend",
+    "FunnelTrend",
     "ground_truth",
     "kpis",
     "limit_retention",

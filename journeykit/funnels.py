@@ -42,6 +42,7 @@ from .checks import (
 )
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
+from .periods import FREQS, period_index, period_start
 from .results import Result, in_words, wilson
 from .units import UNITS, unit_column
 
@@ -345,8 +346,9 @@ def _any_attempts(e, n: int, end):
     return a.select("unit", *firsts, start="timestamp", reach=reach)
 
 
-def _credited(a, n: int, step_order: str, window):
-    """Per unit: its furthest-reaching attempt within ``window``, the earliest among equals."""
+def _credited(a, n: int, step_order: str, window, keys=()):
+    """Per unit (and ``keys``): its furthest-reaching attempt within ``window``, the
+    earliest among equals."""
     a = _within(a, n, step_order, window)
     first = "t1" if step_order == "strict" else "start"
     # one sortable integer, furthest reach first and then earliest start, so a single
@@ -357,7 +359,7 @@ def _credited(a, n: int, step_order: str, window):
     times = [f"t{k}" for k in range(1, n + 1)]
     extra = [first] if step_order == "any" else []
     picked = {c: _engine.arg_min(a[c], rank, backend) for c in [*extra, *times]}
-    return a.group_by("unit").aggregate(reach=a["reach"].max(), **picked)
+    return a.group_by(["unit", *keys]).aggregate(reach=a["reach"].max(), **picked)
 
 
 def _attempts(t, steps, *, step_order, exclude, unit, start, end, params=None):
@@ -677,6 +679,217 @@ def funnel_runner(events):
         return _count(a, labels, window, step_order, unit, table, names, 0.95, "")
 
     return run
+
+
+OPEN_WINDOWS = ("exclude", "include")
+
+
+@dataclass(frozen=True, repr=False)
+class FunnelTrend(Result):
+    """Funnel conversion per period of the attempts' start (see :func:`funnel_trend`)."""
+
+    table: pd.DataFrame
+    periods: pd.DataFrame
+    steps: tuple[str, ...]
+    window: pd.Timedelta
+    freq: str
+    open_windows: str
+    unit: str = "customer"
+    title = "Funnel conversion over time"
+    first = ("period", "n", "n_converted", "conversion", "n_open")
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.periods
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every period and step, one row each (a copy)."""
+        return self.table.copy()
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        word = plots.PERIOD_WORDS[self.freq]
+        left_out = (
+            "left out (n_open counts the units that had only such attempts in the period)"
+            if self.open_windows == "exclude"
+            else "included (their conversion may still rise)"
+        )
+        return (
+            f"per UTC {word} of the attempt's start: n = {self.unit}s with an attempt "
+            f"starting in it, each credited with its furthest-reaching attempt of the {word}; "
+            f"conversion = reached the last step ({self.steps[-1]!r}) within "
+            f"{in_words(self.window / DAY)} / n, with Wilson intervals.",
+            f"attempts whose window ({in_words(self.window / DAY)}) had not ended by the last "
+            f"event of the data are {left_out}.",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        """The first and last periods' conversion, and the open attempts left out."""
+        rows = self.periods[self.periods["n"] > 0]
+        if rows.empty:
+            return "No attempt has a closed window yet, so there is no conversion to report."
+        first, last = rows.iloc[0], rows.iloc[-1]
+        word = plots.PERIOD_WORDS[self.freq]
+        text = (
+            f"Conversion to {self.steps[-1]!r} went from {first['conversion']:.1%} "
+            f"({first['conversion_ci_low']:.1%} to {first['conversion_ci_high']:.1%}) in "
+            f"the {word} of {first['period']:%Y-%m-%d} to {last['conversion']:.1%} "
+            f"({last['conversion_ci_low']:.1%} to {last['conversion_ci_high']:.1%}) in that "
+            f"of {last['period']:%Y-%m-%d}."
+        )
+        n_open = int(self.periods["n_open"].sum())
+        if n_open and self.open_windows == "exclude":
+            text += (
+                f" {n_open:,} {self.unit}-{word}s whose attempts were still inside their "
+                "window at the end of the data are left out."
+            )
+        return text
+
+    def plot(self, ax=None):
+        """Conversion per period with its Wilson interval."""
+        return plots.conversion_trend(
+            self.periods, ax, freq=self.freq, title=f"Conversion to {self.steps[-1]!r} over time"
+        )
+
+
+def funnel_trend(
+    events,
+    steps,
+    *,
+    freq: str = "W",
+    window="30D",
+    step_order: str = "strict",
+    exclude=None,
+    unit: str = "customer",
+    start=None,
+    end=None,
+    open_windows: str = "exclude",
+    level: float = 0.95,
+) -> FunnelTrend:
+    """Funnel conversion per period: of the units that started an attempt in a week or
+    month, how many got through, and is it changing.
+
+    The attempts and their matching are :func:`funnel`'s (``help(journeykit.funnels)``).
+    Per UTC calendar period of ``freq`` (weeks from Monday) of an attempt's start (its
+    step-1 event; its first event for ``step_order='any'``), each unit is credited with its
+    furthest-reaching attempt among those starting in that period, so a unit counts once
+    per period it entered in. ``n`` counts them and ``n_k`` those reaching step k;
+    ``conversion`` = reached the last step / ``n``, with a Wilson interval.
+
+    An attempt is **open** when its window has not ended by the last event of the data
+    (start + ``window`` after it): it may still convert. With
+    ``open_windows='exclude'`` (default) open attempts are left out, so the last periods
+    are not biased downwards by attempts that had no time yet; ``n_open`` counts the units
+    whose attempts in the period were all open. ``'include'`` counts them as they stand.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (from :func:`read_events`).
+    steps : list
+        As for :func:`funnel`.
+    freq : {'D', 'W', 'M', 'Q', 'Y'}
+        The period of the attempts' start.
+    window : str or Timedelta
+        Every step must come within ``window`` of the attempt's start.
+    step_order, exclude, unit, start, end
+        As for :func:`funnel`.
+    open_windows : {'exclude', 'include'}
+        Leave attempts whose window is still open out of the rate, or count them.
+    level : float
+        Confidence level of the Wilson intervals.
+
+    Returns
+    -------
+    FunnelTrend
+        ``periods`` (= ``summary``): ``period, n, n_converted, conversion`` with
+        ``conversion_ci_low``/``_ci_high``, ``n_open``; ``table``: per period and step
+        ``step_number, step, n, conversion`` (from step 1) with intervals; ``plot()``.
+
+    References
+    ----------
+    .. [1] Wilson, E. B. (1927). Probable inference, the law of succession, and
+       statistical inference. Journal of the American Statistical Association 22(158),
+       209-212.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b", "c", "c"],
+    ...     "event": ["view", "buy", "view", "view", "buy"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03",
+    ...         "2024-01-20", "2024-01-21"], utc=True)})
+    >>> res = funnel_trend(ev, ["view", "buy"], window="7D")
+    >>> res.periods[["period", "n", "n_converted", "conversion", "n_open"]]
+                         period  n  n_converted  conversion  n_open
+    0 2024-01-01 00:00:00+00:00  2            1         0.5       0
+    1 2024-01-15 00:00:00+00:00  0            0         NaN       1
+    """
+    level = check_level("level", level)
+    check_choice("freq", freq, FREQS)
+    check_choice("open_windows", open_windows, OPEN_WINDOWS)
+    t = _engine.as_table(events)
+    window = as_timedelta(window, param="window")
+    options = {"step_order": step_order, "exclude": exclude, "unit": unit}
+    attempts, labels = _attempts(t, steps, start=start, end=end, **options)
+    last = _engine.to_pandas(t.aggregate(last=t["timestamp"].max()))["last"].iloc[0]
+    first = "t1" if step_order == "strict" else "start"
+    a = attempts.mutate(timestamp=attempts[first])
+    a = a.mutate(period=period_index(a, freq)).drop("timestamp")
+    closed = a[first] <= (last - window).to_pydatetime()
+    entered = a.group_by(["unit", "period"]).aggregate(closed=closed.cast("int64").max())
+    kept = a.filter(closed) if open_windows == "exclude" else a
+    n = len(labels)
+    per = _credited(kept, n, step_order, window, keys=("period",))
+    aggs = {f"n{k}": (per["reach"] >= k).cast("int64").sum() for k in range(1, n + 1)}
+    counts = _engine.to_pandas(per.group_by("period").aggregate(**aggs))
+    opened = _engine.to_pandas(
+        entered.group_by("period").aggregate(
+            n_open=(entered["closed"] == 0).cast("int64").sum(), n_entered=entered.count()
+        )
+    )
+    if opened.empty:
+        raise JourneyDataError(
+            f"steps: no {unit} has an event of the first step ({labels[0]!r})"
+            f"{_dated(start, end)}, so there is no funnel to count. Fix: check the first step."
+        )
+    frame = opened.merge(counts, on="period", how="left").sort_values("period")
+    frame = frame.fillna(0).astype("int64").reset_index(drop=True)
+    if open_windows == "include":
+        frame["n_open"] = 0
+    return _trend(frame, labels, window, freq, open_windows, unit, level)
+
+
+def _trend(frame, labels, window, freq, open_windows, unit, level) -> FunnelTrend:
+    """The FunnelTrend of per-period counts ``n1``..``nk`` and ``n_open``."""
+    n = len(labels)
+    periods = pd.DataFrame({"period": period_start(frame["period"], freq)})
+    periods["n"] = frame["n1"]
+    periods["n_converted"] = frame[f"n{n}"]
+    rate = periods["n_converted"] / periods["n"].where(periods["n"] > 0)
+    periods["conversion"] = rate
+    low, high = wilson(periods["n_converted"], periods["n"], level)
+    periods["conversion_ci_low"], periods["conversion_ci_high"] = low, high
+    periods["n_open"] = frame["n_open"]
+    rows = []
+    for i, row in frame.iterrows():
+        for k, label in enumerate(labels, 1):
+            rows.append(
+                {
+                    "period": periods["period"].iloc[i],
+                    "step_number": k,
+                    "step": label,
+                    "n": int(row[f"n{k}"]),
+                    "first": int(row["n1"]),
+                }
+            )
+    table = pd.DataFrame(rows)
+    table["conversion"] = table["n"] / table["first"].where(table["first"] > 0)
+    table["conversion_ci_low"], table["conversion_ci_high"] = wilson(
+        table["n"], table["first"], level
+    )
+    table = table.drop(columns="first")
+    return FunnelTrend(table, periods, tuple(labels), window, freq, open_windows, unit)
 
 
 def stage_funnel(

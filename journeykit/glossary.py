@@ -169,6 +169,11 @@ GLOSSARY: dict[str, Entry] = {
         "bool",
         True,
     ),
+    "open_windows": _e(
+        "funnel_trend: leave attempts whose window is still open out of the rate, or include",
+        "choice",
+        "exclude",
+    ),
     "step_order": _e("how funnel steps must follow: strict (in order) or any", "choice", "strict"),
     "value": _e(
         "what is valued: cohort retention counts customers or revenue; attribution_paths sums "

@@ -710,6 +710,27 @@ def funnel_bars(table: pd.DataFrame, ax=None, *, by=(), unit: str = "customer", 
     return ax
 
 
+def conversion_trend(periods: pd.DataFrame, ax=None, *, freq: str, title: str):
+    """Conversion per period with its interval as a band (periods without a rate skipped)."""
+    from matplotlib.ticker import PercentFormatter
+
+    ax = axes(ax)
+    rows = periods.dropna(subset=["conversion"])
+    x = rows["period"].dt.tz_convert(None)
+    color = PALETTE[0]
+    ax.fill_between(
+        x, rows["conversion_ci_low"], rows["conversion_ci_high"], color=color, alpha=0.2, lw=0
+    )
+    ax.plot(x, rows["conversion"], color=color, marker="o", markersize=3, label="conversion")
+    period_ticks(ax, rows["period"], freq)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(f"{PERIOD_WORDS[freq]} the attempt started (UTC)")
+    ax.set_ylabel("converted (band: interval)")
+    ax.set_title(title)
+    return ax
+
+
 def conversion_time(
     times: pd.DataFrame, ax=None, *, by=(), steps=("from_step", "to_step"), title="Time to convert"
 ):

@@ -45,6 +45,7 @@ CALLS = {
         jk.status_transitions(ev, start="2024-03-31", end=AS_OF).counts
     ),
     "funnel": lambda ev, c: jk.funnel(ev, STEPS, window="7D", by="channel").table,
+    "funnel_trend": lambda ev, c: jk.funnel_trend(ev, STEPS, window="7D").periods,
     "stage_funnel": lambda ev, c: jk.stage_funnel(ev, window="365D").table,
     "time_to_convert": lambda ev, c: jk.time_to_convert(ev, STEPS[0], STEPS[-1]).table,
     "top_paths": lambda ev, c: jk.top_paths(ev, top=10).table,

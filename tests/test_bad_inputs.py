@@ -930,6 +930,16 @@ CASES = [
         (p("return_event"), "available"),
     ),
     (
+        "funnel-trend-open-windows-unsupported",
+        lambda d: jk.funnel_trend(d.shop, ["product_view", "purchase"], open_windows="drop"),
+        ("open_windows=", "'exclude'"),
+    ),
+    (
+        "funnel-trend-first-step-unknown",
+        lambda d: jk.funnel_trend(d.shop, ["visit", "purchase"]),
+        ("visit", "available"),
+    ),
+    (
         "stickiness-freq-unsupported",
         lambda d: jk.stickiness(d.shop, freq="D"),
         ("freq=", "'W'"),

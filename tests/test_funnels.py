@@ -723,3 +723,103 @@ def test_attributes_with_no_complete_row_are_a_clear_error():
     empty = pd.DataFrame({"customer_id": ["a"], "persona": [None]})
     with pytest.raises(jk.JourneyDataError, match="no row with a customer_id"):
         jk.funnel(ev, ["view", "cart"], by=empty)
+
+
+# --------------------------------------------------------------------------- funnel_trend
+
+
+def _period_funnels(ev, steps, *, freq, window, step_order="strict", open_windows="exclude"):
+    """The reference: funnel() once per period, attempts starting in [period, next period)
+    (and, leaving open windows out, no later than window before the last event)."""
+    cutoff = ev["timestamp"].max() - pd.Timedelta(window) + pd.Timedelta(microseconds=1)
+    first = ev["timestamp"].min().tz_convert(None).to_period(freq).start_time.tz_localize("UTC")
+    offset = pd.offsets.Week(weekday=0) if freq == "W" else pd.offsets.MonthBegin()
+    rows, p = [], first
+    while p <= ev["timestamp"].max():
+        nxt = p + offset
+        end = min(nxt, cutoff) if open_windows == "exclude" else nxt
+        try:
+            res = funnel(ev, steps, window=window, step_order=step_order, start=p, end=end)
+            ns = res.table["n"].tolist()
+        except JourneyDataError:  # no attempt there
+            ns = [0] * len(steps)
+        rows.append({"period": p, "n": ns[0], "n_converted": ns[-1]})
+        p = nxt
+    return pd.DataFrame(rows)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("abcde"), st.integers(0, 1500), st.sampled_from("vcb")),
+        min_size=1,
+        max_size=40,
+    ),
+    st.sampled_from(["W", "M"]),
+    st.sampled_from(["3D", "10D"]),
+    st.sampled_from(["exclude", "include"]),
+    st.sampled_from(["strict", "any"]),
+)
+def test_funnel_trend_equals_one_funnel_per_period(rows, freq, window, open_windows, order):
+    ev = pd.DataFrame(
+        {
+            "customer_id": [c for c, _, _ in rows],
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta([h for _, h, _ in rows], unit="h"),
+            "event": [e for _, _, e in rows],
+        }
+    )
+    steps = ["v", "c", "b"]
+    if "v" not in set(ev["event"]) or (order == "any" and set("vcb") - set(ev["event"])):
+        return
+    if order == "strict" and set("cb") - set(ev["event"]):
+        return
+    res = jk.funnel_trend(
+        ev, steps, freq=freq, window=window, step_order=order, open_windows=open_windows
+    )
+    ref = _period_funnels(
+        ev, steps, freq=freq, window=window, step_order=order, open_windows=open_windows
+    )
+    got = res.periods.set_index("period")[["n", "n_converted"]]
+    ref = ref.set_index("period").reindex(got.index)
+    pd.testing.assert_frame_equal(got, ref, check_dtype=False, check_freq=False)
+
+
+def test_funnel_trend_open_windows_at_the_end_of_the_data():
+    ev = make_events(
+        [
+            ("a", "2024-01-01 10:00", "view"),
+            ("a", "2024-01-03 10:00", "buy"),
+            ("b", "2024-01-02 10:00", "view"),  # closed, never bought
+            ("c", "2024-01-29 10:00", "view"),  # open: 7 days not over by Jan 31
+            ("d", "2024-01-30 10:00", "view"),  # open, but bought already
+            ("d", "2024-01-31 10:00", "buy"),
+        ]
+    )
+    res = jk.funnel_trend(ev, ["view", "buy"], freq="M", window="7D")
+    row = res.periods.iloc[0]
+    assert (row["n"], row["n_converted"], row["n_open"]) == (2, 1, 2)
+    assert row["conversion"] == 0.5
+    assert "left out" in res.conclusion and "n_open" in res.notes[1]
+    both = jk.funnel_trend(ev, ["view", "buy"], freq="M", window="7D", open_windows="include")
+    row = both.periods.iloc[0]
+    assert (row["n"], row["n_converted"], row["n_open"]) == (4, 2, 0)
+    # Wilson interval as statsmodels computes it
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(2, 4, method="wilson")
+    assert (row["conversion_ci_low"], row["conversion_ci_high"]) == pytest.approx((low, high))
+    assert both.table["step"].tolist() == ["view", "buy"]
+    ax = both.plot()
+    assert ax.get_ylabel().startswith("converted")
+    with pytest.raises(JourneyDataError, match="open_windows"):
+        jk.funnel_trend(ev, ["view", "buy"], open_windows="drop")
+
+
+@pytest.mark.spark
+def test_funnel_trend_same_on_spark(shop_on_spark):
+    events, table = shop_on_spark
+    steps = ["product_view", "add_to_cart", "purchase"]
+    local = jk.funnel_trend(events, steps, freq="M", window="7D")
+    remote = jk.funnel_trend(table, steps, freq="M", window="7D")
+    pd.testing.assert_frame_equal(remote.periods, local.periods, check_dtype=False)

@@ -64,6 +64,7 @@ BUILDERS = {
         d["events"], promotions=jk.simulate.promotions("2023-01-01", "2024-12-31")
     ),
     "Funnel": lambda d: jk.funnel(d["events"], STEPS, window="7D", by="channel"),
+    "FunnelTrend": lambda d: jk.funnel_trend(d["events"], STEPS, freq="M", window="7D"),
     "TimeToConvert": lambda d: jk.time_to_convert(d["events"], STEPS[0], STEPS[-1]),
     "Transitions": lambda d: jk.transitions(d["events"]),
     "TopPaths": lambda d: jk.top_paths(d["events"]),
