@@ -21,7 +21,7 @@ How attempts are chosen (the rules of :func:`funnel`, written once here):
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,7 @@ from .checks import (
     start_end,
     suggest,
 )
+from .drilldown import pick
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
 from .periods import FREQS, period_index, period_start
@@ -115,7 +116,54 @@ class Funnel(Result):
     step_order: str
     unit: str
     by: tuple[str, ...] = ()
+    #: the lazy per-unit table (unit, reach, by columns) behind :meth:`units`
+    reached: object = field(default=None, repr=False, compare=False)
     title = "Funnel"
+
+    def units(self, step, *, dropped: bool = False, min_n=None, **by) -> pd.DataFrame:
+        """The units behind a step: those that reached ``step`` (its number, from 1, or its
+        label), or with ``dropped=True`` those that reached it and not the next one (the
+        drop-off after it); ``by`` values pick a group (``channel='email'``). One row per
+        unit: its id column, ``reach`` (the last step reached) and the ``by`` columns, sorted
+        by id; ``min_n``: raise when there are fewer (the suppress_small rule).
+
+        >>> import journeykit as jk
+        >>> res = jk.funnel(jk.load_webshop(), ["product_view", "add_to_cart", "purchase"])
+        >>> lost = res.units("add_to_cart", dropped=True)
+        >>> bool(len(lost) == res.table.loc[2, "n_dropped"])
+        True
+        """
+        k = self._step_number(step)
+        if dropped and k == len(self.steps):
+            raise JourneyDataError(
+                f"units: step={step!r} is the last step, so nobody drops off after it. Fix: "
+                "pass an earlier step, or dropped=False for those who reached it."
+            )
+        per = self.reached
+        keep = per["reach"] == k if dropped else per["reach"] >= k
+        frame = _engine.to_pandas(per.filter(keep).order_by(UNITS[self.unit]))
+        return pick(frame, by, where="units", min_n=min_n)
+
+    def _step_number(self, step) -> int:
+        if isinstance(step, str):
+            if step not in self.steps:
+                raise JourneyDataError(
+                    f"units: step={step!r}: not a step of this funnel; its steps are "
+                    f"{list(self.steps)}. Fix: pass one of them or its number (1 to "
+                    f"{len(self.steps)})."
+                )
+            return self.steps.index(step) + 1
+        if isinstance(step, bool) or not isinstance(step, (int, np.integer)):
+            raise JourneyDataError(
+                f"units: step={step!r}: expected a step number (1 to {len(self.steps)}) or a "
+                f"step label; got {type(step).__name__}. Fix: pass e.g. step=2."
+            )
+        if not 1 <= step <= len(self.steps):
+            raise JourneyDataError(
+                f"units: step={step}: expected 1 to {len(self.steps)}. Fix: pass a step "
+                "number within the funnel."
+            )
+        return int(step)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -581,7 +629,8 @@ def _count(attempts, labels, window, step_order, unit, groups, names, level, dat
     table[list(QUARTILES)] = table[list(QUARTILES)].astype(float)
     tests = _chi_square(table, names)
     table = table[[*names, *TABLE_COLUMNS]]
-    return Funnel(table, tests, tuple(labels), window, step_order, unit, tuple(names))
+    reached = per.select(key, "reach", *names)
+    return Funnel(table, tests, tuple(labels), window, step_order, unit, tuple(names), reached)
 
 
 def _chi_square(table: pd.DataFrame, names: list[str]) -> pd.DataFrame:

@@ -32,6 +32,7 @@ from .checks import (
     start_end,
     warn_after_data,
 )
+from .drilldown import pick
 from .errors import JourneyDataError, JourneyWarning
 from .periods import period_index, period_start
 from .results import Result, period_label
@@ -252,6 +253,19 @@ class Lifecycle(Result):
             f"{active:,} ({_pct(active / counts.sum())}) were active in the last "
             f"{self.period / DAY:g} days: {_shares(counts)}."
         )
+
+    def units(self, status=None, *, min_n=None, **by) -> pd.DataFrame:
+        """The units behind a cell: one row per unit of ``customers`` with that ``status``
+        (``'lapsing'``, ...) and ``by`` values (``channel='email'``), ready to export;
+        ``min_n``: raise when the cell has fewer units (the suppress_small rule).
+
+        >>> import journeykit as jk
+        >>> res = jk.lifecycle(jk.load_webshop(), as_of="2024-09-30")
+        >>> lapsing = res.units("lapsing")
+        >>> bool(len(lapsing) == res.table.set_index("status").loc["lapsing", "n"])
+        True
+        """
+        return pick(self.customers, {"status": status, **by}, where="units", min_n=min_n)
 
     @property
     def three_way(self) -> pd.DataFrame:
@@ -696,6 +710,12 @@ class RFM(Result):
     @property
     def summary(self) -> pd.DataFrame:
         return self.segments
+
+    def units(self, segment=None, *, min_n=None, **scores) -> pd.DataFrame:
+        """The buyers behind a cell: one row per customer of ``customers`` in ``segment``
+        (``'at risk'``, ...) and with the given column values (``r=5``), ready to
+        export; ``min_n``: raise when the cell has fewer (the suppress_small rule)."""
+        return pick(self.customers, {"segment": segment, **scores}, where="units", min_n=min_n)
 
     @property
     def notes(self) -> tuple[str, ...]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -38,6 +38,7 @@ from .checks import (
     require_events,
     suggest,
 )
+from .drilldown import pick
 from .errors import JourneyDataError, JourneyWarning
 from .periods import FREQS, period_index, period_of, period_start
 from .results import Result, p_text, wilson
@@ -860,7 +861,42 @@ class CohortRetention(Result):
     return_event: tuple[str, ...] = ()
     by: tuple[str, ...] = ()
     test: pd.DataFrame | None = None
+    #: the lazy (customer_id, cohort, age, by columns) table of returns behind :meth:`units`
+    cells: object = field(default=None, repr=False, compare=False)
     title = "Cohort retention"
+
+    def units(self, cohort, age: int, *, min_n=None, **by) -> pd.DataFrame:
+        """The customers behind a cell: those of ``cohort`` (a date in its period, e.g.
+        ``'2024-03'``) retained at ``age`` (by this result's ``mode``), with ``by`` values
+        picking a group; one row per customer (``customer_id`` and the ``by`` columns),
+        sorted. ``min_n``: raise when there are fewer (the suppress_small rule).
+
+        >>> import journeykit as jk
+        >>> res = jk.cohort_retention(jk.load_webshop(), freq="M")
+        >>> back = res.units("2024-03", 4)
+        >>> cell = res.table[(res.table["cohort"] == "2024-03-01") & (res.table["age"] == 4)]
+        >>> bool(len(back) == cell["n"].iloc[0])
+        True
+        """
+        index = period_of(as_utc(cohort, param="cohort"), self.freq)
+        start = period_start(pd.Series([index]), self.freq).iloc[0]
+        own = self.table[self.table["cohort"] == start]
+        if not (own["age"] == age).any():
+            reached = f"ages 0 to {own['age'].max()}" if len(own) else "not in the data"
+            raise JourneyDataError(
+                f"units: cohort={cohort!r}, age={age!r}: no such cell (that cohort: "
+                f"{reached}). Fix: pick a cohort and age of the table."
+            )
+        c = self.cells
+        mine = c.filter(c["cohort"] == index)
+        keys = ["customer_id", *self.by]
+        if self.mode == "bounded":
+            mine = mine.filter(mine["age"] == age).select(*keys).distinct()
+        else:
+            mine = mine.group_by(keys).aggregate(last=mine["age"].max())
+            mine = mine.filter(mine["last"] >= age).select(*keys)
+        frame = _engine.to_pandas(mine.order_by("customer_id"))
+        return pick(frame, by, where="units", min_n=min_n)
 
     @property
     def first(self) -> tuple[str, ...]:
@@ -1127,6 +1163,7 @@ def cohort_retention(
         tuple(back or ()),
         tuple(by_names),
         test,
+        cells,
     )
 
 
