@@ -307,6 +307,64 @@ def test_awkward_but_valid_paths():
     assert len(sankey_data(instant, unit="customer", max_steps=2).links) == 1
 
 
+def _session_paths(events):
+    """transitions, top_paths (by event and by stage: two ways to the conversions) and
+    sankey_data of the sessions of ``events``."""
+    return (
+        transitions(events, unit="session").table,
+        transitions(events, unit="session", states="stage", add_start_end=False).table,
+        top_paths(events, unit="session", top=50, conversion=["purchase", "add_to_cart"]).table,
+        top_paths(events, unit="session", top=50, starting_with="product_view").table,
+        top_paths(events, unit="session", top=50, states="stage", ending_with="purchase").table,
+        sankey_data(events, unit="session", max_steps=3).links,
+    )
+
+
+def test_paths_of_a_lazy_sessionize_equal_the_pandas_ones():
+    # a lazy sessionize result: the distinct states are read from the events before it,
+    # whether a session converted from the path query itself; the same results as pandas
+    raw = jk.simulate.webshop(300, seed=3).events.drop(columns="session_id")
+    here = _session_paths(sessionize(raw, gap="20min"))
+    lazy = _session_paths(sessionize(ibis.memtable(raw), gap="20min"))
+    for a, b in zip(here, lazy):
+        pd.testing.assert_frame_equal(a, b)
+    # an event without a customer has no session, so its name is no state of a journey
+    ghost = pd.DataFrame(
+        {"customer_id": ["a", "a", None], "event": ["view", "buy", "ghost"],
+         "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 10:05",
+                                      "2024-01-01 10:06"], utc=True)}
+    )  # fmt: skip
+    got = transitions(sessionize(ibis.memtable(ghost)), unit="session").table
+    assert "ghost" not in set(got["from"]) | set(got["to"])
+    with pytest.raises(JourneyDataError, match="starting_with='ghost': no such event"):
+        top_paths(sessionize(ibis.memtable(ghost)), unit="session", starting_with="ghost")
+
+
+def test_sessionize_gap_in_microseconds():
+    # the gap is compared in whole microseconds, exactly: 30 minutes and 30 microseconds
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 10:30", "cart")])
+    ev["timestamp"] += pd.to_timedelta([0, 30], unit="us")
+    gaps = {
+        pd.Timedelta("30min"): ["a-1", "a-2"],
+        pd.Timedelta(minutes=30, microseconds=29, nanoseconds=500): ["a-1", "a-2"],
+        pd.Timedelta(minutes=30, microseconds=30): ["a-1", "a-1"],  # exactly the gap
+    }
+    for gap, expected in gaps.items():
+        for data in (ev, ibis.memtable(ev)):
+            out = sessionize(data, gap=gap)
+            out = out if isinstance(out, pd.DataFrame) else out.to_pandas()
+            assert out.sort_values("timestamp")["session_id"].tolist() == expected
+
+
+@pytest.mark.spark
+def test_sessionize_then_paths_on_pyspark(shop_on_spark):
+    frame, table = shop_on_spark
+    here = _session_paths(sessionize(frame.drop(columns="session_id"), gap="20min"))
+    there = _session_paths(sessionize(table.drop("session_id"), gap="20min"))
+    for a, b in zip(here, there):
+        pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
 @pytest.mark.spark
 def test_same_paths_on_pyspark(shop_on_spark):
     # the state codes are a small pandas table joined to the events: on PySpark too
