@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .checks import check_choice, check_events_exist, require_events
+from .checks import as_utc, check_choice, check_events_exist, require_events
 from .errors import JourneyDataError
 from .periods import period_index, period_start
 from .results import Result
@@ -90,7 +90,7 @@ class Stickiness(Result):
         return ax
 
 
-def stickiness(events, *, freq: str = "W", activity=None) -> Stickiness:
+def stickiness(events, *, freq: str = "W", activity=None, as_of=None) -> Stickiness:
     """How sticky the product is: per period, how many customers were active on 1, 2, ...
     days of it; per day, DAU, WAU and MAU and their ratios.
 
@@ -116,6 +116,8 @@ def stickiness(events, *, freq: str = "W", activity=None) -> Stickiness:
         The period of the active-day distribution.
     activity : str or list of str, optional
         The events that count as activity (default: every event); each must occur.
+    as_of : date-like, optional
+        Events after it are ignored (default: every event); naive values are UTC.
 
     Returns
     -------
@@ -137,6 +139,8 @@ def stickiness(events, *, freq: str = "W", activity=None) -> Stickiness:
     check_choice("freq", freq, STICKY_FREQS)
     require_events(events)
     t = _engine.as_table(events)
+    if as_of is not None:
+        t = t.filter(t["timestamp"] <= as_utc(as_of, param="as_of").to_pydatetime())
     if activity is not None:
         t = t.filter(t["event"].isin(check_events_exist(t, activity, param="activity")))
     import ibis
@@ -153,7 +157,8 @@ def stickiness(events, *, freq: str = "W", activity=None) -> Stickiness:
     ).astype({"period": "int64", "active_days": "int64", "n": "int64"})
     if table.empty:
         raise JourneyDataError(
-            "events: no activity, so no one is active on any day. Fix: check activity=."
+            "events: no activity, so no one is active on any day. Fix: check activity= (and "
+            "that as_of lies after the first event)."
         )
     nxt = pairs["day"].lead().over(ibis.window(group_by="customer_id", order_by="day"))
     spans = pairs.mutate(nxt=nxt)

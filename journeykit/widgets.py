@@ -547,6 +547,105 @@ def retention_explorer(
     return _explorer(controls, [list(controls)], run, figsize=(9, 5), show=show, mark=mark)
 
 
+def cohort_explorer(
+    events,
+    *,
+    attributes: pd.DataFrame | None = None,
+    freq: str = "M",
+    start_event=None,
+    return_event=None,
+    mode: str = "bounded",
+    calendar: bool = True,
+    by=None,
+    as_of=None,
+):
+    """Explore the definitions of :func:`journeykit.cohort_retention`: which event starts
+    the clock and which counts as coming back, bounded or unbounded retention, calendar or
+    rolling periods, weeks or months, and a breakdown (the pooled curves per group, with
+    the log-rank test, instead of the heatmap).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    attributes : pandas.DataFrame, optional
+        Customer attributes offered as breakdowns beside the acquisition ``channel``.
+    freq, start_event, return_event, mode, calendar, by, as_of
+        As :func:`journeykit.cohort_retention` takes them: the starting values of the
+        controls (``as_of`` is fixed).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The explorer; ``update()``, ``result`` and ``seconds`` as in
+        :func:`lifecycle_explorer`.
+
+    Examples
+    --------
+    >>> import journeykit as jk
+    >>> box = jk.widgets.cohort_explorer(jk.load_webshop(), start_event="purchase")
+    >>> box.controls["start_event"].value, box.result.mode
+    ('purchase', 'bounded')
+    """
+    import ipywidgets as w
+
+    from .survival import cohort_retention
+
+    table = _inputs(events, attributes)
+    names = _engine.distinct(table, "event")
+    for name, value in (("start_event", start_event), ("return_event", return_event)):
+        if value is not None:
+            check_events_exist(table, value, param=name, known=names)
+    options = [("any event", NOTHING)] + [(n, n) for n in names]
+    by_options, by_start = _breakdowns(table, attributes, by)
+    controls = {
+        "start_event": w.Dropdown(
+            description="starts with", options=options, value=start_event or NOTHING
+        ),
+        "return_event": w.Dropdown(
+            description="comes back with", options=options, value=return_event or NOTHING
+        ),
+        "mode": w.Dropdown(
+            description="retained",
+            options=[("in period k", "bounded"), ("in period k or later", "unbounded")],
+            value=mode,
+            style=STYLE,
+        ),
+        "calendar": w.Dropdown(
+            description="periods",
+            options=[("calendar", True), ("rolling from the start", False)],
+            value=calendar,
+        ),
+        "freq": w.Dropdown(
+            description="period", options=[("week", "W"), ("month", "M")], value=freq
+        ),
+        "by": w.Dropdown(description="compare", options=by_options, value=by_start),
+    }
+
+    def run(values):
+        return cohort_retention(
+            table,
+            freq=values["freq"],
+            start_event=_choice(values["start_event"]),
+            return_event=_choice(values["return_event"]),
+            mode=values["mode"],
+            calendar=values["calendar"],
+            by=_by(values["by"], attributes),
+            as_of=as_of,
+        )
+
+    def show(result, values):
+        from IPython.display import HTML
+
+        from .results import report_table
+
+        text = f"<p>{result.conclusion}</p>"
+        return HTML(text + report_table(result.average.head(13), first=result.first))
+
+    rows = [["start_event", "return_event", "by"], ["mode", "calendar", "freq"]]
+    return _explorer(controls, rows, run, figsize=(9, 5), show=show)
+
+
 def funnel_explorer(
     events,
     *,

@@ -100,6 +100,9 @@ def test_stickiness_activity_filter_and_no_activity():
     )
     res = stickiness(ev, activity="purchase")
     assert res.daily["dau"].tolist() == [1]
+    assert stickiness(ev, as_of="2024-01-01").daily["dau"].tolist() == [1]
+    with pytest.raises(jk.JourneyDataError, match="as_of"):
+        stickiness(ev, as_of="2023-01-01")
     with pytest.raises(jk.JourneyDataError, match="freq="):
         stickiness(ev, freq="Q")
 

@@ -710,6 +710,33 @@ def test_retention_explorer_updates():
     print(f"retention_explorer update times (s): {[round(s, 3) for s in box.seconds]}")
 
 
+def test_cohort_explorer_updates_with_the_tested_function():
+    shop = jk.load_webshop()
+    box = jk.widgets.cohort_explorer(shop, start_event="purchase", freq="W")
+    assert box.result.start_event == ("purchase",) and box.result.freq == "W"
+    for name, value in (
+        ("return_event", "product_view"),
+        ("mode", "unbounded"),
+        ("calendar", False),
+        ("freq", "M"),
+        ("by", "channel"),
+    ):
+        box.controls[name].value = value
+    expected = cohort_retention(
+        shop,
+        start_event="purchase",
+        return_event="product_view",
+        mode="unbounded",
+        calendar=False,
+        freq="M",
+        by="channel",
+    )
+    pd.testing.assert_frame_equal(box.result.table, expected.table)
+    assert len(box.seconds) == 6  # the first draw and one per change
+    with pytest.raises(JourneyDataError, match="start_event='visit'"):
+        jk.widgets.cohort_explorer(shop, start_event="visit")
+
+
 # --------------------------------------------------------------------------- issue 17
 
 
