@@ -211,6 +211,9 @@ GLOSSARY: dict[str, Entry] = {
     "kind": _e("the kind of A/B metric: auto, proportion, mean or ratio", "choice", "auto"),
     "collapse_repeats": _e("count a state repeated in a row once", "bool", True),
     "add_start_end": _e("add the start and end states to transitions", "bool", True),
+    "times": _e(
+        "add the quartiles of the time between a transition's two events (days)", "bool", False
+    ),
     # ---------------------------------------------------------------- durations (with a unit)
     "window": _e(
         "the conversion window after the first step (a duration)", "duration", "30D", "14D", "7D"

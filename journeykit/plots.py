@@ -903,3 +903,81 @@ def event_bars(table: pd.DataFrame, ax=None):
     ax.set_xlabel("events")
     ax.set_title("Events in the data")
     return ax
+
+
+#: The quartile columns of a table of times (days), as the funnels name them.
+QUARTILE_COLUMNS = ("time_q1_days", "time_median_days", "time_q3_days")
+#: Units a time axis can read in: (name, days in one), from the smallest.
+TIME_UNITS = (("seconds", 1 / 86_400), ("minutes", 1 / 1_440), ("hours", 1 / 24), ("days", 1.0))
+#: Ticks of a logarithmic time axis: (label, days).
+TIME_TICKS = (
+    ("1 s", 1 / 86_400),
+    ("10 s", 10 / 86_400),
+    ("1 min", 1 / 1_440),
+    ("10 min", 10 / 1_440),
+    ("1 h", 1 / 24),
+    ("6 h", 6 / 24),
+    ("1 day", 1.0),
+    ("1 week", 7.0),
+    ("30 days", 30.0),
+    ("1 year", 365.25),
+)
+
+
+def time_unit(days) -> tuple[str, float]:
+    """The unit (name, days in one) that reads a typical time of ``days`` (the median of
+    the values): seconds under a minute, minutes under an hour, hours under two days."""
+    days = np.asarray(days, dtype=float)
+    typical = float(np.nanmedian(days)) if np.isfinite(days).any() else 1.0
+    for (name, size), (_, bigger) in zip(TIME_UNITS, TIME_UNITS[1:]):
+        if typical < bigger * (2 if name == "hours" else 1):
+            return name, size
+    return TIME_UNITS[-1]
+
+
+def transition_times(table: pd.DataFrame, ax=None, *, title: str, ylabel: str):
+    """One row per transition (in the order given, the first on top): the median time to
+    the next event as a dot, its quartiles as a bar, labelled with the median in words and
+    n. The axis is logarithmic, ticked in words (1 min, 1 h, 1 day), when the times differ
+    by more than 30 times, and in one unit from 0 otherwise; a new figure grows with the
+    rows."""
+    import matplotlib.pyplot as plt
+
+    from .results import in_words
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(9, min(2 + 0.4 * len(table), 12)), layout="constrained")
+        ax.spines[["top", "right"]].set_visible(False)
+    low, mid, high = (table[c].to_numpy(dtype=float) for c in QUARTILE_COLUMNS)
+    known = np.concatenate([low, mid, high])
+    positive = known[np.isfinite(known) & (known > 0)]
+    log = len(positive) > 0 and positive.max() / positive.min() > 30
+    name, size = ("", 1.0) if log else time_unit(mid)
+    low, mid, high = low / size, mid / size, high / size
+    y = np.arange(len(table))
+    ax.hlines(y, low, high, color=PALETTE[0], linewidth=4, alpha=0.45)
+    ax.plot(mid, y, "o", color=PALETTE[0])
+    right = np.nanmax(high) if np.isfinite(high).any() else 1.0
+    if log:
+        ax.set_xscale("log", nonpositive="clip")
+        ax.set_xlim(positive.min() / 2, right * 8)
+        ticks = [(t, d) for t, d in TIME_TICKS if positive.min() / 2 <= d <= right * 8]
+        ax.set_xticks([d for _, d in ticks], [t for t, _ in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("time to the next event (log scale; dot: median, bar: quartiles 1 to 3)")
+    else:
+        ax.set_xlim(0, right * 1.35)
+        ax.set_xlabel(f"{name} to the next event (dot: median, bar: quartiles 1 to 3)")
+    for i, row in enumerate(table.itertuples()):
+        ax.text(
+            high[i],
+            i,
+            f"  {in_words(row.time_median_days)}  (n={row.n:,})",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(y, [f"{a} -> {b}" for a, b in zip(table["from"], table["to"])], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return ax

@@ -33,39 +33,54 @@ def test_sessionize_gap_edges():
 
 
 def _pandas_transitions(ev: pd.DataFrame, key: str, add_start_end: bool) -> pd.DataFrame:
-    """Direct count: sort, shift within the unit, value counts."""
+    """Direct count: sort, shift within the unit, value counts; the quartiles of the days to
+    the next event per pair (pandas' linear interpolation), none for start and end."""
     ev = ev.sort_values([key, "timestamp", "event"])
     nxt = ev.groupby(key)["event"].shift(-1)
-    pairs = pd.DataFrame({"from": ev["event"], "to": nxt})
+    gap = (ev.groupby(key)["timestamp"].shift(-1) - ev["timestamp"]) / pd.Timedelta(days=1)
+    pairs = pd.DataFrame({"from": ev["event"], "to": nxt, "gap": gap})
     if add_start_end:
         first = ev.groupby(key)["event"].first()
         pairs = pd.concat(
             [pairs.fillna({"to": "end"}), pd.DataFrame({"from": "start", "to": first.to_numpy()})]
         )
-    pairs = pairs.dropna()
-    return pairs.value_counts().rename("n").reset_index().sort_values(["from", "to"])
+    pairs = pairs.dropna(subset=["to"])
+    grouped = pairs.groupby(["from", "to"])["gap"]
+    out = grouped.size().rename("n").reset_index()
+    for name, q in (("time_q1_days", 0.25), ("time_median_days", 0.5), ("time_q3_days", 0.75)):
+        out[name] = grouped.quantile(q).to_numpy()
+    return out.sort_values(["from", "to"], ignore_index=True)
+
+
+TIMES = ["time_q1_days", "time_median_days", "time_q3_days"]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
-        st.tuples(st.sampled_from("abcd"), st.integers(0, 20), st.sampled_from(["x", "y", "z"])),
+        st.tuples(
+            st.sampled_from("abcd"), st.integers(0, 20_000), st.sampled_from(["x", "y", "z"])
+        ),
         min_size=1,
         max_size=50,
     ),
     st.booleans(),
+    st.booleans(),
 )
-def test_transition_counts_equal_a_direct_count(rows, add_start_end):
+def test_transition_counts_equal_a_direct_count(rows, add_start_end, times):
+    # seconds apart (ties, single-event journeys and one-customer logs included)
     ev = pd.DataFrame(
         {
             "customer_id": [r[0] for r in rows],
             "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
-            + pd.to_timedelta([r[1] for r in rows], unit="min"),
+            + pd.to_timedelta([r[1] for r in rows], unit="s"),
             "event": [r[2] for r in rows],
         }
     )
-    got = transitions(ev, unit="customer", add_start_end=add_start_end).table
+    got = transitions(ev, unit="customer", add_start_end=add_start_end, times=times).table
     ref = _pandas_transitions(ev, "customer_id", add_start_end)
+    columns = ["from", "to", "n", "probability", *(TIMES if times else [])]
+    assert list(got.columns) == columns
     if ref.empty:
         assert got.empty
         return
@@ -73,6 +88,47 @@ def test_transition_counts_equal_a_direct_count(rows, add_start_end):
     assert got["n"].tolist() == ref["n"].tolist()
     sums = got.groupby("from")["probability"].sum()
     np.testing.assert_allclose(sums, 1.0)
+    if times:
+        np.testing.assert_allclose(got[TIMES], ref[TIMES], rtol=1e-9, atol=1e-12)
+        ends = got["from"].eq("start") | got["to"].eq("end")
+        assert got.loc[ends, TIMES].isna().all(axis=None)
+        assert got.loc[~ends, TIMES].notna().all(axis=None)
+
+
+def test_transition_times_by_hand_and_their_plot():
+    # a -> b after 1 min, 3 min and 10 min (three customers); b -> b after 2 days
+    ev = make_events(
+        [
+            ("p", "2024-01-01 10:00", "a"),
+            ("p", "2024-01-01 10:01", "b"),
+            ("p", "2024-01-03 10:01", "b"),
+            ("q", "2024-01-01 10:00", "a"),
+            ("q", "2024-01-01 10:03", "b"),
+            ("r", "2024-01-01 10:00", "a"),
+            ("r", "2024-01-01 10:10", "b"),
+            ("s", "2024-01-01 10:00", "a"),  # a single-event journey: only start and end
+        ]
+    )
+    res = transitions(ev, times=True)
+    row = res.table.set_index(["from", "to"])
+    minute = 1 / 1440
+    np.testing.assert_allclose(
+        row.loc[("a", "b"), TIMES].to_numpy(float), np.array([2, 3, 6.5]) * minute
+    )
+    np.testing.assert_allclose(row.loc[("b", "b"), TIMES].to_numpy(float), [2, 2, 2])
+    assert row.loc[("a", "end"), "n"] == 1 and np.isnan(row.loc[("a", "end"), "time_median_days"])
+    assert "It takes 3 min (median; quartiles 2 min to 6.5 min)." in res.conclusion
+    assert any("time_median_days" in note for note in res.notes)
+    assert "time_median_days" not in transitions(ev).table  # opt-in
+    ax = res.plot(kind="times")
+    assert ax.get_title() == "Time to the next event: all 2 transitions (customer journeys)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a -> b", "b -> b"]
+    assert ax.get_xscale() == "log" and "1 day" in [t.get_text() for t in ax.get_xticklabels()]
+    one = res.plot(kind="times", top=1)
+    assert one.get_title().startswith("Time to the next event: the 1 most frequent")
+    assert res.plot().get_xlabel().startswith("to")  # the heatmap stays the default
+    quick = transitions(ev[ev["customer_id"] != "p"], times=True).plot(kind="times")
+    assert quick.get_xscale() == "linear" and quick.get_xlabel().startswith("minutes")
 
 
 def test_transitions_on_the_shop_by_session_and_stage():
@@ -104,6 +160,17 @@ def test_bad_input():
         transitions(ev, unit="visitor")
     with pytest.raises(JourneyDataError, match="gap"):
         sessionize(ev, gap="soon")
+    with pytest.raises(JourneyDataError, match="times='yes': expected True .*got str.*Fix"):
+        transitions(ev, times="yes")
+    with pytest.raises(JourneyDataError, match="kind='times': this result has no times.*Fix"):
+        transitions(ev).plot(kind="times")
+    with pytest.raises(JourneyDataError, match="kind='heat': expected 'matrix'.*Fix"):
+        transitions(ev).plot(kind="heat")
+    with pytest.raises(JourneyDataError, match="top=0: expected a whole number"):
+        transitions(ev, times=True).plot(kind="times", top=0)
+    single = make_events([("a", "2024-01-01 10:00", "view")])
+    with pytest.raises(JourneyDataError, match="kind='times': no customer journey has two"):
+        transitions(single, times=True).plot(kind="times")
 
 
 def _pandas_paths(ev: pd.DataFrame, max_steps: int, ending_with=None, conversion="buy") -> dict:
@@ -371,6 +438,7 @@ def test_same_paths_on_pyspark(shop_on_spark):
     results = [
         (
             transitions(events, unit="customer", states="stage").table,
+            transitions(events, unit="session", times=True).table,  # Spark's percentile
             top_paths(events, ending_with="purchase", unit="session").table,
             sankey_data(events, max_steps=4, unit="session").links,
         )
