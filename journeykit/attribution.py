@@ -44,6 +44,7 @@ from .checks import (
     require_events,
     suggest,
 )
+from .drilldown import check_min_n
 from .errors import JourneyDataError, JourneyWarning
 from .results import Result
 from .units import unit_column
@@ -91,6 +92,10 @@ class AttributionPaths(Result):
     lookback: pd.Timedelta = pd.Timedelta(days=30)
     n_unattributed: int = 0
     unattributed_value: float = 0.0
+    #: the channels, in the order of the codes in ``journeys``' steps
+    channels: tuple[str, ...] = ()
+    #: the lazy per-journey table (unit id, steps, conversions, value) behind :meth:`units`
+    journeys: object = field(default=None, repr=False, compare=False)
     title = "Attribution paths"
     first = ("path", "n")
 
@@ -118,6 +123,35 @@ class AttributionPaths(Result):
             f"most frequent path is {top['path']!r} ({int(top['n']):,} journeys)."
         )
 
+    def units(self, channel: str, *, converted: bool = True, min_n=None) -> pd.DataFrame:
+        """The units whose journeys touched ``channel``, ready to export.
+
+        ``converted=True`` (the default): the units with at least one converting journey
+        (a journey of the table, cut to the lookback before its conversion) that holds a
+        ``channel`` touchpoint; ``converted=False``: the units whose journey after their
+        last conversion (one that did not convert, e.g. for retargeting) holds one.
+        Conversions without a touchpoint in the lookback are in no journey, so in no list.
+
+        One row per unit, sorted by id: its id column as the events give it (pseudonymised
+        events give pseudonyms), ``journeys`` (its journeys that touched the channel),
+        ``conversions`` and ``value`` (theirs; 0 for journeys that did not convert).
+        Summed over the units, ``journeys`` equals ``n - total_null`` (``total_null`` for
+        converted=False) and ``conversions`` ``total_conversions`` of the paths in
+        ``table`` holding the channel. ``min_n``: raise when fewer units (the
+        suppress_small rule).
+
+        >>> import warnings, journeykit as jk
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     paths = jk.attribution_paths(jk.load_webshop())
+        >>> email = paths.units("email")
+        >>> touched = paths.table[paths.table["path"].str.split(" > ").map(lambda p: "email" in p)]
+        >>> bool(email["conversions"].sum() == touched["total_conversions"].sum())
+        True
+        """
+        journeys, _ = _touching(self, channel, converted)
+        return _per_unit(journeys, self.journeys.columns[0], min_n)
+
     def plot(self, ax=None):
         """The 15 most frequent paths as bars, labelled with their conversion."""
         t = self.table.head(15)
@@ -131,6 +165,42 @@ class AttributionPaths(Result):
         ax = plots.path_bars(shown, ax, unit="journey")
         ax.set_title(f"Most frequent {self.channel} paths")
         return ax
+
+
+def _touching(paths: AttributionPaths, channel, converted) -> tuple[pd.DataFrame, int]:
+    """The journeys of ``paths`` (id, steps, conversions, value) that converted (or not)
+    and hold a ``channel`` touchpoint, as pandas; and the channel's code in the steps."""
+    if paths.journeys is None:
+        raise JourneyDataError(
+            "units: these paths were given as a table, not cut from events, so there are no "
+            "units to list. Fix: pass journeykit.attribution_paths(events) to attribution()."
+        )
+    if channel not in paths.channels:
+        raise JourneyDataError(
+            f"units: channel={channel!r}: no such {paths.channel} among the touchpoints; they "
+            f"are {list(paths.channels)}. {suggest(str(channel), paths.channels)} Fix: pass one "
+            "of them."
+        )
+    if not isinstance(converted, bool):
+        raise JourneyDataError(
+            f"units: converted={converted!r}: expected True (converting journeys) or False "
+            "(the journeys after the last conversion). Fix: pass converted=True or False."
+        )
+    code = paths.channels.index(channel)
+    j = paths.journeys
+    done = j["conversions"] > 0 if converted else j["conversions"] == 0
+    return _engine.to_pandas(j.filter(j["steps"].contains(code) & done)), code
+
+
+def _per_unit(journeys: pd.DataFrame, key: str, min_n, credit: bool = False) -> pd.DataFrame:
+    """One row per unit (sorted by id) summing its journeys, checked against ``min_n``."""
+    sums = {"journeys": ("steps", "size"), "conversions": ("conversions", "sum")}
+    sums["value"] = ("value", "sum")
+    if credit:
+        sums |= {"credit": ("credit", "sum"), "credit_value": ("credit_value", "sum")}
+    out = journeys.groupby(key, sort=True).agg(**sums).reset_index()
+    out = out.astype({"journeys": "int64", "conversions": "int64", "value": float})
+    return check_min_n(out, min_n, where="units")
 
 
 def _duration(delta: pd.Timedelta) -> str:
@@ -285,6 +355,7 @@ def attribution_paths(
         moments, [journeys["unit"] == moments["unit"], journeys["j"] == moments["j"]]
     )
     both = both.select(
+        unit=both["unit"],
         steps=both["steps"],
         conversions=both["n_conv"].fill_null(0),
         worth=both["conv_value"].fill_null(0.0),
@@ -332,7 +403,21 @@ def attribution_paths(
         )
     out = out.sort_values(["n", "path"], ascending=[False, True], ignore_index=True)
     table = out[[*PATH_COLUMNS, "n"]]
-    return AttributionPaths(table, unit, channel, tuple(conversion), lookback, n_lost, lost_value)
+    kept = both.filter(both["steps"].notnull())
+    per_journey = kept.select(
+        kept["unit"].name(key), "steps", value=kept["worth"], conversions="conversions"
+    )
+    return AttributionPaths(
+        table,
+        unit,
+        channel,
+        tuple(conversion),
+        lookback,
+        n_lost,
+        lost_value,
+        tuple(names),
+        per_journey,
+    )
 
 
 # ------------------------------------------------------------------------- models
@@ -435,12 +520,18 @@ def _heuristic(coded, k: int, model: str, direct_code) -> np.ndarray:
     """Channel shares per path (paths x channels) of a rule-based model."""
     shares = np.zeros((len(coded), k))
     for i, path in enumerate(coded):
-        last = None
-        if model == "last_non_direct":
-            others = [j for j, c in enumerate(path) if c != direct_code]
-            last = others[-1] if others else None
-        np.add.at(shares[i], list(path), _position_weights(len(path), model, last))
+        np.add.at(shares[i], list(path), _path_weights(path, model, direct_code))
     return shares
+
+
+def _path_weights(path, model: str, direct_code) -> np.ndarray:
+    """Each touchpoint's share of one conversion of ``path`` (channel codes) under a
+    rule-based model."""
+    last = None
+    if model == "last_non_direct":
+        others = [j for j, c in enumerate(path) if c != direct_code]
+        last = others[-1] if others else None
+    return _position_weights(len(path), model, last)
 
 
 def _states(coded, order: int):
@@ -613,6 +704,9 @@ class Attribution(Result):
     total_conversions: float = 0.0
     total_value: float = 0.0
     shapley_channels: int = field(default=0)
+    direct: str = "direct"
+    #: the :class:`AttributionPaths` credited (None for a path table), behind :meth:`units`
+    paths: object = field(default=None, repr=False, compare=False)
     title = "Attribution"
     first = ("channel", "model", "conversions", "share", "value")
 
@@ -623,6 +717,72 @@ class Attribution(Result):
         wide = self.table.pivot(index="channel", columns="model", values="conversions")
         lead = "markov" if "markov" in self.models else self.models[0]
         return wide[list(self.models)].sort_values(lead, ascending=False)
+
+    def units(self, channel: str, *, model: str | None = None, min_n=None) -> pd.DataFrame:
+        """The units behind a channel's conversions, ready to export.
+
+        ``model=None`` (the default): the units with at least one converting journey that
+        touched ``channel`` within the lookback (a touchpoint in it among those the
+        journey's path holds). ``model=`` a rule-based model (first_touch, last_touch,
+        last_non_direct, linear, position_based, time_decay): the units of whose
+        conversions that model credits some (more than 0) to the channel, e.g. for
+        ``last_touch`` those whose converting journey ended in it. ``markov`` and
+        ``shapley`` credit channels over the whole path table (removal effects, coalition
+        rates), not journey by journey, so they have no units of their own: their credit
+        to a channel comes from the journeys that touched it (``model=None``).
+
+        One row per unit, sorted by id: its id column as the events give it (pseudonymised
+        events give pseudonyms), ``journeys`` (its converting journeys that touched, or were
+        credited to, the channel), ``conversions`` and ``value`` (theirs); with a model
+        also ``credit`` and ``credit_value``, the conversions and value the model credits
+        to the channel from those journeys: summed over the units they give the channel's
+        ``conversions`` and ``value`` in ``table``. ``min_n``: raise when fewer units (the
+        suppress_small rule). Needs ``attribution(attribution_paths(events))``.
+
+        >>> import warnings, journeykit as jk
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore")
+        ...     res = jk.attribution(jk.attribution_paths(jk.load_webshop()))
+        >>> last = res.units("email", model="last_touch")
+        >>> cell = res.table.query("channel == 'email' and model == 'last_touch'")
+        >>> bool(abs(last["credit"].sum() - cell["conversions"].iloc[0]) < 1e-6)
+        True
+        """
+        paths = self.paths
+        if paths is None:
+            raise JourneyDataError(
+                "units: this attribution was computed from a path table, not from events, so "
+                "there are no units to list. Fix: pass journeykit.attribution_paths(events) "
+                "to attribution()."
+            )
+        journeys, code = _touching(paths, channel, True)
+        key = paths.journeys.columns[0]
+        if model is None:
+            return _per_unit(journeys, key, min_n)
+        if model not in self.models or model in ("markov", "shapley"):
+            ruled = [m for m in self.models if m not in ("markov", "shapley")]
+            why = (
+                f"{model!r} credits channels over the whole path table, not journey by journey"
+                if model in ("markov", "shapley")
+                else f"{model!r} is not a rule-based model of this result"
+            )
+            raise JourneyDataError(
+                f"units: model={model!r}: {why}; expected one of {ruled} or None (the units "
+                "whose converting journeys touched the channel, which is where markov and "
+                "shapley credit comes from). Fix: pass one of those."
+            )
+        direct = paths.channels.index(self.direct) if self.direct in paths.channels else None
+        share = {}
+        for steps in journeys["steps"]:
+            path = tuple(int(c) for c in steps)
+            if path not in share:
+                weights = _path_weights(path, model, direct)
+                share[path] = float(weights[np.asarray(path) == code].sum())
+        part = np.array([share[tuple(int(c) for c in steps)] for steps in journeys["steps"]])
+        journeys = journeys.assign(
+            credit=journeys["conversions"] * part, credit_value=journeys["value"] * part
+        )
+        return _per_unit(journeys[part > 0], key, min_n, credit=True)
 
     @property
     def notes(self) -> tuple[str, ...]:
@@ -829,6 +989,8 @@ def attribution(
         total,
         total_value,
         k,
+        direct,
+        paths if isinstance(paths, AttributionPaths) else None,
     )
 
 

@@ -513,3 +513,14 @@ def test_same_paths_on_pyspark(shop_on_spark):
     pd.testing.assert_frame_equal(here.table, there.table, check_dtype=False)
     assert here.n_unattributed == there.n_unattributed
     assert math.isclose(here.unattributed_value, there.unattributed_value)
+    # the drill-down (issue 23) runs where the events live too
+    channel = here.channels[0]
+    pd.testing.assert_frame_equal(here.units(channel), there.units(channel), check_dtype=False)
+    for paths in (here, there):
+        assert paths.units(channel, converted=False)["journeys"].sum() == (
+            paths.table.loc[paths.table["path"].str.contains(channel), "total_null"].sum()
+        )
+    last_here = attribution(here).units(channel, model="last_touch")
+    pd.testing.assert_frame_equal(
+        last_here, attribution(there).units(channel, model="last_touch"), check_dtype=False
+    )

@@ -1,12 +1,15 @@
 """Drill-down (``result.units(...)``): the ids behind a cell equal a direct filter of the
 data, and their number equals the cell they came from."""
 
+import warnings
+
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_events
 
 import journeykit as jk
-from journeykit import JourneyDataError
+from journeykit import JourneyDataError, JourneyWarning
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +107,133 @@ def test_cohort_units_with_start_and_return_events_and_by(shop):
     row = res.table[res.table["age"] == 2].iloc[0]
     got = res.units(row["cohort"], 2, channel=row["channel"])
     assert len(got) == row["n"] and (got["channel"] == row["channel"]).all()
+
+
+# ------------------------------------------------------------------ attribution
+
+
+def random_log(seed, n_customers=40):
+    """Random touchpoints (four channels) and purchases over 40 days, whole hours so that
+    events share instants."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(n_customers):
+        for _ in range(int(rng.integers(1, 14))):
+            hour = int(rng.integers(0, 40 * 24))
+            if rng.random() < 0.2:
+                rows.append((f"c{k:03d}", hour, "purchase", None, float(rng.integers(5, 90))))
+            else:
+                rows.append((f"c{k:03d}", hour, "visit", rng.choice(list("abcd")), None))
+    frame = pd.DataFrame(rows, columns=["customer_id", "hour", "event", "channel", "revenue"])
+    frame["timestamp"] = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(
+        frame.pop("hour"), unit="h"
+    )
+    return jk.read_events(frame)
+
+
+def journeys_by_hand(events, lookback):
+    """(customer, conversions, value, path) per journey, by a loop over each customer's
+    events: a conversion moment's touchpoints after the previous moment and within the
+    lookback, a run in one channel counted once (at one instant touchpoints, by channel,
+    come first); the touchpoints after the last moment, within the lookback of the last."""
+    out = []
+    ordered = events.assign(conv=events["event"] == "purchase").sort_values(
+        ["customer_id", "timestamp", "conv", "channel"]
+    )
+    for who, g in ordered.groupby("customer_id"):
+        touches, moment = [], None
+        for row in g.itertuples():
+            if not row.conv:
+                touches.append((row.timestamp, row.channel))
+                continue
+            value = 0.0 if pd.isna(row.revenue) else row.revenue
+            if moment is not None and moment[1] == row.timestamp:
+                moment[2] += 1
+                moment[3] += value
+                continue
+            moment = [who, row.timestamp, 1, value, touches]
+            out.append(moment)
+            touches = []
+        if touches:
+            out.append([who, touches[-1][0], 0, 0.0, touches])
+    rows = []
+    for who, at, n, value, touches in out:
+        kept = [c for t, c in touches if t >= at - lookback]
+        path = tuple(c for i, c in enumerate(kept) if i == len(kept) - 1 or kept[i + 1] != c)
+        if path:
+            rows.append((who, n, value, path))
+    return pd.DataFrame(rows, columns=["customer_id", "conversions", "value", "path"])
+
+
+def credit_by_hand(path, channel, model):
+    """The share of one conversion of ``path`` that ``model`` gives ``channel``."""
+    if model == "first_touch":
+        return float(path[0] == channel)
+    if model == "last_touch":
+        return float(path[-1] == channel)
+    return path.count(channel) / len(path)  # linear
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_attribution_units_against_journeys_cut_by_hand(seed):
+    events = random_log(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        paths = jk.attribution_paths(events, lookback="5D")
+    res = jk.attribution(paths)
+    hand = journeys_by_hand(events, pd.Timedelta("5D"))
+    hand["touched"] = hand["path"].map(set)
+    table = paths.table.assign(channels=paths.table["path"].str.split(" > ").map(set))
+    for channel in paths.channels:
+        for converted in (True, False):
+            mine = hand[[channel in s for s in hand["touched"]]]
+            mine = mine[mine["conversions"] > 0] if converted else mine[mine["conversions"] == 0]
+            got = paths.units(channel, converted=converted)
+            assert got["customer_id"].tolist() == sorted(set(mine["customer_id"]))
+            per = mine.groupby("customer_id")
+            assert got["journeys"].tolist() == per.size().tolist()
+            assert got["conversions"].tolist() == per["conversions"].sum().tolist()
+            np.testing.assert_allclose(got["value"], per["value"].sum())
+            cell = table[[channel in s for s in table["channels"]]]
+            n = (cell["n"] - cell["total_null"]).sum() if converted else cell["total_null"].sum()
+            assert got["journeys"].sum() == n
+            if converted:
+                assert got["conversions"].sum() == cell["total_conversions"].sum()
+                pd.testing.assert_frame_equal(res.units(channel), got)
+        for model in ("first_touch", "last_touch", "linear", "position_based", "time_decay"):
+            got = res.units(channel, model=model)
+            cell = res.table[(res.table["channel"] == channel) & (res.table["model"] == model)]
+            assert got["credit"].sum() == pytest.approx(cell["conversions"].iloc[0])
+            assert got["credit_value"].sum() == pytest.approx(cell["value"].iloc[0])
+            assert (got["credit"] > 0).all()
+            if model in ("position_based", "time_decay"):  # every touchpoint gets a share
+                assert got["customer_id"].tolist() == res.units(channel)["customer_id"].tolist()
+                continue
+            share = pd.Series([credit_by_hand(p, channel, model) for p in hand["path"]], hand.index)
+            mine = hand[(share > 0) & (hand["conversions"] > 0)]
+            assert got["customer_id"].tolist() == sorted(set(mine["customer_id"]))
+            expected = (mine["conversions"] * share[mine.index]).groupby(mine["customer_id"]).sum()
+            np.testing.assert_allclose(got["credit"], expected)
+
+
+def test_attribution_units_refuse_small_cells_and_what_has_no_units():
+    events = jk.pseudonymize(random_log(5), key="secret")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JourneyWarning)
+        paths = jk.attribution_paths(events, lookback="5D")
+    res = jk.attribution(paths)
+    got = res.units("a")
+    assert set(got["customer_id"]) <= set(events["customer_id"])  # the pseudonyms
+    with pytest.raises(JourneyDataError, match="min_n=1000"):
+        res.units("a", min_n=1000)
+    assert len(res.units("a", min_n=len(got))) == len(got)
+    with pytest.raises(JourneyDataError, match="no such channel.*'a', 'b'"):
+        res.units("email")
+    with pytest.raises(JourneyDataError, match="whole path table"):
+        res.units("a", model="markov")
+    with pytest.raises(JourneyDataError, match="not a rule-based model"):
+        jk.attribution(paths, models=["markov", "linear"]).units("a", model="first_touch")
+    with pytest.raises(JourneyDataError, match="converted="):
+        paths.units("a", converted="yes")
+    with pytest.raises(JourneyDataError, match="from a path table"):
+        jk.attribution(paths.table).units("a")
