@@ -243,8 +243,10 @@ def lifecycle_explorer(
         if isinstance(activity, tuple):  # several events: one option for all of them
             options.insert(1, (" or ".join(activity), activity))
     by_options, by_start = _breakdowns(table, attributes, by, event_columns=("channel", "stage"))
-    periods = sorted({"7D", "14D", "30D", "60D", "90D", period}, key=pd.Timedelta)
     _days(period, param="period")
+    periods = sorted(
+        {"7D", "14D", "30D", "60D", "90D", period}, key=lambda p: as_timedelta(p, param="period")
+    )
     controls = {
         "as_of": w.DatePicker(description="as of", value=start.date(), style=STYLE),
         "period": w.Dropdown(description="active in the last", options=periods, value=period),

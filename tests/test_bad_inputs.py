@@ -1316,6 +1316,11 @@ CASES = [
         (p("events"),),
     ),
     (
+        "widgets-lifecycle-explorer-period-without-number",
+        lambda d: jw.lifecycle_explorer(d.shop, period="W"),
+        (p("period"), "'2W'"),
+    ),
+    (
         "widgets-nps-explorer-score-column-missing",
         lambda d: jw.nps_explorer(d.survey, score="rating"),
         (p("score"), AVAILABLE),
