@@ -293,7 +293,7 @@ GLOSSARY: dict[str, Entry] = {
     "relative": _e("effect as a share of the baseline", "bool", False),
     # ---------------------------------------------------------------- sizes
     "top": _e("rows to show (the most frequent first)", "int", 20),
-    "max_steps": _e("states a path follows at most", "int", 6, 5),
+    "max_steps": _e("states a path follows at most", "int", 6, 5, 10),
     "bins": _e("score bins of RFM (quantiles)", "int", 5),
     "horizons": _e("days at which survival is read", "days", (30, 90, 180, 365)),
     "min_share": _e("share of purchases in promotions that makes a responder", "float", 0.5),

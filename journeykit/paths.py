@@ -623,6 +623,21 @@ def top_paths(
     return TopPaths(out, unit, tuple(conversion))
 
 
+def _step_links(events, *, max_steps: int, unit: str, states: str, collapse_repeats: bool):
+    """The units at each step k <= ``max_steps`` (:func:`_numbered`) and state, by their
+    next state: ``rn, source, target, n`` (codes; target END_CODE when the journey stops
+    after step k, missing at step ``max_steps``), and the state names of the codes."""
+    import ibis
+
+    t, names = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
+    t = t.filter(t["rn"] <= max_steps)
+    w = ibis.window(group_by="unit", order_by="rn")
+    nxt = t["state"].lead().over(w).fill_null(END_CODE)
+    pairs = t.select("rn", source=t["state"], target=ibis.ifelse(t["rn"] < max_steps, nxt, None))
+    links = _engine.to_pandas(pairs.group_by(["rn", "source", "target"]).aggregate(n=pairs.count()))
+    return links, names
+
+
 @dataclass(frozen=True, repr=False)
 class SankeyData(Result):
     """Nodes (step, state) and links of the first steps of the journeys."""
@@ -713,14 +728,8 @@ def sankey_data(
     1     1  view  end  1    0.5
     """
     max_steps = check_whole("max_steps", max_steps, minimum=2, maximum=MAX_PATH_STEPS)
-    import ibis
-
-    t, names = _numbered(events, unit=unit, states=states, collapse_repeats=collapse_repeats)
-    t = t.filter(t["rn"] <= max_steps)
-    w = ibis.window(group_by="unit", order_by="rn")
-    nxt = t["state"].lead().over(w).fill_null(END_CODE)
-    pairs = t.select("rn", source=t["state"], target=ibis.ifelse(t["rn"] < max_steps, nxt, None))
-    links = _engine.to_pandas(pairs.group_by(["rn", "source", "target"]).aggregate(n=pairs.count()))
+    options = {"unit": unit, "states": states, "collapse_repeats": collapse_repeats}
+    links, names = _step_links(events, max_steps=max_steps, **options)
     links["source"] = _decode(links["source"], names)
     links["target"] = _decode(links["target"], names)
     nodes = links.groupby(["rn", "source"], as_index=False)["n"].sum()
@@ -776,6 +785,167 @@ def sankey(
     """
     options = {"unit": unit, "states": states, "collapse_repeats": collapse_repeats}
     return sankey_data(events, max_steps=max_steps, **options).figure()
+
+
+ENDED = "ended"  # the step matrix's row of the journeys shorter than the step
+
+
+@dataclass(frozen=True, repr=False)
+class StepMatrix(Result):
+    """The share of journeys at each state by step number (see :func:`step_matrix`)."""
+
+    table: pd.DataFrame
+    order: tuple[str, ...]
+    unit: str = "customer"
+    states: str = "event"
+    max_steps: int = 10
+    collapse_repeats: bool = True
+    title = "Step matrix"
+
+    @property
+    def matrix(self) -> pd.DataFrame:
+        """Shares, the states down in journey order (``ended`` last), steps 1.. across;
+        every column sums to 1."""
+        return self._wide("share")
+
+    def _wide(self, value: str) -> pd.DataFrame:
+        wide = self.table.pivot(index="state", columns="step", values=value)
+        return wide.reindex(index=[*self.order, ENDED])
+
+    @property
+    def n_journeys(self) -> int:
+        """The journeys counted (the units with at least one state)."""
+        return int(self.table.loc[self.table["step"] == 1, "n"].sum())
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        runs = " (a run of one state counted once)" if self.collapse_repeats else ""
+        return (
+            f"step k = the k-th {self.states} value of each {self.unit}'s journey in time "
+            f"order{runs}; share = the journeys at that {self.states} at step k / all "
+            f"{self.n_journeys:,} journeys; '{ENDED}' = the journeys with fewer than k steps, "
+            "so every step's shares sum to 1.",
+        )
+
+    @property
+    def conclusion(self) -> str:
+        t = self.table
+        at = t[t["state"] != ENDED].sort_values(["step", "n", "state"], ascending=[1, 0, 1])
+        top = at[at["n"] > 0].groupby("step").head(1)
+        first = top.iloc[0]
+        parts = [f"{row.step} {row.state!r} ({row.share:.0%})" for row in top.itertuples()]
+        ended = t[t["state"] == ENDED].set_index("step")["share"]
+        half = ended[ended >= 0.5]
+        if len(half):
+            gone = f"half of them have ended by step {half.index[0]}"
+        else:
+            gone = f"{ended.iloc[-1]:.0%} of them have ended by step {ended.index[-1]}"
+        return (
+            f"Of the {self.n_journeys:,} {self.unit} journeys, {first.share:.0%} start with "
+            f"{first.state!r}, and {gone}. The most frequent {self.states} at each step: "
+            + ", ".join(parts)
+            + "."
+        )
+
+    def plot(self, ax=None):
+        """Heatmap of the shares, the states in journey order down (``ended`` last), the
+        steps across, annotated with the share and the journeys."""
+        runs = ", repeats collapsed" if self.collapse_repeats else ""
+        return plots.step_heatmap(
+            self.matrix,
+            self._wide("n"),
+            ax,
+            title=f"Step matrix: where the {self.unit} journeys are at each step",
+            xlabel=f"step (the k-th {self.states} of the journey{runs})",
+            ylabel=f"{self.states} ('{ENDED}': fewer steps)",
+        )
+
+
+def step_matrix(
+    events,
+    *,
+    max_steps: int = 10,
+    unit: str = "customer",
+    states: str = "event",
+    collapse_repeats: bool = True,
+) -> StepMatrix:
+    """The share of journeys at each state (rows) by step number (columns 1..``max_steps``).
+
+    A unit's journey is its states in time order (ties by state), a run of one state
+    counted once when ``collapse_repeats``, as in :func:`top_paths` and
+    :func:`sankey_data`; step k is its k-th state. The cell (state, k) is the share of all
+    journeys whose k-th state is that state; the row ``'ended'`` holds the journeys with
+    fewer than k states, so every column sums to 1 (the step matrix of retentioneering
+    [1]_, with the ended journeys accumulated).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame or Ibis table
+        Canonical events (:func:`journeykit.read_events`).
+    max_steps : int
+        The steps shown, a whole number from 1 to 50.
+    unit, states, collapse_repeats
+        As in :func:`sankey_data` (``unit='session'`` needs ``session_id``; no state may be
+        called ``'ended'``).
+
+    Returns
+    -------
+    StepMatrix
+        ``table`` (= ``summary``): ``step, state, n, share``, every state at every step
+        (zeros kept) and ``'ended'``; ``matrix`` (states down in journey order, as in
+        :func:`transitions`, ``'ended'`` last; steps across); ``order``; ``conclusion``;
+        ``plot()`` (heatmap).
+
+    References
+    ----------
+    .. [1] Retentioneering: product analytics for event logs (step matrix).
+       https://doc.retentioneering.com/stable/doc/user_guides/step_matrix.html
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": list("aaab"), "event": ["view", "cart", "buy", "view"],
+    ...     "timestamp": pd.to_datetime(["2024-01-01"] * 4, utc=True)
+    ...                  + pd.to_timedelta([0, 1, 2, 0], unit="min")})
+    >>> step_matrix(ev, max_steps=3).matrix
+    step      1    2    3
+    state
+    view    1.0  0.0  0.0
+    cart    0.0  0.5  0.0
+    buy     0.0  0.0  0.5
+    ended   0.0  0.5  0.5
+    """
+    max_steps = check_whole("max_steps", max_steps, minimum=1, maximum=MAX_PATH_STEPS)
+    options = {"unit": unit, "states": states, "collapse_repeats": collapse_repeats}
+    links, names = _step_links(events, max_steps=max_steps, **options)
+    if ENDED in names:
+        raise JourneyDataError(
+            f"states={states!r}: a state is called {ENDED!r}, the name of the step matrix's "
+            f"row of journeys that have ended; expected other names. Fix: rename that "
+            f"{states} value (e.g. to '{ENDED}_event')."
+        )
+    links["from"] = _decode(links["source"], names)
+    at = links.groupby(["rn", "from"], as_index=False)["n"].sum()
+    # the journey order from the flows between the steps shown (start: the first steps)
+    starts = at[at["rn"] == 1].assign(to=at["from"], **{"from": START})
+    moves = links[links["target"] >= 0].assign(to=lambda f: _decode(f["target"], names).values)
+    flow = pd.concat([starts, moves], ignore_index=True)
+    flow = flow.groupby(["from", "to"], as_index=False)["n"].sum()
+    order = [s for s in _journey_order(flow, states) if s in set(at["from"])]
+    grid = pd.MultiIndex.from_product([range(1, max_steps + 1), order], names=["step", "state"])
+    counts = at.rename(columns={"rn": "step", "from": "state"}).set_index(["step", "state"])
+    table = counts["n"].reindex(grid, fill_value=0).reset_index()
+    total = int(table.loc[table["step"] == 1, "n"].sum())
+    at_step = table.groupby("step")["n"].sum()
+    ended = pd.DataFrame({"step": at_step.index, "state": ENDED, "n": total - at_step.values})
+    table = pd.concat([table, ended], ignore_index=True)
+    table = table.astype({"step": "int64", "n": "int64", "state": object})
+    table["share"] = table["n"] / total
+    rank = {s: i for i, s in enumerate([*order, ENDED])}
+    table = table.sort_values(
+        ["step", "state"], key=lambda c: c.map(rank) if c.name == "state" else c
+    )
+    table = table.reset_index(drop=True)
+    return StepMatrix(table, tuple(order), unit, states, max_steps, bool(collapse_repeats))
 
 
 @dataclass(frozen=True, repr=False)

@@ -981,3 +981,18 @@ def transition_times(table: pd.DataFrame, ax=None, *, title: str, ylabel: str):
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     return ax
+
+
+def step_heatmap(
+    shares: pd.DataFrame, counts: pd.DataFrame, ax=None, *, title: str, xlabel: str, ylabel: str
+):
+    """A step matrix (states down, steps across) as :func:`transition_heatmap` draws it,
+    with upright step numbers and a line above the last row (the ended journeys)."""
+    ax = transition_heatmap(
+        shares, counts.fillna(0).astype("int64"), ax, title=title, xlabel=xlabel, ylabel=ylabel
+    )
+    ax.tick_params(axis="x", labelrotation=0)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("center")
+    ax.axhline(len(shares) - 1.5, color="black", linewidth=1)
+    return ax

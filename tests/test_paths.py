@@ -32,6 +32,25 @@ def test_sessionize_gap_edges():
     assert "session_id" in lazy.columns and not isinstance(lazy, pd.DataFrame)
 
 
+def _logs(events, times=20):
+    """Random logs: lists of (customer, time offset 0..times, event) rows."""
+    customers = st.sampled_from("abcd")
+    rows = st.tuples(customers, st.integers(0, times), st.sampled_from(events))
+    return st.lists(rows, min_size=1, max_size=50)
+
+
+def _log(rows, unit: str = "min") -> pd.DataFrame:
+    """Canonical events of ``rows`` from :func:`_logs` (offsets in ``unit`` from 2024)."""
+    return pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
+            + pd.to_timedelta([r[1] for r in rows], unit=unit),
+            "event": [r[2] for r in rows],
+        }
+    )
+
+
 def _pandas_transitions(ev: pd.DataFrame, key: str, add_start_end: bool) -> pd.DataFrame:
     """Direct count: sort, shift within the unit, value counts; the quartiles of the days to
     the next event per pair (pandas' linear interpolation), none for start and end."""
@@ -56,27 +75,10 @@ TIMES = ["time_q1_days", "time_median_days", "time_q3_days"]
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(
-            st.sampled_from("abcd"), st.integers(0, 20_000), st.sampled_from(["x", "y", "z"])
-        ),
-        min_size=1,
-        max_size=50,
-    ),
-    st.booleans(),
-    st.booleans(),
-)
+@given(_logs(["x", "y", "z"], times=20_000), st.booleans(), st.booleans())
 def test_transition_counts_equal_a_direct_count(rows, add_start_end, times):
     # seconds apart (ties, single-event journeys and one-customer logs included)
-    ev = pd.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
-            + pd.to_timedelta([r[1] for r in rows], unit="s"),
-            "event": [r[2] for r in rows],
-        }
-    )
+    ev = _log(rows, unit="s")
     got = transitions(ev, unit="customer", add_start_end=add_start_end, times=times).table
     ref = _pandas_transitions(ev, "customer_id", add_start_end)
     columns = ["from", "to", "n", "probability", *(TIMES if times else [])]
@@ -193,24 +195,9 @@ def _pandas_paths(ev: pd.DataFrame, max_steps: int, ending_with=None, conversion
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    st.lists(
-        st.tuples(st.sampled_from("abcd"), st.integers(0, 20), st.sampled_from(["x", "y", "buy"])),
-        min_size=1,
-        max_size=40,
-    ),
-    st.integers(1, 4),
-    st.sampled_from([None, "buy"]),
-)
+@given(_logs(["x", "y", "buy"]), st.integers(1, 4), st.sampled_from([None, "buy"]))
 def test_top_paths_equal_a_direct_count(rows, max_steps, ending_with):
-    ev = pd.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "timestamp": pd.Timestamp("2024-01-01", tz="UTC")
-            + pd.to_timedelta([r[1] for r in rows], unit="min"),
-            "event": [r[2] for r in rows],
-        }
-    )
+    ev = _log(rows)
     conversion = "buy" if "buy" in set(ev["event"]) else "x"
     if conversion not in set(ev["event"]):  # an unknown conversion event raises
         with pytest.raises(JourneyDataError, match="conversion='x': no such event"):
@@ -441,6 +428,8 @@ def test_same_paths_on_pyspark(shop_on_spark):
             transitions(events, unit="session", times=True).table,  # Spark's percentile
             top_paths(events, ending_with="purchase", unit="session").table,
             sankey_data(events, max_steps=4, unit="session").links,
+            jk.step_matrix(events, max_steps=5, unit="session").table,
+            jk.step_matrix(events, max_steps=3, collapse_repeats=False).table,
         )
         for events in shop_on_spark
     ]
@@ -471,3 +460,91 @@ def test_states_in_journey_order_and_readable_reports():
     assert len(ax.patches) == len(flow.nodes) + len(flow.links)  # every node and band drawn
     mix = channel_mix(ev)
     assert mix.conclusion.startswith("The largest channel at each stage: awareness:")
+
+
+def _pandas_step_matrix(ev: pd.DataFrame, max_steps: int, collapse_repeats: bool) -> dict:
+    """Direct step matrix: each customer's states in order, the k-th or 'ended', counted."""
+    out: dict = {}
+    parts = ev.sort_values(["customer_id", "timestamp", "event"]).groupby("customer_id")
+    for _, part in parts:
+        states = part["event"].tolist()
+        if collapse_repeats:
+            states = [s for i, s in enumerate(states) if i == 0 or states[i - 1] != s]
+        for k in range(1, max_steps + 1):
+            key = (k, states[k - 1] if len(states) >= k else "ended")
+            out[key] = out.get(key, 0) + 1
+    return out
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_logs(["x", "y", "z"]), st.integers(1, 5), st.booleans())
+def test_step_matrix_equals_a_direct_count(rows, max_steps, collapse_repeats):
+    ev = _log(rows)
+    res = jk.step_matrix(ev, max_steps=max_steps, collapse_repeats=collapse_repeats)
+    t = res.table
+    assert list(t.columns) == ["step", "state", "n", "share"]
+    ref = _pandas_step_matrix(ev, max_steps, collapse_repeats)
+    assert {k: v for k, v in zip(zip(t["step"], t["state"]), t["n"]) if v} == ref
+    n_units = ev["customer_id"].nunique()
+    assert res.n_journeys == n_units
+    np.testing.assert_allclose(t.groupby("step")["share"].sum(), 1.0)
+    matrix = res.matrix
+    assert list(matrix.columns) == list(range(1, max_steps + 1))
+    assert list(matrix.index) == [*res.order, "ended"]
+    assert set(res.order) == {s for (_, s) in ref} - {"ended"}
+    np.testing.assert_allclose(matrix.sum(), 1.0)
+    # every state at every step (zeros kept)
+    assert len(t) == max_steps * (len(res.order) + 1)
+
+
+def test_step_matrix_on_the_shop_and_by_hand():
+    one = make_events([("a", "2024-01-01 10:00", "view")])  # a single-event journey
+    res = jk.step_matrix(one, max_steps=3)
+    assert res.matrix.to_dict() == {1: {"view": 1.0, "ended": 0.0}, 2: {"view": 0.0, "ended": 1.0},
+                                    3: {"view": 0.0, "ended": 1.0}}  # fmt: skip
+    assert res.conclusion.startswith("Of the 1 customer journeys, 100% start with 'view', and ")
+    assert "half of them have ended by step 2" in res.conclusion
+    assert jk.step_matrix(one, max_steps=1).conclusion.count("0% of them have ended by step 1")
+    ev = jk.load_webshop()
+    res = jk.step_matrix(ev, max_steps=6, unit="session")
+    assert res.n_journeys == ev["session_id"].nunique()
+    flow = sankey_data(ev, max_steps=6, unit="session").nodes  # the same numbering of steps
+    nodes = flow[flow["state"] != "end"].set_index(["step", "state"])["n"]
+    cells = res.table[res.table["n"] > 0].set_index(["step", "state"])["n"]
+    pd.testing.assert_series_equal(cells.drop("ended", level="state"), nodes.loc[cells.drop(
+        "ended", level="state").index], check_names=False)  # fmt: skip
+    assert res.order[:3] == ("page_view", "product_view", "add_to_cart")  # journey order
+    stages = jk.step_matrix(ev, max_steps=4, states="stage")  # the stages met in 4 steps
+    met = set(stages.table.loc[stages.table["n"] > 0, "state"]) - {"ended"}
+    present = [s for s in jk.STAGES if s in met]
+    assert list(stages.order) == present
+    ax = res.plot()
+    assert ax.get_title() == "Step matrix: where the session journeys are at each step"
+    assert [t.get_text() for t in ax.get_yticklabels()] == [*res.order, "ended"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(k) for k in range(1, 7)]
+    assert ax.get_xlabel() == "step (the k-th event of the journey, repeats collapsed)"
+    lazy = jk.step_matrix(ibis.memtable(ev), max_steps=6, unit="session")
+    pd.testing.assert_frame_equal(lazy.table, res.table)
+    assert "'ended' = the journeys with fewer than k steps" in res.notes[0]
+    assert res._repr_html_().startswith("<h4>Step matrix</h4>")
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        (lambda ev: jk.step_matrix(ev, max_steps=0), "max_steps=0: expected a whole number from 1 "
+         "to 50; got 0. Fix: pass e.g. max_steps=5"),
+        (lambda ev: jk.step_matrix(ev, max_steps=2.5), "max_steps=2.5: .*got 2.5"),
+        (lambda ev: jk.step_matrix(ev, unit="session"), "unit='session'.*sessionize"),
+        (lambda ev: jk.step_matrix(ev, states="chanel"), "states='chanel'"),
+        (lambda ev: jk.step_matrix(ev.iloc[:0]), "events: no event has a value in both"),
+        (
+            lambda ev: jk.step_matrix(ev.assign(event="ended")),
+            "states='event': a state is called 'ended'.*expected other names.*Fix: rename",
+        ),
+    ],
+)  # fmt: skip
+def test_step_matrix_bad_input(call, match):
+    ev = make_events([("a", "2024-01-01 10:00", "view"), ("a", "2024-01-01 10:05", "buy")])
+    with pytest.raises(JourneyDataError, match=match):
+        call(ev)

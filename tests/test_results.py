@@ -69,6 +69,7 @@ BUILDERS = {
     "Transitions": lambda d: jk.transitions(d["events"]),
     "TopPaths": lambda d: jk.top_paths(d["events"]),
     "SankeyData": lambda d: jk.sankey_data(d["events"]),
+    "StepMatrix": lambda d: jk.step_matrix(d["events"]),
     "ChannelMix": lambda d: jk.channel_mix(d["events"]),
     "RetentionCurve": lambda d: jk.retention_curve(
         jk.durations(d["events"], by=d["customers"][["customer_id", "persona"]]), by="persona"
