@@ -30,6 +30,7 @@ import attribution_task
 import clv_task
 import explorer_task
 import foreign_log
+import issue23_tasks
 import nps_task
 import paths_tasks
 import survival_tasks
@@ -285,6 +286,7 @@ def _tasks() -> dict:
         **LIFECYCLE_TASKS,
         **survival_tasks.SURVIVAL_TASKS,
         **paths_tasks.PATHS_TASKS,
+        **issue23_tasks.ISSUE23_TASKS,
     }
 
 
@@ -522,9 +524,10 @@ def write_results(gen, results, imports, args, stats, explorer) -> None:
         **NOTES,
         **survival_tasks.NOTES,
         **paths_tasks.NOTES,
+        **issue23_tasks.NOTES,
     }
     log_notes = {SUMMARY: SUMMARY_LOG_NOTES, **LOG_NOTES, **survival_tasks.LOG_NOTES}
-    log_notes |= paths_tasks.LOG_NOTES
+    log_notes |= paths_tasks.LOG_NOTES | issue23_tasks.LOG_NOTES
     floors = {
         READ_FRAME: "at most 3x the time of pd.read_parquet of the same file",
         SUMMARY: "within 1.3x of the hand-written SQL, not slower than pandas, peak memory "
@@ -532,6 +535,7 @@ def write_results(gen, results, imports, args, stats, explorer) -> None:
         **FLOORS,
         **survival_tasks.FLOORS,
         **paths_tasks.FLOORS,
+        **issue23_tasks.FLOORS,
     }
     log = gen.get("log")
     lines = [

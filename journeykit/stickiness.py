@@ -1,7 +1,7 @@
 """Stickiness: how many days of a week or month customers are active, and the DAU/WAU/MAU
 ratios over time (the engagement measures of product analytics tools).
 
-The event-level work is three Ibis queries on the distinct (customer, UTC day) pairs; the
+The event-level work is one Ibis query over the distinct (customer, UTC day) pairs; the
 trailing-window counts use a difference array, so no query joins days to windows.
 """
 
@@ -152,14 +152,6 @@ def stickiness(events, *, freq: str = "W", activity=None, as_of=None) -> Stickin
         period=period_index(t, freq),
     ).distinct()
     per = pairs.group_by(["customer_id", "period"]).aggregate(active_days=pairs.count())
-    table = _engine.to_pandas(
-        per.group_by(["period", "active_days"]).aggregate(n=per.count())
-    ).astype({"period": "int64", "active_days": "int64", "n": "int64"})
-    if table.empty:
-        raise JourneyDataError(
-            "events: no activity, so no one is active on any day. Fix: check activity= (and "
-            "that as_of lies after the first event)."
-        )
     nxt = pairs["day"].lead().over(ibis.window(group_by="customer_id", order_by="day"))
     spans = pairs.mutate(nxt=nxt)
     # a customer counts in the trailing window of every day from an active day up to the
@@ -169,12 +161,33 @@ def stickiness(events, *, freq: str = "W", activity=None, as_of=None) -> Stickin
         for n in (WEEK_DAYS, MONTH_DAYS)
     }
     spans = spans.mutate(**ends)
-    counts = {"dau": spans.group_by("day").aggregate(n=spans.count())}
-    for n in (WEEK_DAYS, MONTH_DAYS):
-        column = f"end_{n}"
-        counts[column] = spans.group_by(day=spans[column]).aggregate(n=spans.count())
+    # the four counts in one query over the pairs (one distinct, not four): the table
+    # (period, active_days), then days as they enter (dau) and leave each window
+    counts = [per.group_by(a="period", b="active_days").aggregate(n=per.count())]
+    counts += [
+        spans.group_by(a=spans[column]).aggregate(n=spans.count()).mutate(b=ibis.literal(k))
+        for k, column in enumerate(("day", "end_7", "end_30"))
+    ]
+    counts = [
+        c.select(
+            kind=ibis.literal(i, "int64"),
+            a=c["a"].cast("int64"),
+            b=c["b"].cast("int64"),
+            n=c["n"].cast("int64"),
+        )
+        for i, c in enumerate(counts)
+    ]
+    both = _engine.to_pandas(ibis.union(*counts, distinct=False)).astype("int64")
+    table = both[both["kind"] == 0].rename(columns={"a": "period", "b": "active_days"})
+    table = table[["period", "active_days", "n"]].reset_index(drop=True)
+    if table.empty:
+        raise JourneyDataError(
+            "events: no activity, so no one is active on any day. Fix: check activity= (and "
+            "that as_of lies after the first event)."
+        )
     frames = {
-        k: _engine.to_pandas(v).astype("int64").set_index("day")["n"] for k, v in counts.items()
+        name: both[both["kind"] == i].set_index("a")["n"]
+        for i, name in enumerate(("dau", "end_7", "end_30"), start=1)
     }
     first, last = int(frames["dau"].index.min()), int(frames["dau"].index.max())
     days = np.arange(first, last + 1)

@@ -1112,10 +1112,19 @@ def cohort_retention(
     cells, firsts = _cohort_cells(t, start, back, freq=freq, calendar=calendar, value=value)
     cells = attach(cells, groups, "customer_id")
     keys = ["cohort", *by_names]
-    lasts = None
+    lasts = sizes = None
+    if firsts is not None:
+        firsts = attach(firsts, groups, "customer_id")
+        sizes = firsts.group_by(keys).aggregate(
+            n_acquired=firsts.count(), latest=firsts["start_time"].max()
+        )
     if mode == "unbounded" or by_names:
         per = cells.group_by(["customer_id", *keys]).aggregate(last=cells["age"].max())
-        lasts = _engine.to_pandas(per.group_by([*keys, "last"]).aggregate(n=per.count()))
+        lasts = per.group_by([*keys, "last"]).aggregate(n=per.count())
+        if sizes is None:
+            lasts = _engine.to_pandas(lasts)
+        else:  # one query: the join with the starts and the starts' counts share them
+            lasts, sizes = _together(lasts, sizes)
         lasts["last"] = lasts["last"].astype("int64")
     if mode == "unbounded":
         counts = _unbounded_counts(lasts, keys)
@@ -1127,13 +1136,8 @@ def cohort_retention(
         counts["age"] = counts["age"].astype("int64")
     if firsts is None:  # start and return the same: everyone is retained at age 0
         sizes = counts.loc[counts["age"] == 0, [*keys, "n"]].rename(columns={"n": "n_acquired"})
-    else:
-        firsts = attach(firsts, groups, "customer_id")
-        sizes = _engine.to_pandas(
-            firsts.group_by(keys).aggregate(
-                n_acquired=firsts.count(), latest=firsts["start_time"].max()
-            )
-        )
+    elif not isinstance(sizes, pd.DataFrame):
+        sizes = _engine.to_pandas(sizes)
     if sizes.empty:
         raise JourneyDataError(
             f"events: no {' or '.join(start or ['activity'])} to build cohorts from. Fix: "
@@ -1217,6 +1221,33 @@ def _cohort_cells(t, start, back, *, freq: str, calendar: bool, value: str):
     else:
         cells = joined.select("customer_id", "cohort", "age").distinct()
     return cells, firsts
+
+
+def _together(first, second) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two small aggregates over a common input computed in one query (a union of both,
+    each row tagged; the engine reads the input once), split again into their columns."""
+    import ibis
+
+    columns = {**second.schema(), **first.schema()}
+
+    def widen(table, tag):
+        return table.select(
+            _part=ibis.literal(tag, "int8"),
+            **{
+                c: table[c] if c in table.columns else ibis.null(kind)
+                for c, kind in columns.items()
+            },
+        )
+
+    both = _engine.to_pandas(ibis.union(widen(first, 0), widen(second, 1), distinct=False))
+    out = []
+    for tag, table in enumerate((first, second)):
+        part = both.loc[both["_part"] == tag, list(table.columns)].reset_index(drop=True)
+        for c, kind in table.schema().items():
+            if kind.is_integer():
+                part[c] = part[c].astype("int64")
+        out.append(part)
+    return out[0], out[1]
 
 
 def _reach(sizes: pd.DataFrame, end: pd.Timestamp, *, freq: str, calendar: bool) -> pd.Series:
