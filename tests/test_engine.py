@@ -1,5 +1,7 @@
 """The same Ibis code gives identical results on pandas input, DuckDB over Parquet and PySpark."""
 
+import tempfile
+
 import ibis
 import numpy as np
 import pandas as pd
@@ -8,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from journeykit import _engine, customer_summary, read_events
+from journeykit.errors import JourneyDataError
 from journeykit.simulate import webshop
 
 
@@ -228,3 +231,36 @@ def test_progress_is_on_in_jupyter_or_when_asked(monkeypatch, setting, shown):
     # pytest is no Jupyter kernel: unset means off here
     monkeypatch.setenv("JOURNEYKIT_PROGRESS", setting)
     assert _engine.show_progress() is shown
+
+
+def test_memory_limit_reaches_duckdb_and_bad_values_say_the_fix(monkeypatch):
+    con = ibis.duckdb.connect().con
+    default = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    monkeypatch.delenv("JOURNEYKIT_MEMORY_LIMIT", raising=False)
+    _engine.limit_memory(con)
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == default
+    monkeypatch.setenv("JOURNEYKIT_MEMORY_LIMIT", "1.5GB")
+    _engine.limit_memory(con)
+    # DuckDB reports the limit in binary units: 1.5 GB = 1.3 GiB
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == "1.3 GiB"
+    spill = con.execute("SELECT current_setting('temp_directory')").fetchone()[0]
+    assert spill.startswith(tempfile.gettempdir()), spill  # not .tmp where the notebook is
+    monkeypatch.setenv("JOURNEYKIT_MEMORY_LIMIT", "lots")
+    with pytest.raises(JourneyDataError, match=r"JOURNEYKIT_MEMORY_LIMIT='lots'.*'6GB'.*Fix:"):
+        _engine.limit_memory(con)
+
+
+def test_distinct_keys_is_a_group_by_bigquery_runs():
+    """Backends without a row hash count distinct keys with a GROUP BY: BigQuery rejects
+    COUNT(DISTINCT STRUCT(...)), which the first version compiled to."""
+    sqlglot = pytest.importorskip("sqlglot")
+    table = ibis.table({"user_id": "int64", "ts": "timestamp", "event": "string"}, name="t")
+    query = _engine.distinct_keys(table, [table.user_id, table.ts, table.event])
+    sql = ibis.to_sql(query, dialect="bigquery")
+    sqlglot.parse_one(sql, read="bigquery")
+    assert "STRUCT" not in sql.upper() and "DISTINCT" in sql.upper()
+    frame = pd.DataFrame({"user_id": [1, 1, 2], "ts": pd.to_datetime(["2024-01-01"] * 3)})
+    frame["event"] = ["a", "a", "b"]
+    memtable = ibis.memtable(frame)
+    keys = [memtable.user_id, memtable.ts, memtable.event]
+    assert _engine.to_scalar(_engine.distinct_keys(memtable, keys)) == 2
