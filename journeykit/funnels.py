@@ -885,6 +885,8 @@ def funnel_trend(
     first = "t1" if step_order == "strict" else "start"
     a = attempts.mutate(timestamp=attempts[first])
     a = a.mutate(period=period_index(a, freq)).drop("timestamp")
+    if _engine.backend_name(a) == "duckdb":  # matched once for both queries below
+        a = _engine.keep(a)
     closed = a[first] <= (last - window).to_pydatetime()
     entered = a.group_by(["unit", "period"]).aggregate(closed=closed.cast("int64").max())
     kept = a.filter(closed) if open_windows == "exclude" else a
