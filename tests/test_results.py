@@ -94,9 +94,15 @@ BUILDERS = {
 
 def result_classes():
     """Every Result subclass defined in a journeykit module (``journeykit.nps`` the module,
-    not the function the package exports under that name)."""
+    not the function the package exports under that name). Every module is imported first:
+    some load on first use (``journeykit.clv``), so the list must not depend on which tests
+    ran before."""
+    import importlib
+    import pkgutil
     import sys
 
+    for info in pkgutil.iter_modules(jk.__path__):
+        importlib.import_module(f"journeykit.{info.name}")
     found = {}
     for name, module in list(sys.modules.items()):
         if name.startswith("journeykit.") and module is not None:
