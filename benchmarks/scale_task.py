@@ -1,4 +1,5 @@
-"""100M events on one machine (issue 20): every event-level task of ``run.py`` by the one
+"""100M events on one machine (issue 20): the event-level tasks of issue 20 in ``run.py``
+(not issue 23's: cohort_retention on the join route, stickiness, funnel_trend) by the one
 line the README documents, ``jk.read_events("events/", customer=..., time=...)`` on a
 directory of Parquet parts, each task in a fresh process with its time and peak memory
 (the process's own peak RSS, DuckDB's memory included). Floor: every task completes with
@@ -106,7 +107,7 @@ def one(task: str, folder: Path) -> dict:
 
 
 def journeykit_tasks() -> dict:
-    """Title -> journeykit's contender, for every event-level task of ``run.py``."""
+    """Title -> journeykit's contender, for issue 20's event-level tasks of ``run.py``."""
     tasks = {run.SUMMARY: run.journeykit_summary}
     for group in (LIFECYCLE_TASKS, survival_tasks.SURVIVAL_TASKS, paths_tasks.PATHS_TASKS):
         tasks.update({title: contenders["journeykit"] for title, contenders in group.items()})

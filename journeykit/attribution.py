@@ -755,11 +755,7 @@ class Attribution(Result):
                 "there are no units to list. Fix: pass journeykit.attribution_paths(events) "
                 "to attribution()."
             )
-        journeys, code = _touching(paths, channel, True)
-        key = paths.journeys.columns[0]
-        if model is None:
-            return _per_unit(journeys, key, min_n)
-        if model not in self.models or model in ("markov", "shapley"):
+        if model is not None and (model not in self.models or model in ("markov", "shapley")):
             ruled = [m for m in self.models if m not in ("markov", "shapley")]
             why = (
                 f"{model!r} credits channels over the whole path table, not journey by journey"
@@ -771,6 +767,10 @@ class Attribution(Result):
                 "whose converting journeys touched the channel, which is where markov and "
                 "shapley credit comes from). Fix: pass one of those."
             )
+        journeys, code = _touching(paths, channel, True)
+        key = paths.journeys.columns[0]
+        if model is None:
+            return _per_unit(journeys, key, min_n)
         direct = paths.channels.index(self.direct) if self.direct in paths.channels else None
         share = {}
         for steps in journeys["steps"]:

@@ -166,7 +166,7 @@ def stickiness(events, *, freq: str = "W", activity=None, as_of=None) -> Stickin
     counts = [per.group_by(a="period", b="active_days").aggregate(n=per.count())]
     counts += [
         spans.group_by(a=spans[column]).aggregate(n=spans.count()).mutate(b=ibis.literal(k))
-        for k, column in enumerate(("day", "end_7", "end_30"))
+        for k, column in enumerate(("day", *ends))
     ]
     counts = [
         c.select(
@@ -187,7 +187,7 @@ def stickiness(events, *, freq: str = "W", activity=None, as_of=None) -> Stickin
         )
     frames = {
         name: both[both["kind"] == i].set_index("a")["n"]
-        for i, name in enumerate(("dau", "end_7", "end_30"), start=1)
+        for i, name in enumerate(("dau", *ends), start=1)
     }
     first, last = int(frames["dau"].index.min()), int(frames["dau"].index.max())
     days = np.arange(first, last + 1)

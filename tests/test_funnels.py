@@ -823,3 +823,22 @@ def test_funnel_trend_same_on_spark(shop_on_spark):
     local = jk.funnel_trend(events, steps, freq="M", window="7D")
     remote = jk.funnel_trend(table, steps, freq="M", window="7D")
     pd.testing.assert_frame_equal(remote.periods, local.periods, check_dtype=False)
+
+
+def test_funnel_trend_on_a_users_own_duckdb_keeps_no_table_behind(tmp_path):
+    """On a DuckDB connection of the user's own, the matched attempts are a temporary table
+    there (not an Ibis memtable, which would stay registered until the interpreter exits),
+    dropped with the last expression using it; the result equals the pandas route's."""
+    import gc
+
+    ev = jk.simulate.webshop(300, seed=5).events
+    steps = ["product_view", "add_to_cart", "purchase"]
+    expected = jk.funnel_trend(ev, steps, freq="M", window="7D").periods
+    con = ibis.duckdb.connect()
+    ev.to_parquet(tmp_path / "events.parquet")
+    lazy = jk.read_events(con.read_parquet(tmp_path / "events.parquet"), duplicates="keep")
+    got = jk.funnel_trend(lazy, steps, freq="M", window="7D").periods
+    pd.testing.assert_frame_equal(got, expected)
+    gc.collect()
+    tables = con.con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    assert not [name for (name,) in tables if name.startswith("journeykit_")]
