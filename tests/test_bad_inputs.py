@@ -749,6 +749,16 @@ CASES = [
         lambda d: jk.transitions(d.int_ts, unit="customer"),
         "read_events",
     ),
+    (
+        "paths-step-matrix-max-steps-zero",
+        lambda d: jk.step_matrix(d.shop, max_steps=0),
+        "max_steps=",
+    ),
+    (
+        "paths-step-matrix-states-missing-column",
+        lambda d: jk.step_matrix(d.shop, states="screen"),
+        (p("states"), AVAILABLE),
+    ),
     ("paths-top-paths-top-zero", lambda d: jk.top_paths(d.shop, top=0), "top="),
     ("paths-top-paths-max-steps-zero", lambda d: jk.top_paths(d.shop, max_steps=0), "max_steps="),
     ("paths-top-paths-top-fraction", lambda d: jk.top_paths(d.shop, top=2.5), "top="),
