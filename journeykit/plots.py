@@ -586,9 +586,11 @@ def thinned(n: int, most: int) -> range:
     return range(0, n, max(1, -(-n // most)))
 
 
-def cohort_heatmap(matrix: pd.DataFrame, ax=None, *, freq: str, title: str = "Cohorts"):
-    """Cohort x age retention as an annotated heatmap (annotations up to 24 x 30 cells;
-    tick labels thinned so they never overlap)."""
+def cohort_heatmap(
+    matrix: pd.DataFrame, ax=None, *, freq: str, title: str = "Cohorts", annotate: bool = True
+):
+    """Cohort x age retention as a heatmap, annotated (``annotate``) up to 24 x 30 cells;
+    tick labels thinned so they never overlap."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
@@ -599,7 +601,7 @@ def cohort_heatmap(matrix: pd.DataFrame, ax=None, *, freq: str, title: str = "Co
         _, ax = plt.subplots(figsize=(10, height), layout="constrained")
     values = matrix.to_numpy(dtype=float)
     image = ax.imshow(values, cmap="Blues", aspect="auto", vmin=0, vmax=max(1.0, np.nanmax(values)))
-    small = values.shape[1] <= 24 and values.shape[0] <= 30
+    small = annotate and values.shape[1] <= 24 and values.shape[0] <= 30
     for (i, j), v in np.ndenumerate(values) if small else []:
         if not np.isnan(v):
             ax.text(

@@ -964,16 +964,16 @@ class CohortRetention(Result):
             text += f" The groups' curves {verdict} (log-rank test, {p_text(p)})."
         return text
 
-    def plot(self, ax=None):
-        """Heatmap of the retention (cohorts down, ages across); with ``by``, the average
-        curve of each group."""
+    def plot(self, ax=None, *, annotate: bool = True):
+        """Heatmap of the retention (cohorts down, ages across), each cell annotated with
+        its share unless ``annotate=False``; with ``by``, the average curve of each group."""
         word = plots.PERIOD_WORDS[self.freq]
         what = "customers retained" if self.value == "customers" else "revenue"
         if self.by:
             title = f"Cohort retention by {', '.join(self.by)}: {what} per {word} since the start"
             return plots.retention_lines(self.average, ax, by=self.by, freq=self.freq, title=title)
         title = f"Cohort retention: {what}, as a share of the cohort"
-        return plots.cohort_heatmap(self.matrix, ax, freq=self.freq, title=title)
+        return plots.cohort_heatmap(self.matrix, ax, freq=self.freq, title=title, annotate=annotate)
 
 
 #: Length in days of a rolling period (``calendar=False``).

@@ -38,22 +38,78 @@ WINDOWS += ("60D", "90D")
 STYLE = {"description_width": "initial"}
 
 
-def _figure_png(result, *, figsize, margins: bool, mark=None) -> bytes:
-    """``result.plot`` drawn on a figure of its own and encoded as PNG (light compression:
-    the figure is redrawn on every change)."""
+def _plot(result, ax):
+    return result.plot(ax=ax)
+
+
+class _Layout:
+    """The constrained layout of an explorer's last figure (each Axes' position) and the
+    sizes of its texts. Laying a figure out is about 40% of drawing it, and a control's
+    change rarely moves the margins, so the next figure takes these positions as long as
+    its texts keep their sizes (otherwise it is laid out afresh)."""
+
+    def __init__(self):
+        self.positions, self.texts = None, None
+
+    def keep(self, figure) -> None:
+        self.positions = [ax.get_position() for ax in figure.axes]
+        self.texts = _text_sizes(figure)
+
+
+def _text_sizes(figure) -> list:
+    """What a figure's margins depend on: the length and line count of each visible text
+    (tick labels, titles, axis labels, legend entries; DejaVu Sans digits share one
+    width), read after drawing."""
+    from matplotlib.text import Text
+
+    return [
+        (len(t.get_text()), t.get_text().count("\n"), t.get_fontsize())
+        for t in figure.findobj(Text)
+        if t.get_visible() and t.get_text()
+    ]
+
+
+def _draw(result, *, figsize, constrained: bool, mark, plot):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    # margins: matplotlib's default margins, no constrained-layout pass (~40 ms)
-    figure = Figure(figsize=figsize, layout=None if margins else "constrained")
-    FigureCanvasAgg(figure)
+    figure = Figure(figsize=figsize, dpi=100, layout="constrained" if constrained else None)
+    canvas = FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     ax.spines[["top", "right"]].set_visible(False)
-    result.plot(ax=ax)
+    plot(result, ax)
     if mark is not None:
         mark(ax)
+    return figure, canvas
+
+
+def _figure_png(result, *, figsize, mark=None, plot=_plot, layout=None) -> bytes:
+    """``plot(result, ax)`` (``result.plot``) drawn on a figure of its own, laid out by
+    matplotlib's constrained layout or with the positions of ``layout`` (a :class:`_Layout`
+    it then updates), and encoded as PNG (light compression: the figure is redrawn on every
+    change)."""
+    from PIL import Image
+
+    reuse = layout is not None and layout.positions is not None
+    figure, canvas = _draw(result, figsize=figsize, constrained=not reuse, mark=mark, plot=plot)
+    if reuse:
+        if len(figure.axes) == len(layout.positions):
+            for ax, position in zip(figure.axes, layout.positions):
+                ax.set_position(position)
+            # One draw, then the pixels encoded: savefig draws a figure with a layout
+            # engine twice (once to lay it out, once to render).
+            canvas.draw()
+        if len(figure.axes) != len(layout.positions) or _text_sizes(figure) != layout.texts:
+            reuse = False
+            figure, canvas = _draw(result, figsize=figsize, constrained=True, mark=mark, plot=plot)
+    if not reuse:
+        canvas.draw()
+        if layout is not None:
+            layout.keep(figure)
     png = io.BytesIO()
-    figure.savefig(png, format="png", dpi=100, pil_kwargs={"compress_level": 1})
+    rgba = canvas.buffer_rgba()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
+    image.save(png, format="png", compress_level=1, dpi=(figure.dpi, figure.dpi))
     return png.getvalue()
 
 
@@ -101,11 +157,11 @@ def _days(value, *, param: str) -> int:
     return max(1, round(as_timedelta(value, param=param) / pd.Timedelta(days=1)))
 
 
-def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None, mark=None):
+def _explorer(controls, rows, run, *, figsize=(8, 4.5), show=None, mark=None, plot=_plot):
     """Lay the controls out in ``rows``, call ``run(values)`` on every change and show the
     Result it returns (or ``show(result, values)``: what to display above the figure) with
-    its figure (``mark(values)`` may return a function adding to the figure's Axes). The
-    box keeps ``controls``, ``result``, ``update`` and ``seconds``."""
+    its figure, drawn by ``plot(result, ax)`` (``mark(values)`` may return a function adding
+    to the figure's Axes). The box keeps ``controls``, ``result``, ``update`` and ``seconds``."""
     import ipywidgets as w
     from IPython import get_ipython
     from IPython.display import Image, display
@@ -114,7 +170,7 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
     output = w.Output()
     box = w.VBox([*[w.HBox([controls[name] for name in row]) for row in rows], output])
     box.controls, box.seconds = controls, []
-    lock, drawn = threading.Lock(), {}
+    lock, drawn, layout = threading.Lock(), {}, _Layout()
 
     def update(*_):
         with lock:
@@ -127,8 +183,9 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
                 png = _figure_png(
                     box.result,
                     figsize=figsize,
-                    margins=margins,
                     mark=None if mark is None else mark(values),
+                    plot=plot,
+                    layout=layout,
                 )
             except JourneyDataError as error:  # e.g. a funnel with one step: say what to fix
                 if not kernel:
@@ -152,7 +209,8 @@ def _explorer(controls, rows, run, *, figsize=(8, 4.5), margins=False, show=None
     update()
     if os.environ.get(STATIC):  # a report: a widget cannot run in a static page
         shown = box.result if show is None else show(box.result, _values_of(controls))
-        return Snapshot(shown, _figure_png(box.result, figsize=figsize, margins=margins))
+        png = _figure_png(box.result, figsize=figsize, plot=plot)
+        return Snapshot(shown, png)
     return box
 
 
@@ -644,8 +702,13 @@ def cohort_explorer(
         text = f"<p>{result.conclusion}</p>"
         return HTML(text + report_table(result.average.head(13), first=result.first))
 
+    def plot(result, ax):
+        # the heatmap without its per-cell shares: 300 annotations of a 24-month shop were
+        # two thirds of an update's time (the table above gives the pooled curve)
+        return result.plot(ax=ax, annotate=False)
+
     rows = [["start_event", "return_event", "by"], ["mode", "calendar", "freq"]]
-    return _explorer(controls, rows, run, figsize=(9, 5), show=show)
+    return _explorer(controls, rows, run, figsize=(9, 5), show=show, plot=plot)
 
 
 def funnel_explorer(
@@ -724,7 +787,7 @@ def funnel_explorer(
         )
 
     rows = [["steps"], ["window", "step_order"], ["unit", "by"]]
-    return _explorer(controls, rows, run, margins=True)
+    return _explorer(controls, rows, run)
 
 
 def clv_explorer(
