@@ -384,12 +384,16 @@ def drive_explorer(page, c, stem: str, latency) -> None:
         assert_drawn(explorer_image(cell), f"{where} after moving a {kind}")
         assert "<Figure size" not in cell.inner_text(), f"{where}: a stray empty figure"
         cell.screenshot(path=OUT / f"{stem}-{name}-{number}-{kind}.png")
-    first_slider = next((ctl for kind, ctl in found if kind == "slider"), None)
+    # then the first slider (the first dropdown where there is none) until MOVES moves
+    repeated = next(
+        (item for kind in ("slider", "select") for item in found if item[0] == kind), None
+    )
     step = 0
-    while first_slider is not None and len(times) < MOVES:
+    while repeated is not None and len(times) < MOVES:
+        kind, control = repeated
         before = explorer_image(cell)
         arm(cell, before)
-        move("slider", first_slider, step)
-        times.append(wait_for_new_image(cell, before, f"{where} (slider, move {step})"))
-        assert_drawn(explorer_image(cell), f"{where} after slider move {step}")
+        move(kind, control, step)
+        times.append(wait_for_new_image(cell, before, f"{where} ({kind}, move {step})"))
+        assert_drawn(explorer_image(cell), f"{where} after {kind} move {step}")
         step += 1
