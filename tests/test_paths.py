@@ -410,6 +410,28 @@ def test_sessionize_gap_in_microseconds():
             assert out.sort_values("timestamp")["session_id"].tolist() == expected
 
 
+@pytest.mark.parametrize("step", [1, 5, 30])
+def test_session_transitions_of_a_lazy_sessionize_equal_the_session_ids_route(step):
+    # transitions(unit="session") of a lazy sessionize follows each customer's events, cut
+    # where the gap is exceeded; the same counts and times as by the session ids (the
+    # eager route), with ties in time (minutes rounded to `step`) and gaps near the limit
+    rng = np.random.default_rng(step)
+    n = 2_000
+    minutes = rng.integers(0, 48 * 60, n) // step * step
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 40, n).astype(str),
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(minutes, "min"),
+            "event": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    for gap in ("5min", "30min", "2h"):
+        for options in ({}, {"times": True}, {"add_start_end": False}):
+            eager = transitions(sessionize(frame, gap=gap), unit="session", **options)
+            lazy = transitions(sessionize(ibis.memtable(frame), gap=gap), unit="session", **options)
+            pd.testing.assert_frame_equal(eager.table, lazy.table, check_dtype=False)
+
+
 @pytest.mark.spark
 def test_sessionize_then_paths_on_pyspark(shop_on_spark):
     frame, table = shop_on_spark
