@@ -43,14 +43,13 @@ from .checks import (
 from .drilldown import pick
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
-from .periods import FREQS, period_index, period_start
+from .periods import DAY_US, FREQS, period_index, period_start
 from .results import Result, in_words, wilson
 from .units import UNITS, unit_column
 
 DAY = pd.Timedelta(days=1)
 STEP_ORDERS = ("strict", "any")
 MAX_STEPS = 50  # _credited ranks attempts by reach * 10**17 in an int64
-DAY_US = 86_400_000_000  # microseconds in a day
 QUARTILES = {"time_q1_days": 0.25, "time_median_days": 0.5, "time_q3_days": 0.75}
 #: The columns of a funnel's table after the ``by`` columns.
 TABLE_COLUMNS = (

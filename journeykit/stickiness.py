@@ -15,14 +15,13 @@ import pandas as pd
 from . import _engine, plots
 from .checks import as_utc, check_choice, check_events_exist, require_events
 from .errors import JourneyDataError
-from .periods import period_index, period_start
+from .periods import DAY_US, period_index, period_start
 from .results import Result
 
 #: Periods the active-day distribution is counted in (a day holds one active day only).
 STICKY_FREQS = ("W", "M")
 #: Days of the trailing windows of WAU and MAU.
 WEEK_DAYS, MONTH_DAYS = 7, 30
-DAY_US = 86_400_000_000
 
 
 @dataclass(frozen=True, repr=False)
