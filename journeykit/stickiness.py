@@ -15,7 +15,7 @@ import pandas as pd
 from . import _engine, plots
 from .checks import as_utc, check_choice, check_events_exist, require_events
 from .errors import JourneyDataError
-from .periods import DAY_US, period_index, period_start
+from .periods import period_index, period_start
 from .results import Result
 
 #: Periods the active-day distribution is counted in (a day holds one active day only).
@@ -144,10 +144,9 @@ def stickiness(events, *, freq: str = "W", activity=None, as_of=None) -> Stickin
         t = t.filter(t["event"].isin(check_events_exist(t, activity, param="activity")))
     import ibis
 
-    backend = _engine.backend_name(t)
     pairs = t.select(
         "customer_id",
-        day=_engine.epoch_us(t["timestamp"], backend) // DAY_US,
+        day=period_index(t, "D"),
         period=period_index(t, freq),
     ).distinct()
     per = pairs.group_by(["customer_id", "period"]).aggregate(active_days=pairs.count())

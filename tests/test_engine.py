@@ -264,3 +264,28 @@ def test_distinct_keys_is_a_group_by_bigquery_runs():
     memtable = ibis.memtable(frame)
     keys = [memtable.user_id, memtable.ts, memtable.event]
     assert _engine.to_scalar(_engine.distinct_keys(memtable, keys)) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1900-03-01 00:00:00",
+        "1969-12-31 23:59:59.999999",
+        "1970-01-01 00:00:00",
+        "2024-03-03 23:59:59.999999",  # a Sunday: the week index changes at Monday 00:00
+        "2024-03-04 00:00:00",
+        "2300-01-01 23:59:59.999999",  # after 2**53 microseconds: a double division is off
+        "9999-12-31 23:59:59.999999",
+    ],
+)
+def test_day_and_week_indexes_are_exact_before_1970_and_after_2255(text):
+    from journeykit.periods import period_index
+
+    ts = pd.Timestamp(text, tz="UTC")
+    # whole days since 1970-01-01 counted by Python's calendar, weeks from Monday
+    day = (ts.date() - pd.Timestamp("1970-01-01").date()).days
+    table = ibis.memtable(pd.DataFrame({"timestamp": [ts.to_pydatetime()]}))
+    got = _engine.to_pandas(
+        table.select(d=period_index(table, "D"), w=period_index(table, "W"))
+    ).iloc[0]
+    assert (got["d"], got["w"]) == (day, (day + 3) // 7)

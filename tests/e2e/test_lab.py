@@ -295,12 +295,15 @@ def controls(cell):
 
 def move(kind: str, control, step: int) -> bool:
     """Change one control to another value (a different one on every step); False when
-    there is nothing to change (a steps list too short to lose one)."""
+    there is nothing to change (a dropdown of one option, a steps list too short to lose
+    one)."""
     if kind == "select":
         options = control.locator("option")
         values = [options.nth(i).get_attribute("value") for i in range(options.count())]
         current = control.input_value()
         others = [v for v in values if v != current]
+        if not others:  # a dropdown of one option: nothing to change
+            return False
         control.select_option(others[step % len(others)])
     elif kind == "slider":
         control.focus()
@@ -393,7 +396,8 @@ def drive_explorer(page, c, stem: str, latency) -> None:
         kind, control = repeated
         before = explorer_image(cell)
         arm(cell, before)
-        move(kind, control, step)
+        if not move(kind, control, step):
+            break
         times.append(wait_for_new_image(cell, before, f"{where} ({kind}, move {step})"))
         assert_drawn(explorer_image(cell), f"{where} after {kind} move {step}")
         step += 1
