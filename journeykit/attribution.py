@@ -835,7 +835,7 @@ class Attribution(Result):
         order = self.wide.index
         shares = shares.reindex(index=order[::-1], columns=list(self.models))
         # one bar per model in each channel's band of 0.8, top down in the legend's order
-        # (drawn directly: pandas' barh took a third of an explorer update)
+        # (drawn directly: pandas' barh took a fifth of an explorer update)
         height = 0.8 / shares.shape[1]
         rows = np.arange(len(shares))
         for i, (model, color) in enumerate(zip(shares, plots.colors(shares.shape[1]))):

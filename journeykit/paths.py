@@ -413,7 +413,7 @@ def transitions(
         )
     import ibis
 
-    cut = _cut_by_gap(_engine.as_table(events), unit, states) if _engine.is_ibis(events) else None
+    cut = _cut_by_gap(events, unit, states) if _engine.is_ibis(events) else None
     t, w, names = _states_in_order(
         events if cut is None else cut[0], "customer" if cut else unit, states
     )
