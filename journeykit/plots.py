@@ -34,8 +34,14 @@ def colors(k: int) -> list:
 
 
 def group_column(table: pd.DataFrame, by) -> pd.Series:
-    """The label of every row's ``by`` group (:func:`group_label`), as a column."""
-    return pd.Series([group_label(row, by) for _, row in table.iterrows()], index=table.index)
+    """The label of every row's ``by`` group (:func:`group_label`: its values as text,
+    joined), as a column; per column, not per row (iterrows cost 50 ms of a 2,000-row
+    weekly curve, and made an integer column's 1 read '1.0' beside a float column)."""
+    labels = pd.Series("", index=table.index, dtype=object)
+    for i, b in enumerate(by):
+        text = table[b].astype(object).map(str)
+        labels = text if i == 0 else labels + ", " + text
+    return labels
 
 
 def stage_bars(table: pd.DataFrame, ax=None, *, by=(), title: str = "Customers per stage"):
@@ -592,6 +598,7 @@ def cohort_heatmap(
     """Cohort x age retention as a heatmap, annotated (``annotate``) up to 24 x 30 cells;
     tick labels thinned so they never overlap."""
     import matplotlib.pyplot as plt
+    from matplotlib.font_manager import FontProperties
     from matplotlib.ticker import PercentFormatter
 
     from .results import period_label
@@ -613,9 +620,14 @@ def cohort_heatmap(
                 fontsize=7,
                 color="white" if v > 0.6 else "black",
             )
-    columns = thinned(values.shape[1], 24)
+    # as many labels as fit the Axes (a tick is 5% of a small figure's drawing time): up to
+    # 24 ages across and 30 cohorts down, one label per 2.2 (ages) or 1.5 (cohorts) font
+    # sizes of the Axes' width or height
+    width, height = ax.get_position().size * ax.figure.get_size_inches() * 72
+    size = FontProperties(size=plt.rcParams["ytick.labelsize"]).get_size_in_points()
+    columns = thinned(values.shape[1], min(24, max(2, int(width / (2.2 * size)))))
     ax.set_xticks(list(columns), [str(matrix.columns[j]) for j in columns])
-    rows = thinned(values.shape[0], 30)
+    rows = thinned(values.shape[0], min(30, max(2, int(height / (1.5 * size)))))
     ax.set_yticks(list(rows), [period_label(matrix.index[i], freq) for i in rows])
     word = PERIOD_WORDS[freq]
     ax.set_xlabel(f"{word}s since acquisition (age)")
