@@ -1109,38 +1109,34 @@ def cohort_retention(
     start = names.get("start_event", names.get("activity"))
     back = names.get("return_event", names.get("activity"))
     groups, by_names = unit_groups(t, "customer_id", by, reserved=_COHORT_COLUMNS)
-    end = _engine.to_pandas(t.aggregate(end=t["timestamp"].max()))["end"].iloc[0]
-    if pd.isna(end):
-        raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
     cells, firsts = _cohort_cells(t, start, back, freq=freq, calendar=calendar, value=value)
     cells = attach(cells, groups, "customer_id")
     keys = ["cohort", *by_names]
-    lasts = sizes = None
+    # every aggregate in one query (they share the events' scan and the breakdown)
+    wanted = {"end": t.aggregate(end=t["timestamp"].max())}
     if firsts is not None:
         firsts = attach(firsts, groups, "customer_id")
-        sizes = firsts.group_by(keys).aggregate(
+        wanted["sizes"] = firsts.group_by(keys).aggregate(
             n_acquired=firsts.count(), latest=firsts["start_time"].max()
         )
     if mode == "unbounded" or by_names:
         per = cells.group_by(["customer_id", *keys]).aggregate(last=cells["age"].max())
-        lasts = per.group_by([*keys, "last"]).aggregate(n=per.count())
-        if sizes is None:
-            lasts = _engine.to_pandas(lasts)
-        else:  # one query: the join with the starts and the starts' counts share them
-            lasts, sizes = _together(lasts, sizes)
+        wanted["lasts"] = per.group_by([*keys, "last"]).aggregate(n=per.count())
+    if mode == "bounded":
+        sums = {"revenue": cells["revenue"].sum()} if value == "revenue" else {}
+        wanted["counts"] = cells.group_by([*keys, "age"]).aggregate(n=cells.count(), **sums)
+    got = dict(zip(wanted, _together(*wanted.values())))
+    end = got["end"]["end"].iloc[0]
+    if pd.isna(end):
+        raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")
+    lasts, sizes, counts = got.get("lasts"), got.get("sizes"), got.get("counts")
+    if lasts is not None:
         lasts["last"] = lasts["last"].astype("int64")
     if mode == "unbounded":
         counts = _unbounded_counts(lasts, keys)
-    else:
-        sums = {"revenue": cells["revenue"].sum()} if value == "revenue" else {}
-        counts = _engine.to_pandas(
-            cells.group_by([*keys, "age"]).aggregate(n=cells.count(), **sums)
-        )
-        counts["age"] = counts["age"].astype("int64")
+    counts["age"] = counts["age"].astype("int64")
     if firsts is None:  # start and return the same: everyone is retained at age 0
         sizes = counts.loc[counts["age"] == 0, [*keys, "n"]].rename(columns={"n": "n_acquired"})
-    elif not isinstance(sizes, pd.DataFrame):
-        sizes = _engine.to_pandas(sizes)
     if sizes.empty:
         raise JourneyDataError(
             f"events: no {' or '.join(start or ['activity'])} to build cohorts from. Fix: "
@@ -1226,12 +1222,15 @@ def _cohort_cells(t, start, back, *, freq: str, calendar: bool, value: str):
     return cells, firsts
 
 
-def _together(first, second) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two small aggregates over a common input computed in one query (a union of both,
-    each row tagged; the engine reads the input once), split again into their columns."""
+def _together(*tables) -> list[pd.DataFrame]:
+    """Small aggregates over a common input computed in one query (a union of all, each row
+    tagged; the engine reads the input once, and compiling one query instead of several
+    is a tenth of an explorer's update), split again into their columns."""
     import ibis
 
-    columns = {**second.schema(), **first.schema()}
+    columns = {}
+    for table in reversed(tables):
+        columns.update(table.schema())
 
     def widen(table, tag):
         return table.select(
@@ -1242,15 +1241,16 @@ def _together(first, second) -> tuple[pd.DataFrame, pd.DataFrame]:
             },
         )
 
-    both = _engine.to_pandas(ibis.union(widen(first, 0), widen(second, 1), distinct=False))
+    union = ibis.union(*(widen(table, tag) for tag, table in enumerate(tables)), distinct=False)
+    both = _engine.to_pandas(union)
     out = []
-    for tag, table in enumerate((first, second)):
+    for tag, table in enumerate(tables):
         part = both.loc[both["_part"] == tag, list(table.columns)].reset_index(drop=True)
         for c, kind in table.schema().items():
             if kind.is_integer():
                 part[c] = part[c].astype("int64")
         out.append(part)
-    return out[0], out[1]
+    return out
 
 
 def _reach(sizes: pd.DataFrame, end: pd.Timestamp, *, freq: str, calendar: bool) -> pd.Series:

@@ -43,30 +43,62 @@ def _plot(result, ax):
 
 
 class _Layout:
-    """The constrained layout of an explorer's last figure (each Axes' position) and the
-    sizes of its texts. Laying a figure out is about 40% of drawing it, and a control's
-    change rarely moves the margins, so the next figure takes these positions as long as
-    its texts keep their sizes (otherwise it is laid out afresh)."""
+    """The constrained layout of an explorer's last figure: each Axes' position and the
+    room its decorations (tick labels, titles, axis labels, legends) leave to the figure's
+    edges. Laying a figure out is about 40% of drawing it, and a control's change rarely
+    moves the margins by more than a character, so the next figure takes these positions
+    as long as its decorations still fit (:meth:`fits`); otherwise it is laid out afresh."""
+
+    # How much more room than the last layout left a reused one may leave on a side, in
+    # pixels: tick labels one or two characters shorter ('0%' after '16.0%') keep the
+    # layout, where comparing every text kept it in two moves of ten.
+    SLACK = 16
 
     def __init__(self):
-        self.positions, self.texts = None, None
+        self.positions, self.margins, self.texts = None, None, None
 
-    def keep(self, figure) -> None:
+    def keep(self, figure, renderer) -> None:
         self.positions = [ax.get_position() for ax in figure.axes]
-        self.texts = _text_sizes(figure)
+        self.margins = _margins(figure, renderer)
+        self.texts = _figure_texts(figure)
+
+    def fits(self, figure, renderer) -> bool:
+        """Whether a figure drawn at these positions shows every decoration whole, without
+        an overlap the laid-out figure did not have, and without much more room than the
+        layout needs."""
+        if _figure_texts(figure) != self.texts:
+            return False
+        for new, old in zip(_margins(figure, renderer), self.margins):
+            if new[-1] and not old[-1]:
+                return False
+            if any(m < 1 or m > k + self.SLACK for m, k in zip(new[:4], old[:4])):
+                return False
+        return True
 
 
-def _text_sizes(figure) -> list:
-    """What a figure's margins depend on: the length and line count of each visible text
-    (tick labels, titles, axis labels, legend entries; DejaVu Sans digits share one
-    width), read after drawing."""
-    from matplotlib.text import Text
-
+def _margins(figure, renderer) -> list[tuple]:
+    """Per Axes, the room (pixels) between its decorations and the figure's left, right,
+    bottom and top edges, and whether they overlap another Axes' decorations."""
+    boxes = [ax.get_tightbbox(renderer) for ax in figure.axes]
+    width, height = figure.bbox.width, figure.bbox.height
     return [
-        (len(t.get_text()), t.get_text().count("\n"), t.get_fontsize())
-        for t in figure.findobj(Text)
-        if t.get_visible() and t.get_text()
+        (
+            box.x0,
+            width - box.x1,
+            box.y0,
+            height - box.y1,
+            any(box.overlaps(other) for j, other in enumerate(boxes) if j != i),
+        )
+        for i, box in enumerate(boxes)
     ]
+
+
+def _figure_texts(figure) -> list:
+    """The figure's own texts and legends (outside every Axes): their length and lines."""
+    texts = [t.get_text() for t in figure.texts if t.get_visible()]
+    for legend in figure.legends:
+        texts += [t.get_text() for t in legend.get_texts()]
+    return [(len(t), t.count("\n")) for t in texts]
 
 
 def _draw(result, *, figsize, constrained: bool, mark, plot):
@@ -99,13 +131,15 @@ def _figure_png(result, *, figsize, mark=None, plot=_plot, layout=None) -> bytes
             # One draw, then the pixels encoded: savefig draws a figure with a layout
             # engine twice (once to lay it out, once to render).
             canvas.draw()
-        if len(figure.axes) != len(layout.positions) or _text_sizes(figure) != layout.texts:
+        if len(figure.axes) != len(layout.positions) or not layout.fits(
+            figure, canvas.get_renderer()
+        ):
             reuse = False
             figure, canvas = _draw(result, figsize=figsize, constrained=True, mark=mark, plot=plot)
     if not reuse:
         canvas.draw()
         if layout is not None:
-            layout.keep(figure)
+            layout.keep(figure, canvas.get_renderer())
     png = io.BytesIO()
     rgba = canvas.buffer_rgba()
     image = Image.frombuffer("RGBA", canvas.get_width_height(), rgba, "raw", "RGBA", 0, 1)
