@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import _engine, plots
-from .breakdowns import attach, group_pairs, unit_groups
+from .breakdowns import attach, group_pairs, unit_groups, unit_groups_checked_later
 from .checks import (
     as_of_in_data,
     as_timedelta,
@@ -1108,12 +1108,16 @@ def cohort_retention(
     names = _event_params(t, activity=activity, start_event=start_event, return_event=return_event)
     start = names.get("start_event", names.get("activity"))
     back = names.get("return_event", names.get("activity"))
-    groups, by_names = unit_groups(t, "customer_id", by, reserved=_COHORT_COLUMNS)
+    groups, by_names, check = unit_groups_checked_later(
+        t, "customer_id", by, reserved=_COHORT_COLUMNS
+    )
     cells, firsts = _cohort_cells(t, start, back, freq=freq, calendar=calendar, value=value)
     cells = attach(cells, groups, "customer_id")
     keys = ["cohort", *by_names]
     # every aggregate in one query (they share the events' scan and the breakdown)
     wanted = {"end": t.aggregate(end=t["timestamp"].max())}
+    if check is not None:
+        wanted["check"] = check.counts
     if firsts is not None:
         firsts = attach(firsts, groups, "customer_id")
         wanted["sizes"] = firsts.group_by(keys).aggregate(
@@ -1126,6 +1130,8 @@ def cohort_retention(
         sums = {"revenue": cells["revenue"].sum()} if value == "revenue" else {}
         wanted["counts"] = cells.group_by([*keys, "age"]).aggregate(n=cells.count(), **sums)
     got = dict(zip(wanted, _together(*wanted.values())))
+    if check is not None:
+        check.report(got["check"])
     end = got["end"]["end"].iloc[0]
     if pd.isna(end):
         raise JourneyDataError("events: no activity to build cohorts from. Fix: check activity=.")

@@ -43,11 +43,12 @@ def _plot(result, ax):
 
 
 class _Layout:
-    """The constrained layout of an explorer's last figure: each Axes' position and the
-    room its decorations (tick labels, titles, axis labels, legends) leave to the figure's
-    edges. Laying a figure out is about 40% of drawing it, and a control's change rarely
-    moves the margins by more than a character, so the next figure takes these positions
-    as long as its decorations still fit (:meth:`fits`); otherwise it is laid out afresh."""
+    """The constrained layouts of an explorer's figures, one per number of Axes (a heatmap
+    with its colorbar, curves without): each Axes' position and the room its decorations
+    (tick labels, titles, axis labels, legends) leave to the figure's edges. Laying a figure
+    out is about 40% of drawing it, and a control's change rarely moves the margins by more
+    than a character, so the next figure with as many Axes takes these positions as long
+    as its decorations still fit (:meth:`fits`); otherwise it is laid out afresh."""
 
     # How much more room than the last layout left a reused one may leave on a side, in
     # pixels: tick labels one or two characters shorter ('0%' after '16.0%') keep the
@@ -55,20 +56,28 @@ class _Layout:
     SLACK = 16
 
     def __init__(self):
-        self.positions, self.margins, self.texts = None, None, None
+        self.kept = {}  # number of Axes -> (positions, margins, figure texts)
+
+    def positions(self, figure):
+        """The positions kept for a figure with as many Axes, or None."""
+        kept = self.kept.get(len(figure.axes))
+        return None if kept is None else kept[0]
 
     def keep(self, figure, renderer) -> None:
-        self.positions = [ax.get_position() for ax in figure.axes]
-        self.margins = _margins(figure, renderer)
-        self.texts = _figure_texts(figure)
+        self.kept[len(figure.axes)] = (
+            [ax.get_position() for ax in figure.axes],
+            _margins(figure, renderer),
+            _figure_texts(figure),
+        )
 
     def fits(self, figure, renderer) -> bool:
-        """Whether a figure drawn at these positions shows every decoration whole, without
-        an overlap the laid-out figure did not have, and without much more room than the
-        layout needs."""
-        if _figure_texts(figure) != self.texts:
+        """Whether a figure drawn at the kept positions shows every decoration whole,
+        without an overlap the laid-out figure did not have, and without much more room
+        than the layout needs."""
+        _, margins, texts = self.kept[len(figure.axes)]
+        if _figure_texts(figure) != texts:
             return False
-        for new, old in zip(_margins(figure, renderer), self.margins):
+        for new, old in zip(_margins(figure, renderer), margins):
             if new[-1] and not old[-1]:
                 return False
             if any(m < 1 or m > k + self.SLACK for m, k in zip(new[:4], old[:4])):
@@ -122,20 +131,18 @@ def _figure_png(result, *, figsize, mark=None, plot=_plot, layout=None) -> bytes
     change)."""
     from PIL import Image
 
-    reuse = layout is not None and layout.positions is not None
+    reuse = layout is not None and bool(layout.kept)
     figure, canvas = _draw(result, figsize=figsize, constrained=not reuse, mark=mark, plot=plot)
-    if reuse:
-        if len(figure.axes) == len(layout.positions):
-            for ax, position in zip(figure.axes, layout.positions):
-                ax.set_position(position)
-            # One draw, then the pixels encoded: savefig draws a figure with a layout
-            # engine twice (once to lay it out, once to render).
-            canvas.draw()
-        if len(figure.axes) != len(layout.positions) or not layout.fits(
-            figure, canvas.get_renderer()
-        ):
-            reuse = False
-            figure, canvas = _draw(result, figsize=figsize, constrained=True, mark=mark, plot=plot)
+    positions = layout.positions(figure) if reuse else None
+    if positions is not None:
+        for ax, position in zip(figure.axes, positions):
+            ax.set_position(position)
+        # One draw, then the pixels encoded: savefig draws a figure with a layout engine
+        # twice (once to lay it out, once to render).
+        canvas.draw()
+    if reuse and (positions is None or not layout.fits(figure, canvas.get_renderer())):
+        reuse = False
+        figure, canvas = _draw(result, figsize=figsize, constrained=True, mark=mark, plot=plot)
     if not reuse:
         canvas.draw()
         if layout is not None:
