@@ -432,6 +432,41 @@ def test_session_transitions_of_a_lazy_sessionize_equal_the_session_ids_route(st
             pd.testing.assert_frame_equal(eager.table, lazy.table, check_dtype=False)
 
 
+@pytest.mark.parametrize("step", [1, 5, 30])
+def test_session_paths_of_a_lazy_sessionize_equal_the_session_ids_route(step):
+    # top_paths, sankey_data and step_matrix by session of a lazy sessionize number each
+    # customer's sessions in one window (no text ids); the same tables as by the session
+    # ids, with ties in time, gaps near the limit, repeats kept or collapsed and anchors
+    rng = np.random.default_rng(100 + step)
+    n = 2_000
+    minutes = rng.integers(0, 48 * 60, n) // step * step
+    frame = pd.DataFrame(
+        {
+            "customer_id": rng.integers(0, 40, n).astype(str),
+            "timestamp": pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(minutes, "min"),
+            "event": rng.choice(["a", "b", "c", "d"], n, p=[0.4, 0.3, 0.2, 0.1]),
+        }
+    )
+
+    def tables(events):
+        return [
+            top_paths(events, unit="session", top=40, max_steps=4, conversion="d").table,
+            top_paths(events, unit="session", top=40, collapse_repeats=False, conversion="d").table,
+            top_paths(events, unit="session", top=40, starting_with="b", conversion="d").table,
+            top_paths(
+                events, unit="session", top=40, starting_with="b", ending_with="d", conversion="d"
+            ).table,
+            sankey_data(events, unit="session", max_steps=3).links,
+            jk.step_matrix(events, unit="session", max_steps=4, collapse_repeats=False).table,
+        ]
+
+    for gap in ("5min", "30min", "2h"):
+        eager = tables(sessionize(frame, gap=gap))
+        lazy = tables(sessionize(ibis.memtable(frame), gap=gap))
+        for a, b in zip(eager, lazy):
+            pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
 @pytest.mark.spark
 def test_sessionize_then_paths_on_pyspark(shop_on_spark):
     frame, table = shop_on_spark

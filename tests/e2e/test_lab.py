@@ -376,6 +376,9 @@ def drive_explorer(page, c, stem: str, latency) -> None:
     where = f"{stem} {name}"
     found = controls(cell)
     assert found, f"{where}: no controls found"
+    first = explorer_image(cell)
+    assert first, f"{where}: no figure shown"
+    assert_drawn(first, f"{where} as first shown")
     times = latency.setdefault(name, [])
     for number, (kind, control) in enumerate(found):
         before = explorer_image(cell)
