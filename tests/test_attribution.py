@@ -265,6 +265,56 @@ def test_rule_based_value_by_hand():
     assert t["direct"] == pytest.approx(25.0 + 20.0 + 10.0)
 
 
+def brute_rule_based(frame, model, direct="direct"):
+    """The rule-based credits by their definitions (the attribution docstring), one path
+    at a time: {channel: (conversions, value)}."""
+    credit: dict = {}
+    for path, conv, value, _null in frame.itertuples(index=False):
+        steps = [s.strip() for s in path.split(">")]
+        n = len(steps)
+        if model == "first_touch":
+            weights = [1.0] + [0.0] * (n - 1)
+        elif model == "last_touch":
+            weights = [0.0] * (n - 1) + [1.0]
+        elif model == "last_non_direct":
+            others = [i for i, s in enumerate(steps) if s != direct]
+            last = others[-1] if others else n - 1
+            weights = [1.0 if i == last else 0.0 for i in range(n)]
+        elif model == "linear":
+            weights = [1 / n] * n
+        elif model == "position_based":
+            if n <= 2:
+                weights = [1 / n] * n
+            else:
+                weights = [0.4] + [0.2 / (n - 2)] * (n - 2) + [0.4]
+        else:  # time_decay: halving with every touchpoint before the conversion
+            raw = [0.5 ** (n - 1 - i) for i in range(n)]
+            weights = [w / sum(raw) for w in raw]
+        for s, w in zip(steps, weights):
+            c, v = credit.get(s, (0.0, 0.0))
+            credit[s] = (c + w * conv, v + w * value)
+    return credit
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_rule_based_models_match_a_path_by_path_computation(seed):
+    """Random paths with repeated channels, lengths 1 to 8 and a direct channel (which
+    ``last_non_direct`` passes over, and direct-only paths), every model at once."""
+    rng = np.random.default_rng(seed)
+    frame = random_paths(rng, n_paths=300, channels=[*CHANNELS, "direct"], longest=8)
+    frame.loc[1, "path"] = "direct > direct"  # a direct-only path keeps its credit
+    frame.loc[1, ["total_conversions", "total_conversion_value"]] = [3, 30.0]
+    rules = [m for m in MODELS if m not in ("markov", "shapley")]
+    res = attribution(frame, models=rules)
+    for model in rules:
+        want = brute_rule_based(frame, model)
+        got = res.table[res.table["model"] == model].set_index("channel")
+        assert sorted(got.index) == sorted(want)
+        for channel, (conv, value) in want.items():
+            assert got.loc[channel, "conversions"] == pytest.approx(conv, abs=1e-9), model
+            assert got.loc[channel, "value"] == pytest.approx(value, abs=1e-9), model
+
+
 def test_totals_are_conserved_by_every_model(rng):
     frame = random_paths(rng)
     for order in (1, 2):
