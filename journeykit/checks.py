@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import re
 import warnings
 
 import numpy as np
@@ -165,6 +166,13 @@ def as_utc(value, *, param: str) -> pd.Timestamp:
     read ``123`` as 123 nanoseconds after 1970).
     """
     ok = isinstance(value, (str, dt.date, np.datetime64, pd.Timestamp))
+    if isinstance(value, str) and re.match(r"\s*\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\b", value):
+        # pandas reads '01-12-2024' month first (12 January) where most of the world means
+        # 1 December: days off with no error, so dates not written year first are refused
+        raise JourneyDataError(
+            f"{param}={value!r}: a date not written year first{_readings(value)}. Fix: write "
+            "it as YYYY-MM-DD (e.g. '2024-12-01' for the 1st of December)."
+        )
     ts = pd.NaT
     if ok:
         try:
@@ -178,6 +186,24 @@ def as_utc(value, *, param: str) -> pd.Timestamp:
             f"{param}='2024-06-30' (a date) or '2024-06-30 12:00' (a time, UTC)."
         )
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _readings(text: str) -> str:
+    """How a date text not written year first reads, as far as pandas reads it: ', whose
+    day and month can be read either way (month first ..., day first ...)' when the two
+    readings differ."""
+    found = {}
+    for name, dayfirst in (("month first", False), ("day first", True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # pandas warns when it swaps the order itself
+            try:
+                found[name] = f"{pd.to_datetime(text, dayfirst=dayfirst):%Y-%m-%d}"
+            except (TypeError, ValueError, OverflowError):
+                continue
+    if len(set(found.values())) < 2:
+        return ""
+    both = ", ".join(f"{k} {v}" for k, v in found.items())
+    return f", whose day and month can be read either way ({both})"
 
 
 def as_timedelta(value, *, param: str) -> pd.Timedelta:

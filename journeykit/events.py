@@ -53,6 +53,8 @@ MICROSECONDS = {"s": 1_000_000, "ms": 1_000, "us": 1}
 MAX_MICROSECONDS = 253_402_300_800_000_000  # 10000-01-01 in microseconds since 1970
 #: Whole numbers in this range that are valid dates are read as YYYYMMDD.
 YYYYMMDD = (10000101, 99991231)
+#: Epoch seconds below this (1980-01-01) are refused unless time_unit= says so.
+EARLIEST_EPOCH_SECONDS = 315_532_800
 # A UTC offset after a time of day: '10:00Z', '10:00:00.5+01:00', '10:00 -0500'.
 _OFFSET = r":\d{2}(?:\.\d+)?\s*(?:[zZ]|[+-]\d{2}(?::?\d{2})?)\s*$"
 _DAY = r"^\s*\d{4}-\d{2}-\d{2}\s*$"
@@ -138,11 +140,13 @@ def _epoch(number, unit: str):
     """Epoch numbers in ``unit`` as a UTC timestamp column (microsecond arithmetic)."""
     import ibis
 
-    micros = number // 1000 if unit == "ns" else number * MICROSECONDS[unit]
+    micros = number / 1000 if unit == "ns" else number * MICROSECONDS[unit]
     # beyond the year 9999 is no time (and would overflow): such values fail as bad times
+    # (compared as doubles: an integer division would overflow on them first)
     micros = ibis.ifelse(micros.abs() < MAX_MICROSECONDS, micros, ibis.null("float64"))
     start = ibis.literal(pd.Timestamp(0, tz="UTC"), type=ibis.dtype("timestamp('UTC')"))
-    return start + micros.cast("int64").as_interval("us")
+    whole = micros.floor() if unit == "ns" else micros  # (as the integer division did)
+    return start + whole.cast("int64").as_interval("us")
 
 
 def _digits(number):
@@ -165,6 +169,7 @@ def _probe(raw, kind):
         number = raw.cast("float64")
         checks = {"offset": ibis.literal(0), "number": raw.count(), "day": ibis.literal(0)}
     checks["n"] = raw.count()
+    checks["smallest"], checks["largest"] = number.abs().min(), number.abs().max()
     whole = (number % 1 == 0) & number.between(*YYYYMMDD)
     checks["yyyymmdd"] = whole.cast("int64").sum()
     for unit, (low, high) in _epoch_ranges().items():
@@ -216,7 +221,9 @@ def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examp
             "in the source)."
         )
     checks, number = _probe(raw, kind)
-    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0].fillna(0).astype("int64")
+    found = _engine.to_pandas(table.aggregate(**checks)).iloc[0]
+    smallest, largest = found.pop("smallest"), found.pop("largest")
+    found = found.fillna(0).astype("int64")
     n = int(found["n"])
     if time_format is not None:
         text = raw if kind.is_string() else _digits(number)
@@ -260,6 +267,19 @@ def parse_time(table, source: str, *, tz, time_unit, time_format, backend, examp
                 examples((size < low) | (size >= high) if high else size < low),
             )
         unit = units[0] if units else "s"
+        if unit == "s" and largest < EARLIEST_EPOCH_SECONDS:
+            # every value under 3.2e8: epoch seconds of 1970-1979 only, more likely ids,
+            # counts, amounts or spreadsheet serial days in the wrong column than event times
+            first, last = (pd.Timestamp(v, unit="s") for v in (smallest, largest))
+            _fail(
+                f"{what} holds numbers from {smallest:,.0f} to {largest:,.0f}; read "
+                f"as epoch seconds they are times from {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
+                "before any online journey. Is it the time column?",
+                "pass time= the column with the event times; if these are spreadsheet serial "
+                "days, convert them first (pd.to_datetime(column, unit='D', "
+                "origin='1899-12-30')); if they really are epoch seconds, pass time_unit='s'.",
+                examples(number.notnull()),
+            )
     return _epoch(number, unit)
 
 
@@ -305,6 +325,13 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
     event = text_column(table[mapping["event"]]) if "event" in mapping else ibis.literal(event_name)
     # checks on the source columns: numbers cannot be blank, native times cannot fail
     checks = {"customers": table[mapping["customer_id"]].count(), "times": raw_time.count()}
+    # numbers with decimals are amounts or measurements, never ids or event names
+    fractional = {
+        param: table[mapping[target]]
+        for param, target in (("customer", "customer_id"), ("event", "event"))
+        if target in mapping and schema[mapping[target]].is_floating()
+    }
+    checks |= {f"fraction_{p}": (c % 1 != 0).sum() for p, c in fractional.items()}
     if not (raw_time.type().is_timestamp() or raw_time.type().is_date()):
         checks["bad_time"] = (parsed.isnull() & raw_time.notnull()).sum()
     text = {}
@@ -362,7 +389,8 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
     # the key of exact duplicates, on the source ids (no text cast) and the parsed time
     found["key"] = [table[mapping["customer_id"]], parsed]
     found["key"] += [table[mapping["event"]]] if "event" in mapping else []
-    _report(found, mapping, table, customer, event, parsed, revenue, examples)
+    reading = {"time_format": time_format, "time_unit": time_unit}
+    _report(found, mapping, table, customer, event, parsed, revenue, examples, reading)
 
     columns = {"customer_id": customer, "timestamp": parsed, "event": event}
     if revenue is not None:
@@ -381,8 +409,21 @@ def _starts_above_space(value) -> bool:
     return isinstance(value, str) and value != "" and ord(value[0]) > 32
 
 
-def _report(found, mapping, table, customer, event, parsed, revenue, examples) -> None:
+def _report(found, mapping, table, customer, event, parsed, revenue, examples, reading) -> None:
     n = found["n"]
+    for param, target, holds in (
+        ("customer", "customer_id", "customer ids"),
+        ("event", "event", "event names"),
+    ):
+        if found.get(f"fraction_{param}"):
+            column = mapping[target]
+            other = " (or event=None for a transaction log without one)" if param == "event" else ""
+            _fail(
+                f"{param}={column!r}: column {column!r} holds numbers with decimals "
+                f"({found[f'fraction_{param}']} of {n} rows), expected {holds}.",
+                f"pass {param}= the column with the {holds}{other}.",
+                examples(table[column] % 1 != 0),
+            )
     for key, param, values in (
         ("null_customer", "customer", customer),
         ("null_event", "event", event),
@@ -412,14 +453,35 @@ def _report(found, mapping, table, customer, event, parsed, revenue, examples) -
             )
     if found.get("bad_time"):
         raw = table[mapping["timestamp"]]
-        _fail(
-            f"time={mapping['timestamp']!r}: {found['bad_time']} of {n} values are not "
-            "timestamps (expected ISO 8601 such as '2024-03-01 14:05:00' or "
-            "'2024-03-01T13:05:00Z', YYYYMMDD numbers or epoch numbers).",
-            "fix those values, or pass time_format= the strftime format of your data (e.g. "
-            "time_format='%d-%m-%Y %H:%M').",
-            examples(parsed.isnull() & raw.notnull()),
-        )
+        what = f"time={mapping['timestamp']!r}: {found['bad_time']} of {n} values"
+        fmt, unit = reading["time_format"], reading["time_unit"]
+        if fmt is not None:
+            what += f" do not match time_format={fmt!r}."
+            fix = (
+                "check the format against the example rows, each % code against its part of "
+                "the text (e.g. '%d.%m.%Y %H:%M' reads '31.12.2024 23:15'), or pass "
+                "time_format=None for ISO 8601 text and epoch numbers."
+            )
+        elif unit is not None:
+            what += (
+                f" are not times when read as epoch numbers in {unit!r} (time_unit={unit!r}): "
+                "not numbers, or beyond the year 9999."
+            )
+            fix = (
+                "pass time_unit= the unit of your numbers (a time of 2024 is about 1.7e9 in "
+                "'s', 1.7e12 in 'ms', 1.7e15 in 'us', 1.7e18 in 'ns'), or time_unit=None to "
+                "detect it."
+            )
+        else:
+            what += (
+                " are not timestamps (expected ISO 8601 such as '2024-03-01 14:05:00' or "
+                "'2024-03-01T13:05:00Z', YYYYMMDD numbers or epoch numbers)."
+            )
+            fix = (
+                "fix those values, or pass time_format= the strftime format of your data "
+                "(e.g. time_format='%d-%m-%Y %H:%M')."
+            )
+        _fail(what, fix, examples(parsed.isnull() & raw.notnull()))
     if revenue is not None:
         bad = found["bad_revenue"] + found["negative_revenue"] + found["infinite_revenue"]
         if bad:
@@ -590,6 +652,11 @@ def read_events(
     tz : str
         IANA time zone in which naive timestamps (without offset) were recorded; they are
         converted to UTC. Values with an offset, tz-aware values and dates ignore ``tz``.
+        Around daylight-saving changes (DuckDB's rule): a wall time that does not exist
+        (the hour skipped when clocks go forward) is read with the offset before the change
+        (02:15 on 2024-03-31 in Europe/Amsterdam is 01:15 UTC), and one that occurs twice
+        (when clocks go back) as its second occurrence, in standard time (02:30 on
+        2024-10-27 is 01:30 UTC). An export with UTC offsets, or in UTC, has neither problem.
     time_unit : {'s', 'ms', 'us', 'ns'}, optional
         Unit of epoch-number timestamps. By default it is detected from the magnitude of the
         values (seconds below 1e11, then milliseconds, microseconds, nanoseconds; GA4
@@ -683,6 +750,8 @@ def read_events(
             "event=None: the events already have an 'event' column. Fix: pass event='event' "
             "to use it, or drop it to name every row event_name."
         )
+    if event is None and columns is not None:
+        _warn_event_like(columns, names, event_name)
     options = {"tz": tz, "time_unit": time_unit, "time_format": time_format}
     options |= {"event_name": event_name, "duplicates": duplicates}
     if isinstance(source, (str, os.PathLike)):
@@ -693,6 +762,8 @@ def read_events(
                 "event=None: the file already has an 'event' column. Fix: pass event='event' "
                 "to use it, or drop it to name every row event_name."
             )
+        if event is None:
+            _warn_event_like(raw.columns, names, event_name)
         out = _read_table(raw, names, **options)
         # Parquet stays a lazy scan; parsed text is kept normalized (times parsed once)
         return at_the_door(out if files.is_parquet(source) else _engine.materialize(out))
@@ -704,6 +775,27 @@ def read_events(
         f"source: expected a pandas DataFrame, a file path or an Ibis table; got "
         f"{type(source).__name__}. Fix: wrap your data in pd.DataFrame(...) or pass a path."
     )
+
+
+def _warn_event_like(columns, names: dict, event_name: str) -> None:
+    """With event=None every row is ``event_name``: say so when a column not passed as
+    anything else is named like event names ('event_name', 'eventType'; not a date, time
+    or id)."""
+    used = {v for v in names.values() if v is not None}
+    for column in map(str, columns):
+        words = re.split(r"[^a-z0-9]+", re.sub(r"(?<=[a-z])(?=[A-Z])", "_", column).lower())
+        if column in used or not any(w.startswith("event") for w in words):
+            continue
+        if any(w in ("date", "time", "timestamp", "id", "at", "ts", "day") for w in words):
+            continue
+        warnings.warn(
+            f"read_events: event=None names every row {event_name!r}, but the export has a "
+            f"column {column!r}. If it holds the event names, pass event={column!r}; if "
+            "not, drop it to silence this.",
+            JourneyWarning,
+            stacklevel=3,
+        )
+        return
 
 
 def _stage_of(value) -> str:

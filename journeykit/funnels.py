@@ -44,7 +44,7 @@ from .drilldown import pick
 from .errors import JourneyDataError, JourneyWarning
 from .events import STAGES
 from .periods import DAY_US, FREQS, period_index, period_start
-from .results import Result, in_words, wilson
+from .results import Result, in_words, period_label, wilson
 from .units import UNITS, unit_column
 
 DAY = pd.Timedelta(days=1)
@@ -779,12 +779,18 @@ class FunnelTrend(Result):
             return "No attempt has a closed window yet, so there is no conversion to report."
         first, last = rows.iloc[0], rows.iloc[-1]
         word = plots.PERIOD_WORDS[self.freq]
+
+        def when(start) -> str:  # 'in 2024-02', 'in the week of 2024-01-29', 'on 2024-01-29'
+            if self.freq in ("W", "D"):
+                return f"{'on' if self.freq == 'D' else 'in the week of'} {start:%Y-%m-%d}"
+            return f"in {period_label(start, self.freq)}"
+
         text = (
             f"Conversion to {self.steps[-1]!r} went from {first['conversion']:.1%} "
-            f"({first['conversion_ci_low']:.1%} to {first['conversion_ci_high']:.1%}) in "
-            f"the {word} of {first['period']:%Y-%m-%d} to {last['conversion']:.1%} "
-            f"({last['conversion_ci_low']:.1%} to {last['conversion_ci_high']:.1%}) in that "
-            f"of {last['period']:%Y-%m-%d}."
+            f"({first['conversion_ci_low']:.1%} to {first['conversion_ci_high']:.1%}) "
+            f"{when(first['period'])} to {last['conversion']:.1%} "
+            f"({last['conversion_ci_low']:.1%} to {last['conversion_ci_high']:.1%}) "
+            f"{when(last['period'])}."
         )
         n_open = int(self.periods["n_open"].sum())
         if n_open and self.open_windows == "exclude":

@@ -35,7 +35,7 @@ from .checks import (
 from .drilldown import pick
 from .errors import JourneyDataError, JourneyWarning
 from .periods import period_index, period_start
-from .results import Result, period_label
+from .results import Result, period_label, whole_percent
 from .status import STATUSES, classify
 from .units import unit_column
 
@@ -209,20 +209,10 @@ def _count(n, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
-def _pct(share) -> str:
-    """A share in whole percents that never hides a few units: '<1%' (not '0%') for a
-    share above 0 and below 1%, '>99%' (not '100%') for one above 99% and below 1."""
-    if 0 < share < 0.01:
-        return "<1%"
-    if 0.99 < share < 1:
-        return ">99%"
-    return f"{share:.0%}"
-
-
 def _shares(counts: pd.Series) -> str:
     """'12% new, 30% returning, ...' from counts per status."""
     total = counts.sum()
-    return ", ".join(f"{_pct(n / total)} {name}" for name, n in counts.items())
+    return ", ".join(f"{whole_percent(n / total)} {name}" for name, n in counts.items())
 
 
 @dataclass(frozen=True, repr=False)
@@ -254,7 +244,7 @@ class Lifecycle(Result):
         active = counts[["new", "returning", "reactivated"]].sum()
         return (
             f"Of the {_count(counts.sum(), self.unit)} active by {self.as_of:%Y-%m-%d}, "
-            f"{active:,} ({_pct(active / counts.sum())}) were active in the last "
+            f"{active:,} ({whole_percent(active / counts.sum())}) were active in the last "
             f"{self.period / DAY:g} days: {_shares(counts)}."
         )
 
@@ -736,13 +726,13 @@ class RFM(Result):
         money = seg["revenue"].sum() > 0
 
         def revenue(part) -> str:
-            return f", {_pct(part['revenue_share'].sum())} of the revenue" if money else ""
+            return f", {whole_percent(part['revenue_share'].sum())} of the revenue" if money else ""
 
         return (
-            f"Champions and loyal buyers are {_pct(best['share'].sum())} of the "
+            f"Champions and loyal buyers are {whole_percent(best['share'].sum())} of the "
             f"{_count(seg['n'].sum(), 'buyer')}{revenue(best)}; "
-            f"{_count(risk['n'].sum(), 'buyer')} ({_pct(risk['share'].sum())}{revenue(risk)}) "
-            "are at risk or cannot be lost: "
+            f"{_count(risk['n'].sum(), 'buyer')} "
+            f"({whole_percent(risk['share'].sum())}{revenue(risk)}) are at risk or cannot be lost: "
             "they used to buy often and have gone quiet, the first target of a win-back "
             "campaign."
         )
@@ -881,8 +871,8 @@ class StatusTransitions(Result):
         )
         if was_active:
             text += (
-                f" Of the {was_active:,} active on {start}, {lost:,} ({_pct(lost / was_active)})"
-                f" were lapsing or churned on {end}."
+                f" Of the {was_active:,} active on {start}, {lost:,} "
+                f"({whole_percent(lost / was_active)}) were lapsing or churned on {end}."
             )
         return text
 
@@ -1021,10 +1011,10 @@ class PromotionResponders(Result):
         row = self.summary.iloc[0]
         n, responders = int(row["n"]), int(row["n_responders"])
         return (
-            f"{responders:,} of the {_count(n, 'customer')} judged ({_pct(row['share'])}) "
+            f"{responders:,} of the {_count(n, 'customer')} judged ({whole_percent(row['share'])}) "
             f"{'is a promotion responder' if responders == 1 else 'are promotion responders'}"
             f" (at least {self.min_share:.0%} of their purchases inside a promotion window); "
-            f"over all of them, {_pct(row['share_in_promotion'])} "
+            f"over all of them, {whole_percent(row['share_in_promotion'])} "
             "of purchases fell inside one."
         )
 

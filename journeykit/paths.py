@@ -30,7 +30,7 @@ from .errors import JourneyDataError
 from .events import STAGES
 from .funnels import QUARTILES
 from .periods import DAY_US
-from .results import Result, in_words, wilson
+from .results import Result, in_words, whole_percent, wilson
 from .units import unit_column
 
 START, END = "start", "end"
@@ -232,7 +232,8 @@ class Transitions(Result):
             top = moves.loc[moves["n"].idxmax()]
             text.append(
                 f"The most frequent move is {top['from']!r} -> {top['to']!r} ({top['n']:,} "
-                f"times, {top['probability']:.0%} of the moves out of {top['from']!r})."
+                f"times, {whole_percent(top['probability'])} of the moves out of "
+                f"{top['from']!r})."
             )
             if self.has_times:
                 text.append(
@@ -881,15 +882,16 @@ class StepMatrix(Result):
         at = t[t["state"] != ENDED].sort_values(["step", "n", "state"], ascending=[1, 0, 1])
         top = at[at["n"] > 0].groupby("step").head(1)
         first = top.iloc[0]
-        parts = [f"{row.step} {row.state!r} ({row.share:.0%})" for row in top.itertuples()]
+        parts = [
+            f"{row.step} {row.state!r} ({whole_percent(row.share)})" for row in top.itertuples()
+        ]
         ended = t[t["state"] == ENDED].set_index("step")["share"]
         half = ended[ended >= 0.5]
-        if len(half):
-            gone = f"half of them have ended by step {half.index[0]}"
-        else:
-            gone = f"{ended.iloc[-1]:.0%} of them have ended by step {ended.index[-1]}"
+        step = half.index[0] if len(half) else ended.index[-1]  # half gone, or the last step
+        gone = f"{whole_percent(ended[step])} of them have ended by step {step}"
         return (
-            f"Of the {self.n_journeys:,} {self.unit} journeys, {first.share:.0%} start with "
+            f"Of the {self.n_journeys:,} {self.unit} journeys, {whole_percent(first.share)} "
+            f"start with "
             f"{first.state!r}, and {gone}. The most frequent {self.states} at each step: "
             + ", ".join(parts)
             + "."

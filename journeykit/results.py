@@ -110,6 +110,16 @@ def _number(x) -> str:
     return f"{x:.4g}"
 
 
+def whole_percent(share) -> str:
+    """A share in whole percents that never hides a few units: '<1%' (not '0%') for a
+    share above 0 and below 1%, '>99%' (not '100%') for one above 99% and below 1."""
+    if 0 < share < 0.01:
+        return "<1%"
+    if 0.99 < share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
 def in_words(days) -> str:
     """Elapsed days in words: '12 s', '5 min', '3.2 h', '4.5 days', '2.1 years'."""
     if pd.isna(days):

@@ -251,6 +251,37 @@ CASES = [
         ("time=", "time_format"),
     ),
     (
+        "events-time-format-mismatch-echoes-the-format",
+        lambda d: jk.read_events(
+            raw(timestamp=["31.12.2024 23:15"] * 3), time_format="%m.%d.%Y %H:%M"
+        ),
+        ("time=", "time_format='%m.%d.%Y %H:%M'"),
+    ),
+    (
+        "events-time-unit-of-another-magnitude",
+        lambda d: jk.read_events(raw(timestamp=[1.7e12, 1.71e12, 1.72e12]), time_unit="s"),
+        ("time=", "time_unit='s'", "1.7e12 in 'ms'"),
+    ),
+    (
+        "events-ids-as-times",  # six-digit ids read as epoch seconds would be January 1970
+        lambda d: jk.read_events(raw(timestamp=[100234, 200345, 300456])),
+        ("time=", "1970-01-02", "time column"),
+    ),
+    (
+        "events-amounts-as-event-names",
+        lambda d: jk.read_events(
+            raw(amount=[56.93, 12.5, 7.0]).drop(columns="event"), event="amount"
+        ),
+        ("event=", "decimals", "event names"),
+    ),
+    (
+        "events-amounts-as-customer-ids",
+        lambda d: jk.read_events(
+            raw(amount=[56.93, 12.5, 7.0]).drop(columns="customer_id"), customer="amount"
+        ),
+        ("customer=", "decimals", "customer ids"),
+    ),
+    (
         "events-boolean-timestamps",
         lambda d: jk.read_events(raw(timestamp=[True, False, True])),
         "time=",
@@ -432,6 +463,11 @@ CASES = [
     ("lifecycle-as-of-bare-number", lambda d: jk.lifecycle(d.shop, as_of=123), "as_of"),
     ("lifecycle-as-of-boolean", lambda d: jk.lifecycle(d.shop, as_of=False), "as_of"),
     ("lifecycle-as-of-text", lambda d: jk.lifecycle(d.shop, as_of="next tuesday"), "as_of"),
+    (
+        "lifecycle-as-of-day-and-month-ambiguous",  # pandas would read 12 January
+        lambda d: jk.lifecycle(d.shop, as_of="01-12-2024"),
+        ("as_of=", "month first 2024-01-12", "day first 2024-12-01", "YYYY-MM-DD"),
+    ),
     (
         "lifecycle-as-of-before-data",
         lambda d: jk.lifecycle(d.tiny, as_of="2023-06-01"),

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import journeykit as jk
 from journeykit import (
     STAGE_LABELS_NL,
     STAGES,
@@ -274,7 +275,14 @@ def test_bad_duplicates_raise():
 
 
 def test_bad_epoch_out_of_range():
-    check_error("3 of 3 values are not timestamps", raw(timestamp=[1e30] * 3), time_unit="s")
+    msg = check_error(
+        "3 of 3 values are not times when read as epoch numbers in 's'",
+        raw(timestamp=[1e30] * 3),
+        time_unit="s",
+    )
+    assert "beyond the year 9999" in msg
+    # auto-detected, such magnitudes are nanoseconds, and still beyond 9999
+    check_error("3 of 3 values are not timestamps", raw(timestamp=[1e30] * 3))
 
 
 @pytest.mark.parametrize(
@@ -650,3 +658,69 @@ def test_optional_text_columns_blank_is_missing_only_where_blank(tmp_path, lazy)
     assert got["channel"].isna().tolist() == [False, True, True, False]
     assert got["channel"].dropna().tolist() == ["email", "search"]
     assert frame["channel"].tolist() == ["email", "  ", "", "search"]  # input untouched
+
+
+def test_a_date_not_written_year_first_is_refused_wherever_a_date_is_passed():
+    # '01-12-2024' is 12 January to pandas and 1 December to most of Europe
+    ev = read_events(raw())
+    for value in ("01-12-2024", "12/01/2024", "1.12.24"):
+        with pytest.raises(JourneyDataError, match="year first") as info:
+            jk.customer_summary(ev, as_of=value)
+        assert "Fix:" in str(info.value)
+    # unambiguous day-first text is refused too, without the two readings
+    with pytest.raises(JourneyDataError, match="not written year first. Fix"):
+        jk.customer_summary(ev, as_of="31.12.2024")
+    for value in ("2024-03-03", "2024-03-02 12:00", "20240303"):
+        assert jk.customer_summary(ev, as_of=value)["n_events"].sum() == 3
+
+
+def test_small_numbers_are_not_read_as_times_of_1970_unless_asked():
+    frame = raw(timestamp=[100234, 200345, 300456])
+    msg = check_error("before any online journey", frame)
+    assert "1970-01-02 to 1970-01-04" in msg and "time_unit='s'" in msg
+    got = read_events(frame, time_unit="s")["timestamp"]
+    assert got.tolist() == [pd.Timestamp(v, unit="s", tz="UTC") for v in (100234, 200345, 300456)]
+    # epoch seconds from 1980 on are times, as before
+    assert read_events(raw(timestamp=[3.2e8, 1.7e9, 1.71e9]))["timestamp"].dt.year.min() == 1980
+
+
+def test_numbers_with_decimals_are_neither_ids_nor_event_names():
+    amounts = raw(amount=[56.93, 12.5, 7.0])
+    check_error(
+        "event='amount': column 'amount' holds numbers with decimals",
+        amounts.drop(columns="event"),
+        event="amount",
+    )
+    check_error(
+        "customer='amount'.*expected customer ids",
+        amounts.drop(columns="customer_id"),
+        customer="amount",
+    )
+    # whole floats (an integer column with a gap read by pandas) stay ids without '.0'
+    ev = read_events(raw(customer_id=[7.0, 8.0, 7.0]))
+    assert sorted(ev["customer_id"].unique()) == ["7", "8"]
+
+
+def test_event_none_warns_about_a_column_named_like_event_names():
+    frame = raw().rename(columns={"event": "event_name"})
+    with pytest.warns(JourneyWarning, match="event='event_name'"):
+        ev = read_events(frame, event=None)
+    assert set(ev["event"]) == {"purchase"}
+    quiet = raw().drop(columns="event").assign(event_date="2024-03-01", eventId=[1, 2, 3])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_events(quiet, event=None)
+
+
+def test_wall_times_around_daylight_saving_changes_follow_the_documented_rule():
+    # the read_events docstring: a skipped wall time takes the offset before the change, a
+    # repeated one is its second occurrence (standard time); checked against zoneinfo
+    frame = raw(timestamp=["2024-03-31 02:15", "2024-10-27 02:30", "2024-10-27 03:30"])
+    got = read_events(frame, tz="Europe/Amsterdam").sort_values("timestamp")["timestamp"]
+    want = pd.to_datetime(["2024-03-31 01:15", "2024-10-27 01:30", "2024-10-27 02:30"], utc=True)
+    assert got.tolist() == list(want)
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo("Europe/Amsterdam")
+    second = pd.Timestamp("2024-10-27 02:30").to_pydatetime().replace(tzinfo=zone, fold=1)
+    assert pd.Timestamp(second).tz_convert("UTC") == want[1]

@@ -560,8 +560,15 @@ def test_step_matrix_on_the_shop_and_by_hand():
     assert res.matrix.to_dict() == {1: {"view": 1.0, "ended": 0.0}, 2: {"view": 0.0, "ended": 1.0},
                                     3: {"view": 0.0, "ended": 1.0}}  # fmt: skip
     assert res.conclusion.startswith("Of the 1 customer journeys, 100% start with 'view', and ")
-    assert "half of them have ended by step 2" in res.conclusion
+    # the share ended at the first step where half or more have ended, as in the table
+    assert "100% of them have ended by step 2" in res.conclusion
     assert jk.step_matrix(one, max_steps=1).conclusion.count("0% of them have ended by step 1")
+    # 999 journeys of one event and 1 of two: '>99%' ended by step 2, not 'half'; the
+    # second step's most frequent state is the one journey's ('<1%', not '0%')
+    rows = [(f"u{i:03d}", "2024-01-01 10:00", "view") for i in range(999)]
+    rows += [("z", "2024-01-01 10:00", "view"), ("z", "2024-01-01 10:05", "buy")]
+    text = jk.step_matrix(make_events(rows), max_steps=3).conclusion
+    assert ">99% of them have ended by step 2" in text and "2 'buy' (<1%)" in text
     ev = jk.load_webshop()
     res = jk.step_matrix(ev, max_steps=6, unit="session")
     assert res.n_journeys == ev["session_id"].nunique()
