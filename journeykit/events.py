@@ -46,6 +46,7 @@ STAGE_LABELS_NL = {
 }
 
 DUPLICATE_CHOICES = ("warn", "drop", "raise", "keep")
+DECIMAL_MARKS = (".", ",")
 TIME_UNITS = ("s", "ms", "us", "ns")
 #: Epoch numbers' unit by magnitude: seconds up to 1e11 (the year 5138), then ms, us, ns.
 EPOCH_LIMITS = (("s", 1e11), ("ms", 1e14), ("us", 1e17))
@@ -298,7 +299,7 @@ def text_column(column):
     return column.cast("string")
 
 
-def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, examples):
+def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, decimal, examples):
     """The canonical projection of ``table`` and the counts found by one validation query;
     raises a JourneyDataError for anything the events cannot be read with."""
     import ibis
@@ -353,7 +354,13 @@ def _normalize(table, mapping, *, event_name, tz, time_unit, time_format, exampl
                 f"revenue={mapping['revenue']!r}: the column holds booleans, expected amounts. "
                 "Fix: pass revenue= the column with the order value."
             )
-        revenue = raw_rev.cast("float64") if kind.is_numeric() else raw_rev.try_cast("float64")
+        if kind.is_numeric():
+            revenue = raw_rev.cast("float64")
+        elif decimal == ",":  # '12,50'; a '.' beside it (a thousands mark?) is not read
+            point = raw_rev.replace(",", ".")
+            revenue = ibis.ifelse(raw_rev.contains("."), None, point).try_cast("float64")
+        else:
+            revenue = raw_rev.try_cast("float64")
         checks["bad_revenue"] = (revenue.isnull() & raw_rev.notnull()).sum()
         checks["negative_revenue"] = (revenue < 0).sum()
         checks["infinite_revenue"] = _engine.is_inf(revenue, backend).sum()
@@ -490,8 +497,9 @@ def _report(found, mapping, table, customer, event, parsed, revenue, examples, r
                 f"revenue={mapping['revenue']!r}: must be a finite amount >= 0; found "
                 f"{found['bad_revenue']} non-numeric, {found['negative_revenue']} negative and "
                 f"{found['infinite_revenue']} infinite values.",
-                "strip currency symbols and use '.' as the decimal mark; record refunds and "
-                "returns as their own event (e.g. event='refund') with a positive amount.",
+                "strip currency symbols and thousands separators (amounts like '12,50' read "
+                "with decimal=','); record refunds and returns as their own event (e.g. "
+                "event='refund') with a positive amount.",
                 examples(
                     (revenue.isnull() & raw.notnull())
                     | (revenue < 0)
@@ -627,6 +635,7 @@ def read_events(
     time_unit: str | None = None,
     time_format: str | None = None,
     duplicates: str = "warn",
+    decimal: str = ".",
 ):
     """Read, normalize and validate an event log: the one door for data into journeykit.
 
@@ -667,6 +676,10 @@ def read_events(
     duplicates : {'warn', 'drop', 'raise', 'keep'}
         What to do with exact duplicate rows: keep them with a ``JourneyWarning``, drop them,
         raise, or keep them silently.
+    decimal : {'.', ','}
+        The decimal mark of amounts (``revenue``) written as text: with ``','`` the text
+        ``'12,50'`` is 12.5 (a European export). Thousands separators are not read: such a
+        value is reported as not a number. Numeric columns ignore it.
 
     Returns
     -------
@@ -752,7 +765,12 @@ def read_events(
         )
     if event is None and columns is not None:
         _warn_event_like(columns, names, event_name)
-    options = {"tz": tz, "time_unit": time_unit, "time_format": time_format}
+    if decimal not in DECIMAL_MARKS:
+        raise JourneyDataError(
+            f"decimal={decimal!r}: expected the decimal mark of amounts written as text, one "
+            f"of {list(DECIMAL_MARKS)}. Fix: pass decimal=',' for amounts like '12,50'."
+        )
+    options = {"tz": tz, "time_unit": time_unit, "time_format": time_format, "decimal": decimal}
     options |= {"event_name": event_name, "duplicates": duplicates}
     if isinstance(source, (str, os.PathLike)):
         text = [names[p] or default for p, default in TEXT_COLUMNS.items() if p in names]

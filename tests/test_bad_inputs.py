@@ -335,6 +335,17 @@ CASES = [
         lambda d: jk.read_events(d.raw, time_unit="sec"),
         "time_unit=",
     ),
+    ("events-decimal-unsupported", lambda d: jk.read_events(d.raw, decimal=";"), "decimal="),
+    (
+        "events-decimal-comma-amounts-without-decimal",
+        lambda d: jk.read_events(raw(revenue=["12,50", None, "3,5"])),
+        ("revenue=", "decimal=','"),
+    ),
+    (
+        "events-decimal-comma-with-thousands-separator",
+        lambda d: jk.read_events(raw(revenue=["1.234,50", None, "3,5"]), decimal=","),
+        ("revenue=", "1.234,50"),
+    ),
     (
         "events-duplicates-unsupported",
         lambda d: jk.read_events(d.raw, duplicates="ignore"),

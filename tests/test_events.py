@@ -724,3 +724,22 @@ def test_wall_times_around_daylight_saving_changes_follow_the_documented_rule():
     zone = ZoneInfo("Europe/Amsterdam")
     second = pd.Timestamp("2024-10-27 02:30").to_pydatetime().replace(tzinfo=zone, fold=1)
     assert pd.Timestamp(second).tz_convert("UTC") == want[1]
+
+
+def test_amounts_with_a_decimal_comma(tmp_path):
+    # a European CRM export: ';' between fields, '12,50' amounts, ids with leading zeros
+    path = tmp_path / "crm.csv"
+    path.write_text(
+        "klant;datum;wat;bedrag\n000123;31.12.2024 23:15;bestelling;12,50\n"
+        "000456;01.01.2025 10:00;bezoek;\n000123;02.01.2025 09:00;bestelling;1,5\n"
+    )
+    names = {"customer": "klant", "time": "datum", "event": "wat", "revenue": "bedrag"}
+    ev = read_events(path, **names, time_format="%d.%m.%Y %H:%M", decimal=",")
+    got = ev.to_pandas() if hasattr(ev, "to_pandas") else ev
+    assert got["customer_id"].tolist() == ["000123", "000456", "000123"]
+    assert got["revenue"].tolist()[::2] == [12.5, 1.5] and pd.isna(got["revenue"].iloc[1])
+    frame = raw(revenue=["12,50", None, "0,99"])
+    assert read_events(frame, decimal=",")["revenue"].tolist()[::2] == [12.5, 0.99]
+    # numbers are numbers whatever the mark; text with a '.' is refused with decimal=','
+    assert read_events(raw(revenue=[12.5, None, 1.0]), decimal=",")["revenue"].iloc[0] == 12.5
+    check_error("1 non-numeric", raw(revenue=["12.50", None, "1,5"]), decimal=",")
