@@ -5,7 +5,9 @@ UPPER_CASE names with plain JSON/YAML values (text, numbers, true/false, null, l
 dicts), each with a one-line comment. ``journeykit run`` executes a template with other
 values and writes the executed notebook and an HTML report (every figure included);
 ``journeykit new`` copies one; ``journeykit params`` lists the parameters. The templates
-ship inside the package, so a wheel install has them too.
+ship inside the package, so a wheel install has them too. A parameter naming a file ends in
+``_PATH``: a relative one is resolved where ``journeykit run`` runs (the kernel runs in the
+template's folder).
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ REPORT_ENV = {
     "JOURNEYKIT_STATIC_WIDGETS": "1",
     "PLOTLY_RENDERER": "plotly_mimetype+notebook",
     "JOURNEYKIT_PROGRESS": "off",  # a saved report has no use for progress bars
+}
+
+
+#: The dict parameters unpacked into a reader's keywords, and the keywords they may hold:
+#: read_events' column arguments, read_attributes' id column.
+COLUMN_ARGUMENTS = {
+    "COLUMNS": ("customer", "time", "event", "revenue", "channel", "session", "order", "account"),
+    "CUSTOMER_COLUMNS": ("customer",),
 }
 
 
@@ -167,7 +177,12 @@ def _values(template, data, params, params_file) -> dict:
         values |= {name: _plain(value) for name, value in loaded.items()}
     values |= dict(params or {})
     if data is not None:
-        values["DATA_PATH"] = os.fspath(Path(data).resolve())
+        values["DATA_PATH"] = os.fspath(data)
+    for name, value in values.items():
+        if name.endswith("_PATH") and isinstance(value, str):
+            values[name] = os.fspath(Path(value).resolve())
+        if name in COLUMN_ARGUMENTS:
+            _check_columns(name, value)
     if not values:  # a notebook without a parameters cell runs as it is
         return values
     known = [p.name for p in parameters(template)]
@@ -181,11 +196,45 @@ def _values(template, data, params, params_file) -> dict:
     return values
 
 
-def _first_line(notebook: Path, index: int) -> str:
-    """The first line of code of cell ``index`` of an executed notebook, to name it."""
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    lines = [ln for ln in "".join(cells[index]["source"]).splitlines() if ln.strip()]
-    return lines[0].strip() if lines else "an empty cell"
+def _check_columns(name: str, value) -> None:
+    allowed = list(COLUMN_ARGUMENTS[name])
+    example = f"""e.g. --param '{name}={json.dumps({"customer": "user_id"})}'."""
+    if isinstance(value, str) and value.lstrip().startswith("{"):
+        raise JourneyDataError(
+            f"{name}: expected a JSON object; got {value!r}, which is not JSON (JSON needs "
+            f"""double quotes: "customer", not 'customer'). Fix: write it with double quotes, """
+            f"{example}"
+        )
+    if not isinstance(value, dict):
+        raise JourneyDataError(
+            f"{name}: expected a JSON object of column names with keys among {allowed}; got "
+            f"{value!r}. Fix: pass one, {example}"
+        )
+    for key, column in value.items():
+        if key not in allowed:
+            raise JourneyDataError(
+                f"{name}: expected keys among {allowed}; got {key!r}. Fix: name your columns "
+                f"with those keys, {example}"
+            )
+        if not (column is None or isinstance(column, str)):
+            raise JourneyDataError(
+                f"{name}[{key!r}]: expected a column name (text) or null; got {column!r}. Fix: "
+                f"pass the name of the column in your file, {example}"
+            )
+
+
+def _failing_cell(source: Path, error, injected: bool) -> str:
+    """``cell N (its first line)``: the failing cell as numbered (from 1) in the template,
+    where ``error.cell_index`` counts the cells of the run."""
+    index = error.cell_index
+    if injected:  # papermill put a cell of the passed values right after the parameters cell
+        cells = json.loads(source.read_text(encoding="utf-8"))["cells"]
+        tags = [c.get("metadata", {}).get("tags", []) for c in cells]
+        parameters_index = next(i for i, t in enumerate(tags) if "parameters" in t)
+        if index > parameters_index:
+            index -= 1
+    lines = [ln.strip() for ln in error.source.splitlines() if ln.strip()]
+    return f"cell {index + 1} ({lines[0] if lines else 'an empty cell'})"
 
 
 def run(
@@ -244,6 +293,7 @@ def run(
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     source = template_path(template)
     values = _values(template, data, params, params_file)
@@ -265,13 +315,16 @@ def run(
             parameters=values,
             cwd=str(source.parent),
             progress_bar=progress,
+            # CurveZMQ keys for kernels that declare support (ipykernel does): an encrypted
+            # channel, and no warning about plain-text TCP
+            config=Config(KernelManager={"transport_encryption": "auto"}),
         )
     except papermill.PapermillExecutionError as error:
         message = str(error.evalue).strip().splitlines() or [""]
         raise TemplateRunError(
-            f"{source.stem}: cell {error.cell_index} ({_first_line(executed, error.cell_index)})"
-            f" failed: {error.ename}: {message[0]} (the executed notebook, with the whole "
-            f"error, is {executed})"
+            f"{source.stem}: {_failing_cell(source, error, bool(values))} failed: "
+            f"{error.ename}: {message[0]} (the executed notebook, with the whole error, is "
+            f"{executed})"
         ) from None
     finally:
         for key, value in saved.items():

@@ -5,6 +5,7 @@ the bundled shop (tests/foreign.py), and reports that carry no raw id when pseud
 from __future__ import annotations
 
 import ast
+import inspect
 import json
 import re
 import sys
@@ -287,12 +288,110 @@ def test_every_notebook_runs_on_foreign_exports(name, writer, extra, tmp_path, b
     assert "Traceback" not in paths["html"].read_text()
 
 
-def test_a_failing_cell_is_one_clear_line_naming_the_cell(tmp_path):
-    params = foreign.clickstream(tmp_path) | {"PURCHASE": "checkout"}  # not an event there
+@pytest.mark.parametrize(
+    ("change", "failing_code"),
+    [
+        ({"PURCHASE": "checkout"}, None),  # not an event there: some later code cell fails
+        ({"DATA_PATH": "no_such_export.csv"}, "jk.read_events(DATA_PATH"),
+    ],
+    ids=["unknown-purchase-event", "missing-export"],
+)
+def test_a_failing_cell_is_one_line_naming_the_template_cell(change, failing_code, tmp_path):
+    """The cell is named by its number in the template (counted from 1) and its first line,
+    not by its place in the executed notebook, which holds papermill's extra cells."""
+    params = foreign.clickstream(tmp_path) | change
     with pytest.raises(templates.TemplateRunError) as caught:
         templates.run("00_quickstart", params=params, out=tmp_path / "out")
     message = str(caught.value)
-    assert "\n" not in message and "cell " in message and "checkout" in message
+    assert "\n" not in message and str(next(iter(change.values()))) in message
+    number, first_line = re.search(r"cell (\d+) \((.*?)\) failed", message).groups()
+    cells = json.loads(templates.template_path("00").read_text())["cells"]
+    cell = cells[int(number) - 1]
+    source = "".join(cell["source"])
+    assert cell["cell_type"] == "code", message
+    assert first_line == next(ln.strip() for ln in source.splitlines() if ln.strip())
+    assert failing_code is None or failing_code in source, message
+
+
+def test_relative_paths_start_where_journeykit_runs(tmp_path, monkeypatch):
+    """The kernel runs in the template's folder; a relative path in --param, --params (and
+    the --params file itself) means the directory journeykit was run from, as --data does."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    foreign.clickstream(tmp_path / "data")
+    (tmp_path / "p.yaml").write_text("DATA_PATH: data/clicks.csv\n")
+    values = templates._values(
+        "00", None, {"CUSTOMERS_PATH": "data/users.csv", "BREAKDOWNS": ["tier"]}, "p.yaml"
+    )
+    assert values == {
+        "DATA_PATH": str(tmp_path / "data" / "clicks.csv"),
+        "CUSTOMERS_PATH": str(tmp_path / "data" / "users.csv"),
+        "BREAKDOWNS": ["tier"],
+    }
+    assert templates._values("05", None, {"EVENTS_PATH": "e.csv"}, None) == {
+        "EVENTS_PATH": str(tmp_path / "e.csv")
+    }
+    assert templates._values("03", None, {"ASSIGNMENTS_PATH": "a.csv"}, None) == {
+        "ASSIGNMENTS_PATH": str(tmp_path / "a.csv")
+    }
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_every_file_a_template_reads_is_a_path_parameter(name):
+    """Path parameters are resolved where journeykit runs by their names (``*_PATH``): every
+    parameter a template reads a file from must be named so."""
+    nb = json.loads(templates.template_path(name).read_text())
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    read = set(re.findall(r"jk\.read_\w+\(\s*([A-Z][A-Z_]*)\b", code))
+    assert read and all(n.endswith("_PATH") for n in read), read
+
+
+def test_cli_run_reads_relative_paths_and_prints_no_kernel_warning(tmp_path, monkeypatch, capfd):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    foreign.clickstream(tmp_path / "data")
+    (tmp_path / "p.yaml").write_text(
+        'DATA_PATH: data/clicks.csv\nCOLUMNS: {"customer": "user_id", "event": "action", '
+        '"time": "ts"}\nPURCHASE: payment_done\nCART: basket\nSTAGES: null\n'
+        'CUSTOMER_COLUMNS: {"customer": "uid"}\n'
+    )
+    argv = ["run", "00", "--params", "p.yaml", "--param", "CUSTOMERS_PATH=data/users.csv"]
+    assert cli.main([*argv, "--param", 'BREAKDOWNS=["tier"]', "--out", "out"]) == 0
+    err = capfd.readouterr().err
+    assert "without encryption" not in err and "WARNING" not in err, err
+    assert "tier" in _outputs(tmp_path / "out" / "00_quickstart.ipynb")
+
+
+def test_column_arguments_are_read_events_keywords():
+    keywords = inspect.signature(jk.read_events).parameters
+    assert all(k in keywords for k in templates.COLUMN_ARGUMENTS["COLUMNS"])
+    assert all(
+        k in inspect.signature(jk.read_attributes).parameters
+        for k in templates.COLUMN_ARGUMENTS["CUSTOMER_COLUMNS"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('{"user": "contact"}', ["COLUMNS", "'user'", "'customer'", "'account'", "Fix:"]),
+        ("{'customer': 'contact'}", ["COLUMNS", "not JSON", "double quotes", "Fix:"]),
+        ("contact", ["COLUMNS", "a JSON object", "'contact'", "Fix:"]),
+        ('{"customer": 3}', ["COLUMNS", "'customer'", "column name", "3", "Fix:"]),
+    ],
+    ids=["unknown-key", "single-quotes", "text", "not-a-name"],
+)
+def test_cli_run_checks_columns_before_running(value, expected, tmp_path, capsys):
+    argv = ["run", "00", "--data", "unused.csv", "--param", f"COLUMNS={value}"]
+    assert cli.main([*argv, "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert all(word in err for word in expected), err
+    assert "\n" not in err.strip() and not list(tmp_path.iterdir()), "it ran the notebook"
+
+
+def test_customer_columns_are_checked_too(tmp_path):
+    with pytest.raises(JourneyDataError, match=r"CUSTOMER_COLUMNS.*\['customer'\]; got 'id'"):
+        templates.run("00", params={"CUSTOMER_COLUMNS": {"id": "uid"}}, out=tmp_path)
 
 
 def test_pseudonymized_reports_hold_no_raw_id(tmp_path):
