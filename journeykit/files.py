@@ -48,6 +48,13 @@ def is_parquet(source) -> bool:
     return os.path.isdir(source) or _kind(source)[0] in (".parquet", ".pq")
 
 
+def _relative_hint(source: str) -> str:
+    """' (relative paths start at ...)' for a relative path: where it was looked for."""
+    if os.path.isabs(source):
+        return ""
+    return f" (relative paths start at the current directory, {os.getcwd()!r})"
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -66,8 +73,8 @@ def _parquet_files(source: str) -> str:
     if glob.has_magic(source):
         if not glob.glob(source, recursive=True):
             raise JourneyDataError(
-                f"source={source!r}: no file matches this pattern. Fix: check the pattern "
-                f"(relative paths start at {os.getcwd()!r})."
+                f"source={source!r}: no file matches this pattern. Fix: check the pattern"
+                f"{_relative_hint(source)}."
             )
         return source
     return source
@@ -209,8 +216,7 @@ def open_file(source, *, text_columns=()):
         )
     if not (os.path.exists(source) or is_glob):
         raise JourneyDataError(
-            f"source={source!r}: no such file. Fix: check the path (relative paths start at "
-            f"the current directory, {os.getcwd()!r})."
+            f"source={source!r}: no such file. Fix: check the path{_relative_hint(source)}."
         )
     if is_parquet(source):
         files = _parquet_files(source)

@@ -34,9 +34,13 @@ REPORT_ENV = {
 
 
 #: The dict parameters unpacked into a reader's keywords, and the keywords they may hold:
-#: read_events' column arguments, read_attributes' id column.
+#: read_events' column arguments (and the decimal mark of amounts written as text),
+#: read_attributes' id column.
 COLUMN_ARGUMENTS = {
-    "COLUMNS": ("customer", "time", "event", "revenue", "channel", "session", "order", "account"),
+    "COLUMNS": (
+        *("customer", "time", "event", "revenue", "channel", "session", "order", "account"),
+        "decimal",
+    ),
     "CUSTOMER_COLUMNS": ("customer",),
 }
 

@@ -87,6 +87,34 @@ def transactions(folder: Path, *, n: int = 300, seed: int = 2) -> dict:
     }
 
 
+def crm_european(folder: Path, *, n: int = 300, seed: int = 9) -> dict:
+    """A Dutch CRM export: ';' between fields, ``klantnummer`` zero-padded, ``datum`` as
+    'dd.mm.yyyy hh:mm' local (Amsterdam) time, ``gebeurtenis`` in Dutch (orders are
+    ``bestelling``) and ``bedrag`` with a decimal comma on orders."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for klant in _ids(rng, n):
+        t = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=float(rng.uniform(0, 6000)))
+        for _ in range(1 + int(rng.poisson(4))):
+            what = str(rng.choice(["bezoek", "productpagina", "bestelling"], p=[0.5, 0.3, 0.2]))
+            amount = f"{rng.gamma(2, 20):.2f}".replace(".", ",") if what == "bestelling" else ""
+            rows.append((klant, t.strftime("%d.%m.%Y %H:%M"), what, amount))
+            t += pd.Timedelta(hours=float(rng.exponential(300)) + 1)
+    frame = pd.DataFrame(rows, columns=["klantnummer", "datum", "gebeurtenis", "bedrag"])
+    frame.to_csv(folder / "crm.csv", sep=";", index=False)
+    columns = {"customer": "klantnummer", "time": "datum", "event": "gebeurtenis"}
+    return {
+        "DATA_PATH": str(folder / "crm.csv"),
+        "COLUMNS": columns | {"revenue": "bedrag", "decimal": ","},
+        "TZ": "Europe/Amsterdam",
+        "TIME_FORMAT": "%d.%m.%Y %H:%M",
+        "PURCHASE": "bestelling",
+        "CUSTOMERS_PATH": None,
+        "CUSTOMER_COLUMNS": {"customer": "customer_id"},
+        "BREAKDOWNS": [],
+    }
+
+
 def app_log(folder: Path, *, n: int = 400, seed: int = 3) -> dict:
     """Parquet with ``member``, ``evt``, ``epoch_ms`` (epoch milliseconds), ``sess``,
     ``src`` (channel) and ``amount`` on orders; orders are ``order_placed``, members may

@@ -204,11 +204,13 @@ RUNS = {
         ("clickstream", {"STAGES": CLICK_STAGES, "CART": "basket", "FREQ": "W"}),
         ("transactions", {"STAGES": None, "CART": None, "FREQ": "Q"}),
         ("app_log", {"STAGES": APP_STAGES, "CART": "cart"}),
+        ("crm_european", {"STAGES": None, "CART": None}),  # decimal commas via COLUMNS
     ],
     "01_segmentation": [
         ("clickstream", {}),
         ("transactions", {"PERIOD": "90D", "CHURN_AFTER": "180D", "FREQ": "Q"}),
         ("app_log", {"FREQ": "W"}),
+        ("crm_european", {}),
     ],
     "02_funnels_and_paths": [
         ("clickstream", {"STEPS": ["landing", "view_item", "basket", "payment_done"]}),
