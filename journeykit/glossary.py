@@ -88,6 +88,7 @@ GLOSSARY: dict[str, Entry] = {
     "time_unit": _e("unit of epoch-number times: s, ms, us, ns (None: detected)", "str", None),
     "time_format": _e("strftime format of times that are not ISO 8601", "str", None),
     "duplicates": _e("exact duplicate rows: warn, drop, raise or keep", "choice", "warn"),
+    "decimal": _e("decimal mark of amounts written as text: '.' or ','", "choice", "."),
     # ---------------------------------------------------------------- other columns
     "score": _e("the column holding the 0-10 answer", "column", "score"),
     "variant": _e("the column holding each unit's variant", "column", "variant"),
