@@ -748,6 +748,11 @@ def read_events(
             f"time_format={time_format!r}: expected a strftime format such as '%d-%m-%Y %H:%M'"
             ". Fix: pass the format with % codes, or None for ISO 8601."
         )
+    if decimal not in DECIMAL_MARKS:
+        raise JourneyDataError(
+            f"decimal={decimal!r}: expected the decimal mark of amounts written as text, one "
+            f"of {list(DECIMAL_MARKS)}. Fix: pass decimal=',' for amounts like '12,50'."
+        )
     names = {"customer": customer, "time": time, "event": event, "revenue": revenue}
     names |= {"channel": channel, "session": session, "order": order, "account": account}
     if event is None:
@@ -765,11 +770,6 @@ def read_events(
         )
     if event is None and columns is not None:
         _warn_event_like(columns, names, event_name)
-    if decimal not in DECIMAL_MARKS:
-        raise JourneyDataError(
-            f"decimal={decimal!r}: expected the decimal mark of amounts written as text, one "
-            f"of {list(DECIMAL_MARKS)}. Fix: pass decimal=',' for amounts like '12,50'."
-        )
     options = {"tz": tz, "time_unit": time_unit, "time_format": time_format, "decimal": decimal}
     options |= {"event_name": event_name, "duplicates": duplicates}
     if isinstance(source, (str, os.PathLike)):

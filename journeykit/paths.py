@@ -891,10 +891,8 @@ class StepMatrix(Result):
         gone = f"{whole_percent(ended[step])} of them have ended by step {step}"
         return (
             f"Of the {self.n_journeys:,} {self.unit} journeys, {whole_percent(first.share)} "
-            f"start with "
-            f"{first.state!r}, and {gone}. The most frequent {self.states} at each step: "
-            + ", ".join(parts)
-            + "."
+            f"start with {first.state!r}, and {gone}. The most frequent {self.states} at each "
+            "step: " + ", ".join(parts) + "."
         )
 
     def plot(self, ax=None):
